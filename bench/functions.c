@@ -1,0 +1,78 @@
+#include "functions.h"
+
+#include <math.h>
+#include <string.h>
+
+double hone_bench_branin(const double *x, size_t d)
+{
+    (void) d;
+    const double a = 1.0, b = 5.1 / (4.0 * M_PI * M_PI), c = 5.0 / M_PI;
+    const double r = 6.0, s = 10.0, t = 1.0 / (8.0 * M_PI);
+    double u = x[1] - b * x[0] * x[0] + c * x[0] - r;
+    return a * u * u + s * (1.0 - t) * cos(x[0]) + s;
+}
+
+double hone_bench_hartmann6(const double *x, size_t d)
+{
+    (void) d;
+    static const double alpha[4] = { 1.0, 1.2, 3.0, 3.2 };
+    static const double A[4][6] = {
+        { 10, 3, 17, 3.5, 1.7, 8 },
+        { 0.05, 10, 17, 0.1, 8, 14 },
+        { 3, 3.5, 1.7, 10, 17, 8 },
+        { 17, 8, 0.05, 10, 0.1, 14 },
+    };
+    static const double P[4][6] = {
+        { 0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886 },
+        { 0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991 },
+        { 0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650 },
+        { 0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381 },
+    };
+    double sum = 0.0;
+    for (int i = 0; i < 4; i++) {
+        double inner = 0.0;
+        for (int j = 0; j < 6; j++) {
+            double diff = x[j] - P[i][j];
+            inner += A[i][j] * diff * diff;
+        }
+        sum += alpha[i] * exp(-inner);
+    }
+    return -sum;
+}
+
+double hone_bench_ackley(const double *x, size_t d)
+{
+    const double a = 20.0, b = 0.2, c = 2.0 * M_PI;
+    double s1 = 0.0, s2 = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        s1 += x[i] * x[i];
+        s2 += cos(c * x[i]);
+    }
+    return -a * exp(-b * sqrt(s1 / (double) d)) - exp(s2 / (double) d) + a + M_E;
+}
+
+double hone_bench_rosenbrock(const double *x, size_t d)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i + 1 < d; i++) {
+        double u = x[i + 1] - x[i] * x[i];
+        double v = 1.0 - x[i];
+        sum += 100.0 * u * u + v * v;
+    }
+    return sum;
+}
+
+static const hone_bench_problem_t s_problems[] = {
+    { "branin", 2, -5.0, 15.0, 0.397887357729739, hone_bench_branin },
+    { "hartmann6", 6, 0.0, 1.0, -3.32236801141551, hone_bench_hartmann6 },
+    { "ackley", 0, -32.768, 32.768, 0.0, hone_bench_ackley },
+    { "rosenbrock", 0, -5.0, 10.0, 0.0, hone_bench_rosenbrock },
+};
+
+const hone_bench_problem_t *hone_bench_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_problems / sizeof s_problems[0]; i++)
+        if (strcmp(s_problems[i].name, name) == 0)
+            return &s_problems[i];
+    return NULL;
+}

@@ -1,0 +1,112 @@
+/* experiment.h: an experiment as Ax's Client sees it: a search space, an objective,
+ * a generation strategy, trials and their data. Pure computation: no I/O.
+ *
+ * Configuration is JSON with Ax's field names (README "Experiment configuration"):
+ *   {
+ *     "name": "hartmann6",                       required, [A-Za-z0-9_.-]{1,128}
+ *     "parameters": [                            required, non-empty
+ *       {"name": "x1", "bounds": [0, 1], "parameter_type": "float",
+ *        "scaling": "linear" | "log", "step_size": 0.1},          RangeParameterConfig
+ *       {"name": "opt", "values": ["adam", "sgd"], "parameter_type": "str",
+ *        "is_ordered": false, "log_scale": false}                  ChoiceParameterConfig
+ *     ],                                         ("type": "range"/"choice" optional)
+ *     "objective": "-loss",                      required; "m" maximizes, "-m" minimizes
+ *     "generation_strategy": {                   optional
+ *       "method": "random_search",               "random_search" (default here) or "fast"
+ *       "initialization_random_seed": 7,         default: drawn at creation, then stored
+ *       "initialize_with_center": true,
+ *       "initialization_budget": 5 },
+ *     "max_trials": 40,                          optional budget; 0/absent = unlimited
+ *     "max_failures": 40                         optional; default max_trials (or 100)
+ *   }
+ * Ownership: the experiment owns its space, trials and strings. */
+#ifndef HONE_EXPERIMENT_H
+#define HONE_EXPERIMENT_H
+
+#include "err.h"
+#include "space.h"
+#include "trial.h"
+#include "value.h"
+
+typedef struct _hone_experiment_t hone_experiment_t;
+
+/* Input form of one reading (hone_experiment_attach). */
+typedef struct hone_reading_in {
+    const char *metric;         /* metric name; unknown names are registered */
+    double mean;                /* must be finite */
+    double sem;                 /* >= 0 and finite, or NAN for "unknown" */
+} hone_reading_in_t;
+
+/* Parses and validates a JSON config. Every rule violated gives HONE_EINVAL with a
+ * message naming the field ("parameters[2].bounds: ...") and the rule. When the config
+ * has no seed, `default_seed` is used and written into the canonical config so that a
+ * reloaded experiment continues the same sequence. */
+int hone_experiment_from_json(hone_experiment_t **out, const char *json, size_t len,
+                              uint64_t default_seed, hone_error_t *err);
+void hone_experiment_destroy(hone_experiment_t **self_p);
+
+const char *hone_experiment_name(const hone_experiment_t *self);
+/* Canonical JSON of the configuration (what to persist); valid for the experiment's life. */
+const char *hone_experiment_config_json(const hone_experiment_t *self);
+const hone_space_t *hone_experiment_space(const hone_experiment_t *self);
+/* The objective metric name and whether it is minimized. */
+const char *hone_experiment_objective(const hone_experiment_t *self, bool *minimize);
+/* "random_search" for now. */
+const char *hone_experiment_method(const hone_experiment_t *self);
+uint64_t hone_experiment_seed(const hone_experiment_t *self);
+/* 0 means unlimited. */
+uint32_t hone_experiment_max_trials(const hone_experiment_t *self);
+
+/* Metrics known to the experiment (objective first, then in order of first reading). */
+size_t hone_experiment_metric_count(const hone_experiment_t *self);
+const char *hone_experiment_metric_name(const hone_experiment_t *self, uint32_t metric);
+int hone_experiment_metric_find(const hone_experiment_t *self, const char *name); /* -1 if none */
+
+size_t hone_experiment_trial_count(const hone_experiment_t *self);
+/* The trial with that index, or NULL. Borrowed; valid until the next mutating call. */
+const hone_trial_t *hone_experiment_trial(const hone_experiment_t *self, uint32_t index);
+size_t hone_experiment_count_status(const hone_experiment_t *self, hone_trial_status_t status);
+
+/* Generates up to max_trials new trials (center first, then scrambled Sobol, never a
+ * duplicate of an existing arm except FAILED ones), each created RUNNING. Writes their
+ * indices to indices[0..*n_out). Returns:
+ *   HONE_OK         at least one trial was made;
+ *   HONE_EAGAIN     the budget is taken by running trials: ask again later;
+ *   HONE_EDONE      the budget is spent (or too many trials failed);
+ *   HONE_EEXHAUSTED no unused point is left in a finite search space. */
+int hone_experiment_generate(hone_experiment_t *self, uint32_t max_trials,
+                             uint32_t *indices, uint32_t *n_out, hone_error_t *err);
+
+/* Attaches readings (Ax's attach_data): keyed by (metric, progression); attaching the
+ * same key again replaces. has_progression false means "no step". Errors: HONE_ENOTFOUND
+ * (no such trial), HONE_EINVAL (empty metric name, non-finite mean, negative or
+ * infinite sem, no readings). All or nothing. require_running adds the worker-role rule:
+ * HONE_ESTATE unless the trial is RUNNING. */
+int hone_experiment_attach(hone_experiment_t *self, uint32_t trial,
+                           const hone_reading_in_t *readings, size_t n,
+                           bool has_progression, int64_t progression,
+                           bool require_running, hone_error_t *err);
+
+/* Moves a trial to a status with Ax's rules (hone_trial_check_transition). reason is
+ * kept for FAILED and ABANDONED (truncated to 1000 bytes). Errors: HONE_ENOTFOUND,
+ * HONE_ESTATE, HONE_EINVAL (a target that cannot be set by hand, e.g. CANDIDATE). */
+int hone_experiment_mark(hone_experiment_t *self, uint32_t trial, hone_trial_status_t to,
+                         const char *reason, hone_error_t *err);
+
+/* Best parameterization from raw data (Ax's raw path): among COMPLETED trials with a
+ * reading of the objective metric, the one with the best latest mean. Ties go to the
+ * lowest index. HONE_EDATA when no trial qualifies. */
+int hone_experiment_best(const hone_experiment_t *self, uint32_t *trial_out,
+                         double *mean_out, double *sem_out, hone_error_t *err);
+
+/* Restoring from storage: recreates trial `index` (which must equal the trial count)
+ * with the given status, parameters (interned), note and reason. */
+int hone_experiment_restore_trial(hone_experiment_t *self, uint32_t index,
+                                  hone_trial_status_t status, hone_value_t *params,
+                                  const char *note, const char *reason, hone_error_t *err);
+/* How many Sobol points have been drawn; persisted so that a reloaded experiment
+ * continues the same sequence. */
+uint64_t hone_experiment_sobol_drawn(const hone_experiment_t *self);
+void hone_experiment_restore_sobol(hone_experiment_t *self, uint64_t drawn);
+
+#endif
