@@ -40,7 +40,9 @@ typedef struct hone_reading_in {
 /* Parses and validates a JSON config. Every rule violated gives HONE_EINVAL with a
  * message naming the field ("parameters[2].bounds: ...") and the rule. When the config
  * has no seed, `default_seed` is used and written into the canonical config so that a
- * reloaded experiment continues the same sequence. */
+ * reloaded experiment continues the same sequence. Seeds are 63-bit (JSON integers are
+ * signed): a config seed must be in [0, 2^63-1], and the top bit of default_seed is
+ * dropped. */
 int hone_experiment_from_json(hone_experiment_t **out, const char *json, size_t len,
                               uint64_t default_seed, hone_error_t *err);
 void hone_experiment_destroy(hone_experiment_t **self_p);
@@ -53,6 +55,10 @@ const hone_space_t *hone_experiment_space(const hone_experiment_t *self);
 const char *hone_experiment_objective(const hone_experiment_t *self, bool *minimize);
 /* "random_search" for now. */
 const char *hone_experiment_method(const hone_experiment_t *self);
+/* A remark about the configuration that the caller should pass on to the user, or NULL.
+ * Today: method "fast" was asked for but runs as random_search until Bayesian
+ * optimization lands. Valid for the experiment's life. */
+const char *hone_experiment_note(const hone_experiment_t *self);
 uint64_t hone_experiment_seed(const hone_experiment_t *self);
 /* 0 means unlimited. */
 uint32_t hone_experiment_max_trials(const hone_experiment_t *self);

@@ -22,11 +22,22 @@ enum {
     HONE_RNG_POLYTOPE = 5,       /* constrained sampling */
 };
 
+/* One splitmix64 step: advances *state by 0x9e3779b97f4a7c15 and returns the mixed
+ * value. Cannot fail. */
 uint64_t hone_rng_splitmix64(uint64_t *state);
+/* Seed of the stream for purpose: the output of one splitmix64 step from the state
+ * seed ^ (purpose * 0xd1b54a32d192ed03). Distinct purposes of one seed always give
+ * distinct results. Frozen: changing it changes every seeded result. */
 uint64_t hone_rng_derive(uint64_t seed, uint64_t purpose);
+/* Sets the xoshiro256** state to four consecutive splitmix64 outputs from seed. */
 void hone_rng_seed(hone_rng_t *self, uint64_t seed);
 uint64_t hone_rng_next(hone_rng_t *self);           /* 64 uniform bits */
-double hone_rng_uniform(hone_rng_t *self);          /* [0, 1) with 53 bits */
-uint64_t hone_rng_below(hone_rng_t *self, uint64_t n);  /* uniform in [0, n), unbiased; n > 0 */
+double hone_rng_uniform(hone_rng_t *self);          /* [0, 1), (next >> 11) * 2^-53 */
+/* Uniform in [0, n), unbiased (rejection of the 2^64 mod n lowest values, then
+ * modulo); n == 0 is a programming error and panics. */
+uint64_t hone_rng_below(hone_rng_t *self, uint64_t n);
+
+/* The functions are pure apart from the state they are given; a hone_rng_t must not
+ * be shared between threads without external locking. */
 
 #endif

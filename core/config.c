@@ -1,0 +1,493 @@
+/* config.c: the experiment configuration in JSON (experiment.h gives the fields):
+ * parsing, validation with field paths, and the canonical form that is persisted.
+ * The sole jansson user of the experiment model (CONVENTIONS.md §22).
+ *
+ * Optional fields may be null, which means the same as absent (what a Python config
+ * with None values serializes to). Unknown fields are errors, so typos are caught. */
+#include "experiment_settings.h"
+
+#include "alloc.h"
+#include "objective.h"
+#include "sobol.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+
+#define S_NAME_MAX 128
+#define S_DEFAULT_INIT_BUDGET 5
+#define S_DEFAULT_MAX_FAILURES 100
+
+static const char *const s_top_fields[] = {
+    "name", "parameters", "objective", "parameter_constraints", "generation_strategy",
+    "max_trials", "max_failures", NULL,
+};
+static const char *const s_param_fields[] = {
+    "name", "type", "bounds", "parameter_type", "scaling", "step_size", "values", "is_ordered",
+    "log_scale", "dependent_parameters", NULL,
+};
+static const char *const s_gs_fields[] = {
+    "method", "initialization_random_seed", "initialize_with_center", "initialization_budget", NULL,
+};
+
+/* obj[key], with null read as absent. */
+static json_t *s_get(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_null(v) ? NULL : v;
+}
+
+static int s_check_fields(const json_t *obj, const char *const *allowed, const char *path, hone_error_t *err)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *) obj, key, value) {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = streq(key, allowed[i]);
+        if (!known) {
+            char list[256] = "";
+            size_t used = 0;
+            for (size_t i = 0; allowed[i]; i++) {
+                int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", allowed[i]);
+                if (w < 0 || (size_t) w >= sizeof list - used)
+                    break;
+                used += (size_t) w;
+            }
+            return hone_error_set(err, HONE_EINVAL, "%s%sunknown field '%s' (known fields: %s)",
+                                  path, *path ? ": " : "", key, list);
+        }
+    }
+    return HONE_OK;
+}
+
+/* A JSON integer in [lo, hi] into *out; absent keeps *out. */
+static int s_get_uint(const json_t *obj, const char *key, const char *path, uint64_t lo, uint64_t hi,
+                      uint64_t *out, hone_error_t *err)
+{
+    json_t *v = s_get(obj, key);
+    if (!v)
+        return HONE_OK;
+    json_int_t i = json_is_integer(v) ? json_integer_value(v) : -1;
+    if (!json_is_integer(v) || i < 0 || (uint64_t) i < lo || (uint64_t) i > hi)
+        return hone_error_set(err, HONE_EINVAL, "%s%s: must be an integer from %llu to %llu",
+                              path, key, (unsigned long long) lo, (unsigned long long) hi);
+    *out = (uint64_t) i;
+    return HONE_OK;
+}
+
+static int s_get_bool(const json_t *obj, const char *key, const char *path, bool *out, hone_error_t *err)
+{
+    json_t *v = s_get(obj, key);
+    if (!v)
+        return HONE_OK;
+    if (!json_is_boolean(v))
+        return hone_error_set(err, HONE_EINVAL, "%s%s: must be true or false", path, key);
+    *out = json_is_true(v);
+    return HONE_OK;
+}
+
+static bool s_valid_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n > S_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                  || c == '_' || c == '.' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Parameters. */
+
+static int s_reject_field(const json_t *p, const char *key, const char *path, const char *why,
+                          hone_error_t *err)
+{
+    if (s_get(p, key))
+        return hone_error_set(err, HONE_EINVAL, "%s.%s: %s", path, key, why);
+    return HONE_OK;
+}
+
+/* Prefixes a space error with the parameter's path. */
+static int s_space_error(int rc, const char *path, hone_error_t *err)
+{
+    if (rc != HONE_OK && err) {
+        char message[HONE_ERROR_MESSAGE_MAX];
+        snprintf(message, sizeof message, "%s", err->message);
+        hone_error_set(err, rc, "%s: %s", path, message);
+    }
+    return rc;
+}
+
+static int s_parse_range(hone_space_t *space, const json_t *p, const char *name, const char *path,
+                         hone_error_t *err)
+{
+    int rc = s_reject_field(p, "values", path, "a parameter with \"bounds\" is a range and takes no values", err);
+    if (rc == HONE_OK)
+        rc = s_reject_field(p, "is_ordered", path, "only allowed for a choice parameter", err);
+    if (rc == HONE_OK)
+        rc = s_reject_field(p, "log_scale", path, "only allowed for a choice parameter (a range uses "
+                            "\"scaling\": \"log\")", err);
+    if (rc != HONE_OK)
+        return rc;
+    const json_t *bounds = s_get(p, "bounds");
+    if (!json_is_array(bounds) || json_array_size(bounds) != 2 || !json_is_number(json_array_get(bounds, 0))
+        || !json_is_number(json_array_get(bounds, 1)))
+        return hone_error_set(err, HONE_EINVAL, "%s.bounds: must be an array of two numbers [lower, upper]",
+                              path);
+    double lower = json_number_value(json_array_get(bounds, 0));
+    double upper = json_number_value(json_array_get(bounds, 1));
+    hone_type_t type = HONE_TYPE_FLOAT;
+    const json_t *pt = s_get(p, "parameter_type");
+    if (pt && (!json_is_string(pt) || hone_type_parse(json_string_value(pt), &type) != HONE_OK
+               || (type != HONE_TYPE_FLOAT && type != HONE_TYPE_INT)))
+        return hone_error_set(err, HONE_EINVAL, "%s.parameter_type: a range must be \"float\" or \"int\"", path);
+    const char *scaling = NULL;
+    const json_t *sc = s_get(p, "scaling");
+    if (sc && !json_is_string(sc))
+        return hone_error_set(err, HONE_EINVAL, "%s.scaling: must be \"linear\" or \"log\"", path);
+    if (sc)
+        scaling = json_string_value(sc);
+    double step = NAN;
+    const json_t *st = s_get(p, "step_size");
+    if (st) {
+        step = json_is_number(st) ? json_number_value(st) : NAN;
+        if (!(step > 0))
+            return hone_error_set(err, HONE_EINVAL, "%s.step_size: must be a positive number", path);
+    }
+    return s_space_error(hone_space_add_range(space, name, type, lower, upper, scaling, step, err), path, err);
+}
+
+static int s_parse_choice(hone_space_t *space, const json_t *p, const char *name, const char *path,
+                          hone_error_t *err)
+{
+    int rc = s_reject_field(p, "scaling", path, "only allowed for a range parameter (a choice uses "
+                            "\"log_scale\")", err);
+    if (rc == HONE_OK)
+        rc = s_reject_field(p, "step_size", path, "only allowed for a range parameter", err);
+    if (rc != HONE_OK)
+        return rc;
+    const json_t *values = s_get(p, "values");
+    if (!json_is_array(values))
+        return hone_error_set(err, HONE_EINVAL, "%s.values: must be an array", path);
+    size_t n = json_array_size(values);
+    if (n == 0)
+        return hone_error_set(err, HONE_EINVAL, "%s.values: must not be empty", path);
+    hone_value_t *vals = hone_alloc_array(n, sizeof(hone_value_t));
+    size_t n_str = 0, n_bool = 0, n_int = 0;
+    for (size_t i = 0; i < n && rc == HONE_OK; i++) {
+        const json_t *v = json_array_get(values, i);
+        if (json_is_string(v)) {
+            vals[i] = hone_value_str(json_string_value(v));
+            n_str++;
+        } else if (json_is_boolean(v)) {
+            vals[i] = hone_value_bool(json_is_true(v));
+            n_bool++;
+        } else if (json_is_integer(v)) {
+            vals[i] = hone_value_int(json_integer_value(v));
+            n_int++;
+        } else if (json_is_real(v)) {
+            vals[i] = hone_value_float(json_real_value(v));
+        } else {
+            rc = hone_error_set(err, HONE_EINVAL, "%s.values[%zu]: must be a string, a number or a boolean",
+                                path, i);
+        }
+    }
+    hone_type_t type = HONE_TYPE_FLOAT;
+    if (rc == HONE_OK) {
+        const json_t *pt = s_get(p, "parameter_type");
+        if (pt) {
+            if (!json_is_string(pt) || hone_type_parse(json_string_value(pt), &type) != HONE_OK)
+                rc = hone_error_set(err, HONE_EINVAL,
+                                    "%s.parameter_type: must be \"float\", \"int\", \"str\" or \"bool\"", path);
+        } else if (n_str == n) {
+            type = HONE_TYPE_STR;
+        } else if (n_bool == n) {
+            type = HONE_TYPE_BOOL;
+        } else if (n_int == n) {
+            type = HONE_TYPE_INT;
+        }
+    }
+    int is_ordered = -1, log_scale = -1;   /* -1: unset, Ax's default applies */
+    char dotted[64];
+    snprintf(dotted, sizeof dotted, "%s.", path);
+    bool flag = false;
+    if (rc == HONE_OK && s_get(p, "is_ordered")) {
+        rc = s_get_bool(p, "is_ordered", dotted, &flag, err);
+        is_ordered = flag;
+    }
+    if (rc == HONE_OK && s_get(p, "log_scale")) {
+        rc = s_get_bool(p, "log_scale", dotted, &flag, err);
+        log_scale = flag;
+    }
+    if (rc == HONE_OK)
+        rc = s_space_error(hone_space_add_choice(space, name, type, vals, n, is_ordered, log_scale, err),
+                           path, err);
+    hone_free(vals);
+    return rc;
+}
+
+static int s_parse_parameter(hone_space_t *space, const json_t *p, size_t index, hone_error_t *err)
+{
+    char path[48];
+    snprintf(path, sizeof path, "parameters[%zu]", index);
+    if (!json_is_object(p))
+        return hone_error_set(err, HONE_EINVAL, "%s: must be an object", path);
+    int rc = s_check_fields(p, s_param_fields, path, err);
+    if (rc != HONE_OK)
+        return rc;
+    const json_t *name = s_get(p, "name");
+    if (!name)
+        return hone_error_set(err, HONE_EINVAL, "%s.name: required", path);
+    if (!json_is_string(name) || !*json_string_value(name))
+        return hone_error_set(err, HONE_EINVAL, "%s.name: must be a non-empty string", path);
+    if (s_get(p, "dependent_parameters"))
+        return hone_error_set(err, HONE_EINVAL,
+                              "%s.dependent_parameters: hierarchical search spaces are not supported yet", path);
+    bool has_bounds = s_get(p, "bounds") != NULL;
+    bool has_values = s_get(p, "values") != NULL;
+    const json_t *kind = s_get(p, "type");
+    if (kind) {
+        const char *k = json_is_string(kind) ? json_string_value(kind) : "";
+        if (!streq(k, "range") && !streq(k, "choice"))
+            return hone_error_set(err, HONE_EINVAL, "%s.type: must be \"range\" or \"choice\"", path);
+        if (streq(k, "range") && !has_bounds)
+            return hone_error_set(err, HONE_EINVAL, "%s.bounds: required for a range parameter", path);
+        if (streq(k, "choice") && !has_values)
+            return hone_error_set(err, HONE_EINVAL, "%s.values: required for a choice parameter", path);
+        if (streq(k, "range") && has_values)
+            return hone_error_set(err, HONE_EINVAL, "%s.values: a range parameter takes \"bounds\", not \"values\"",
+                                  path);
+        if (streq(k, "choice") && has_bounds)
+            return hone_error_set(err, HONE_EINVAL, "%s.bounds: a choice parameter takes \"values\", not \"bounds\"",
+                                  path);
+    }
+    if (has_bounds && has_values)
+        return hone_error_set(err, HONE_EINVAL,
+                              "%s: has both \"bounds\" (range) and \"values\" (choice); give one of them", path);
+    if (!has_bounds && !has_values)
+        return hone_error_set(err, HONE_EINVAL, "%s: needs \"bounds\" (a range) or \"values\" (a choice)", path);
+    const char *pname = json_string_value(name);
+    return has_bounds ? s_parse_range(space, p, pname, path, err) : s_parse_choice(space, p, pname, path, err);
+}
+
+/* ---------------------------------------------------------------------------------
+ * The whole configuration. */
+
+typedef struct {
+    hone_experiment_settings_t s;   /* what experiment.c needs */
+    char *metric;                    /* owned objective metric */
+    const char *method;              /* static string */
+} s_parsed_t;
+
+static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t default_seed, hone_error_t *err)
+{
+    out->method = "random_search";
+    out->s.seed = default_seed & (uint64_t) INT64_MAX;
+    out->s.initialize_with_center = true;
+    uint64_t budget = S_DEFAULT_INIT_BUDGET;
+    const json_t *gs = s_get(root, "generation_strategy");
+    if (gs) {
+        if (!json_is_object(gs))
+            return hone_error_set(err, HONE_EINVAL, "generation_strategy: must be an object");
+        int rc = s_check_fields(gs, s_gs_fields, "generation_strategy", err);
+        if (rc != HONE_OK)
+            return rc;
+        const json_t *m = s_get(gs, "method");
+        if (m) {
+            const char *method = json_is_string(m) ? json_string_value(m) : "";
+            if (streq(method, "random_search"))
+                out->method = "random_search";
+            else if (streq(method, "fast"))
+                out->method = "fast";
+            else if (streq(method, "quality"))
+                return hone_error_set(err, HONE_EINVAL, "generation_strategy.method: \"quality\" is not supported "
+                                      "yet; use \"random_search\" or \"fast\"");
+            else
+                return hone_error_set(err, HONE_EINVAL,
+                                      "generation_strategy.method: must be \"random_search\" or \"fast\"");
+        }
+        uint64_t seed = out->s.seed;
+        rc = s_get_uint(gs, "initialization_random_seed", "generation_strategy.", 0, (uint64_t) INT64_MAX,
+                        &seed, err);
+        if (rc == HONE_OK)
+            rc = s_get_bool(gs, "initialize_with_center", "generation_strategy.",
+                            &out->s.initialize_with_center, err);
+        if (rc == HONE_OK)
+            rc = s_get_uint(gs, "initialization_budget", "generation_strategy.", 0, UINT32_MAX, &budget, err);
+        if (rc != HONE_OK)
+            return rc;
+        out->s.seed = seed;
+    }
+    out->s.initialization_budget = (uint32_t) budget;
+    out->s.method = out->method;
+    return HONE_OK;
+}
+
+static int s_parse(const json_t *root, s_parsed_t *out, hone_space_t *space, uint64_t default_seed,
+                   hone_error_t *err)
+{
+    if (!json_is_object(root))
+        return hone_error_set(err, HONE_EINVAL, "config: must be a JSON object");
+    int rc = s_check_fields(root, s_top_fields, "config", err);
+    if (rc != HONE_OK)
+        return rc;
+
+    const json_t *name = s_get(root, "name");
+    if (!name)
+        return hone_error_set(err, HONE_EINVAL, "name: required");
+    if (!json_is_string(name) || !s_valid_name(json_string_value(name)))
+        return hone_error_set(err, HONE_EINVAL, "name: must be 1 to %d characters from [A-Za-z0-9_.-]", S_NAME_MAX);
+    out->s.name = json_string_value(name);
+
+    const json_t *params = s_get(root, "parameters");
+    if (!params)
+        return hone_error_set(err, HONE_EINVAL, "parameters: required");
+    if (!json_is_array(params))
+        return hone_error_set(err, HONE_EINVAL, "parameters: must be an array");
+    if (json_array_size(params) == 0)
+        return hone_error_set(err, HONE_EINVAL, "parameters: must not be empty");
+    if (json_array_size(params) > HONE_SOBOL_MAXDIM)
+        return hone_error_set(err, HONE_EINVAL, "parameters: at most %d parameters are supported",
+                              HONE_SOBOL_MAXDIM);
+    for (size_t i = 0; i < json_array_size(params); i++) {
+        rc = s_parse_parameter(space, json_array_get(params, i), i, err);
+        if (rc != HONE_OK)
+            return rc;
+    }
+
+    const json_t *constraints = s_get(root, "parameter_constraints");
+    if (constraints && !json_is_array(constraints))
+        return hone_error_set(err, HONE_EINVAL, "parameter_constraints: must be an array of strings");
+    if (constraints && json_array_size(constraints) > 0)
+        return hone_error_set(err, HONE_EINVAL, "parameter_constraints: parameter constraints are not supported "
+                              "yet (got %zu); remove them or leave the list empty", json_array_size(constraints));
+
+    const json_t *objective = s_get(root, "objective");
+    if (!objective)
+        return hone_error_set(err, HONE_EINVAL, "objective: required");
+    if (!json_is_string(objective))
+        return hone_error_set(err, HONE_EINVAL, "objective: must be a string such as \"loss\" or \"-loss\"");
+    rc = hone_objective_parse(json_string_value(objective), &out->metric, &out->s.minimize, err);
+    if (rc != HONE_OK)
+        return rc;
+    out->s.objective_metric = out->metric;
+
+    rc = s_parse_strategy(root, out, default_seed, err);
+    if (rc != HONE_OK)
+        return rc;
+
+    uint64_t max_trials = 0;
+    rc = s_get_uint(root, "max_trials", "", 0, UINT32_MAX, &max_trials, err);
+    if (rc != HONE_OK)
+        return rc;
+    uint64_t max_failures = max_trials > 0 ? max_trials : S_DEFAULT_MAX_FAILURES;
+    rc = s_get_uint(root, "max_failures", "", 1, UINT32_MAX, &max_failures, err);
+    if (rc != HONE_OK)
+        return rc;
+    out->s.max_trials = (uint32_t) max_trials;
+    out->s.max_failures = (uint32_t) max_failures;
+    return HONE_OK;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Canonical form. */
+
+static json_t *s_value_json(const hone_value_t *v)
+{
+    json_t *j = NULL;
+    switch (v->type) {
+    case HONE_TYPE_FLOAT: j = json_real(v->u.f); break;
+    case HONE_TYPE_INT: j = json_integer((json_int_t) v->u.i); break;
+    case HONE_TYPE_STR: j = json_string(v->u.s); break;
+    case HONE_TYPE_BOOL: j = json_boolean(v->u.b); break;
+    }
+    HONE_ASSERT(j);   /* strings came from JSON or number casts, so they are UTF-8 */
+    return j;
+}
+
+static json_t *s_param_json(const hone_param_t *p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "parameter_type", json_string(hone_type_name(p->type)));
+    if (p->kind == HONE_PARAM_RANGE) {
+        hone_value_t lo = p->type == HONE_TYPE_INT ? hone_value_int((int64_t) p->lower) : hone_value_float(p->lower);
+        hone_value_t hi = p->type == HONE_TYPE_INT ? hone_value_int((int64_t) p->upper) : hone_value_float(p->upper);
+        json_object_set_new(o, "type", json_string("range"));
+        json_object_set_new(o, "bounds", json_pack("[oo]", s_value_json(&lo), s_value_json(&hi)));
+        json_object_set_new(o, "scaling", json_string(p->log_scale ? "log" : "linear"));
+        return o;
+    }
+    json_t *values = json_array();
+    for (size_t i = 0; i < p->n_values; i++)
+        json_array_append_new(values, s_value_json(&p->values[i]));
+    json_object_set_new(o, "type", json_string("choice"));
+    json_object_set_new(o, "values", values);
+    if (p->kind == HONE_PARAM_CHOICE) {
+        /* explicit, so a reload does not depend on the defaults or on auto-detection */
+        json_object_set_new(o, "is_ordered", json_boolean(p->is_ordered));
+        json_object_set_new(o, "log_scale", json_boolean(p->log_scale));
+    }
+    return o;
+}
+
+static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
+{
+    json_t *params = json_array();
+    for (size_t i = 0; i < hone_space_size(space); i++)
+        json_array_append_new(params, s_param_json(hone_space_param(space, i)));
+    char *objective = hone_sprintf("%s%s", cfg->s.minimize ? "-" : "", cfg->s.objective_metric);
+    json_t *gs = json_object();
+    json_object_set_new(gs, "method", json_string(cfg->s.method));
+    json_object_set_new(gs, "initialization_random_seed", json_integer((json_int_t) cfg->s.seed));
+    json_object_set_new(gs, "initialize_with_center", json_boolean(cfg->s.initialize_with_center));
+    json_object_set_new(gs, "initialization_budget", json_integer(cfg->s.initialization_budget));
+    json_t *root = json_object();
+    json_object_set_new(root, "name", json_string(cfg->s.name));
+    json_object_set_new(root, "parameters", params);
+    json_object_set_new(root, "parameter_constraints", json_array());
+    json_object_set_new(root, "objective", json_string(objective));
+    json_object_set_new(root, "generation_strategy", gs);
+    json_object_set_new(root, "max_trials", json_integer(cfg->s.max_trials));
+    json_object_set_new(root, "max_failures", json_integer(cfg->s.max_failures));
+    char *text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
+    HONE_ASSERT(text);
+    char *copy = hone_strdup(text);
+    free(text);   /* jansson's default allocator */
+    json_decref(root);
+    hone_strfree(objective);
+    return copy;
+}
+
+int hone_experiment_from_json(hone_experiment_t **out, const char *json, size_t len,
+                              uint64_t default_seed, hone_error_t *err)
+{
+    HONE_ASSERT(out);
+    *out = NULL;
+    if (!json)
+        return hone_error_set(err, HONE_EINVAL, "config: no JSON text given");
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return hone_error_set(err, HONE_EINVAL, "config: invalid JSON at line %d, column %d: %s",
+                              jerr.line, jerr.column, jerr.text);
+    s_parsed_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    hone_space_t *space = hone_space_new();
+    int rc = s_parse(root, &cfg, space, default_seed, err);
+    if (rc == HONE_OK) {
+        char *canonical = s_canonical(&cfg, space);
+        *out = hone_experiment_new(&cfg.s, &space, &canonical);
+        hone_error_clear(err);
+    }
+    hone_space_destroy(&space);
+    hone_strfree(cfg.metric);
+    json_decref(root);
+    return rc;
+}

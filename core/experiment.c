@@ -1,0 +1,613 @@
+/* experiment.c: trials, data, generation (center, then scrambled Sobol), budget and
+ * the raw best point. The JSON side lives in config.c.
+ *
+ * Out-of-memory policy: abort (hone_alloc*), as everywhere in core. Nothing here
+ * fails halfway: every input is validated before the first change. */
+#include "experiment.h"
+
+#include "alloc.h"
+#include "experiment_settings.h"
+#include "rng.h"
+#include "sobol.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* Consecutive duplicate Sobol draws after which the space counts as exhausted. */
+#define S_MAX_DUPLICATE_DRAWS 10000
+/* Ax truncates failure and abandonment reasons to this many characters; hone counts
+ * bytes and never cuts a UTF-8 sequence. */
+#define S_MAX_REASON 1000
+/* Status codes are 0..8 (6 is Ax's deprecated DISPATCHED). */
+#define S_STATUS_SLOTS 9
+
+/* One slot of the open-addressing set of arms in use (arms of every trial that is
+ * not FAILED). hash 0 marks a never-used slot; count 0 with a hash is a tombstone. */
+typedef struct {
+    uint64_t hash;      /* FNV-1a of the arm, never 0 when used */
+    uint32_t trial;     /* a trial holding this arm: its params are what we compare */
+    uint32_t count;     /* number of non-FAILED trials holding this arm */
+} s_arm_slot_t;
+
+struct _hone_experiment_t {
+    char *name;                     /* experiment name */
+    char *config_json;              /* canonical configuration (config.c) */
+    hone_space_t *space;            /* owned search space */
+    char *method;                   /* method as configured ("random_search" or "fast") */
+    char *note;                     /* remark about the configuration, or NULL */
+    bool minimize;                  /* objective direction */
+    uint64_t seed;                  /* initialization_random_seed in use */
+    bool initialize_with_center;    /* first trial is the center */
+    uint32_t initialization_budget; /* stored for the future BO transition */
+    uint32_t max_trials;            /* 0: unlimited */
+    uint32_t max_failures;          /* generation stops once this many trials failed */
+    char **metrics;                 /* metric names; [0] is the objective */
+    size_t n_metrics;               /* number of metrics */
+    size_t cap_metrics;             /* allocated slots in metrics */
+    hone_trial_t *trials;           /* trials by index */
+    size_t n_trials;                /* number of trials */
+    size_t cap_trials;              /* allocated slots in trials */
+    size_t status_count[S_STATUS_SLOTS]; /* trials per status code */
+    hone_sobol_t *sobol;            /* initialization Sobol sequence */
+    double *unit;                   /* scratch: one Sobol point */
+    hone_value_t *scratch;          /* scratch: one parameterization */
+    s_arm_slot_t *arms;             /* set of arms in use */
+    size_t cap_arms;                /* slots in arms (power of two) */
+    size_t n_arm_used;              /* slots holding a live arm */
+    size_t n_arm_tomb;              /* tombstone slots */
+    double cardinality;             /* number of distinct points of the space, or INFINITY */
+};
+
+/* ---------------------------------------------------------------------------------
+ * Arm set. */
+
+static uint64_t s_fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static uint64_t s_arm_hash(const hone_value_t *values, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char type = (unsigned char) values[i].type;
+        h = s_fnv(h, &type, 1);
+        switch (values[i].type) {
+        case HONE_TYPE_FLOAT: {
+            double f = values[i].u.f == 0 ? 0.0 : values[i].u.f;   /* -0.0 equals 0.0 */
+            uint64_t bits;
+            memcpy(&bits, &f, sizeof bits);
+            h = s_fnv(h, &bits, sizeof bits);
+            break;
+        }
+        case HONE_TYPE_INT: {
+            uint64_t bits = (uint64_t) values[i].u.i;
+            h = s_fnv(h, &bits, sizeof bits);
+            break;
+        }
+        case HONE_TYPE_BOOL: {
+            unsigned char b = values[i].u.b ? 1 : 0;
+            h = s_fnv(h, &b, 1);
+            break;
+        }
+        case HONE_TYPE_STR:
+            h = s_fnv(h, values[i].u.s, strlen(values[i].u.s) + 1);
+            break;
+        }
+    }
+    return h ? h : 1;
+}
+
+/* The slot holding an arm equal to values, or SIZE_MAX. */
+static size_t s_arms_find(const hone_experiment_t *self, const hone_value_t *values, uint64_t hash)
+{
+    if (self->cap_arms == 0)
+        return SIZE_MAX;
+    size_t mask = self->cap_arms - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        const s_arm_slot_t *s = &self->arms[i];
+        if (s->hash == 0)
+            return SIZE_MAX;
+        if (s->count > 0 && s->hash == hash
+            && hone_space_points_equal(self->space, self->trials[s->trial].params, values))
+            return i;
+    }
+}
+
+static void s_arms_place(s_arm_slot_t *arms, size_t cap, s_arm_slot_t slot)
+{
+    size_t mask = cap - 1;
+    size_t i = slot.hash & mask;
+    while (arms[i].hash != 0 && arms[i].count > 0)
+        i = (i + 1) & mask;
+    arms[i] = slot;
+}
+
+static void s_arms_grow(hone_experiment_t *self)
+{
+    size_t cap = 16;
+    while (cap < 4 * (self->n_arm_used + 1))
+        cap *= 2;
+    s_arm_slot_t *arms = hone_alloc_array(cap, sizeof(s_arm_slot_t));
+    for (size_t i = 0; i < self->cap_arms; i++) {
+        if (self->arms[i].hash != 0 && self->arms[i].count > 0)
+            s_arms_place(arms, cap, self->arms[i]);
+    }
+    hone_free(self->arms);
+    self->arms = arms;
+    self->cap_arms = cap;
+    self->n_arm_tomb = 0;
+}
+
+static void s_arms_add(hone_experiment_t *self, uint32_t trial)
+{
+    const hone_value_t *params = self->trials[trial].params;
+    uint64_t hash = s_arm_hash(params, hone_space_size(self->space));
+    size_t at = s_arms_find(self, params, hash);
+    if (at != SIZE_MAX) {
+        self->arms[at].count++;
+        return;
+    }
+    if (2 * (self->n_arm_used + self->n_arm_tomb + 1) > self->cap_arms)
+        s_arms_grow(self);
+    size_t mask = self->cap_arms - 1;
+    size_t i = hash & mask;
+    while (self->arms[i].hash != 0 && self->arms[i].count > 0)
+        i = (i + 1) & mask;
+    if (self->arms[i].hash != 0)
+        self->n_arm_tomb--;   /* reusing a tombstone */
+    self->arms[i] = (s_arm_slot_t) { .hash = hash, .trial = trial, .count = 1 };
+    self->n_arm_used++;
+}
+
+static void s_arms_remove(hone_experiment_t *self, uint32_t trial)
+{
+    const hone_value_t *params = self->trials[trial].params;
+    size_t at = s_arms_find(self, params, s_arm_hash(params, hone_space_size(self->space)));
+    HONE_ASSERT(at != SIZE_MAX);
+    if (--self->arms[at].count == 0) {
+        self->n_arm_used--;
+        self->n_arm_tomb++;
+    }
+}
+
+/* ---------------------------------------------------------------------------------
+ * Life cycle. */
+
+static double s_cardinality(const hone_space_t *space)
+{
+    double total = 1;
+    for (size_t i = 0; i < hone_space_size(space); i++) {
+        const hone_param_t *p = hone_space_param(space, i);
+        if (p->kind == HONE_PARAM_RANGE)
+            total *= p->type == HONE_TYPE_INT ? p->upper - p->lower + 1 : INFINITY;
+        else
+            total *= (double) p->n_values;
+    }
+    return total;
+}
+
+static void s_sobol_reset(hone_experiment_t *self)
+{
+    hone_sobol_destroy(&self->sobol);
+    uint32_t dim = (uint32_t) hone_space_size(self->space);
+    self->sobol = hone_sobol_new(dim, true, hone_rng_derive(self->seed, HONE_RNG_SOBOL_INIT));
+    HONE_ASSERT(self->sobol);
+}
+
+hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *settings,
+                                       hone_space_t **space_p, char **config_json_p)
+{
+    HONE_ASSERT(settings && space_p && *space_p && config_json_p && *config_json_p);
+    size_t dim = hone_space_size(*space_p);
+    HONE_ASSERT(dim >= 1 && dim <= HONE_SOBOL_MAXDIM);
+    hone_experiment_t *self = hone_alloc(sizeof(hone_experiment_t));
+    self->name = hone_strdup(settings->name);
+    self->config_json = *config_json_p;
+    *config_json_p = NULL;
+    self->space = *space_p;
+    *space_p = NULL;
+    self->method = hone_strdup(settings->method);
+    if (streq(settings->method, "fast"))
+        /* Bayesian optimization arrives in a later issue; until then "fast" runs the
+         * random_search chain (center, then Sobol) and says so. The configured method
+         * is kept in the canonical config so the intent survives a reload. */
+        self->note = hone_strdup("method \"fast\" is not implemented yet: trials come from random_search "
+                                 "(center point, then scrambled Sobol) until Bayesian optimization lands");
+    self->minimize = settings->minimize;
+    self->seed = settings->seed;
+    self->initialize_with_center = settings->initialize_with_center;
+    self->initialization_budget = settings->initialization_budget;
+    self->max_trials = settings->max_trials;
+    self->max_failures = settings->max_failures;
+    self->cap_metrics = 4;
+    self->metrics = hone_alloc_array(self->cap_metrics, sizeof(char *));
+    self->metrics[self->n_metrics++] = hone_strdup(settings->objective_metric);
+    self->unit = hone_alloc_array(dim, sizeof(double));
+    self->scratch = hone_alloc_array(dim, sizeof(hone_value_t));
+    self->cardinality = s_cardinality(self->space);
+    s_sobol_reset(self);
+    return self;
+}
+
+static void s_trial_free(hone_trial_t *t)
+{
+    hone_free(t->params);
+    hone_strfree(t->note);
+    hone_strfree(t->reason);
+    hone_free(t->readings);
+}
+
+void hone_experiment_destroy(hone_experiment_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    hone_experiment_t *self = *self_p;
+    for (size_t i = 0; i < self->n_trials; i++)
+        s_trial_free(&self->trials[i]);
+    hone_free(self->trials);
+    for (size_t i = 0; i < self->n_metrics; i++)
+        hone_strfree(self->metrics[i]);
+    hone_free(self->metrics);
+    hone_free(self->arms);
+    hone_free(self->unit);
+    hone_free(self->scratch);
+    hone_sobol_destroy(&self->sobol);
+    hone_space_destroy(&self->space);
+    hone_strfree(self->name);
+    hone_strfree(self->config_json);
+    hone_strfree(self->method);
+    hone_strfree(self->note);
+    hone_free(self);
+    *self_p = NULL;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Accessors. */
+
+const char *hone_experiment_name(const hone_experiment_t *self) { HONE_ASSERT(self); return self->name; }
+const char *hone_experiment_config_json(const hone_experiment_t *self) { HONE_ASSERT(self); return self->config_json; }
+const hone_space_t *hone_experiment_space(const hone_experiment_t *self) { HONE_ASSERT(self); return self->space; }
+uint64_t hone_experiment_seed(const hone_experiment_t *self) { HONE_ASSERT(self); return self->seed; }
+uint32_t hone_experiment_max_trials(const hone_experiment_t *self) { HONE_ASSERT(self); return self->max_trials; }
+const char *hone_experiment_note(const hone_experiment_t *self) { HONE_ASSERT(self); return self->note; }
+
+const char *hone_experiment_objective(const hone_experiment_t *self, bool *minimize)
+{
+    HONE_ASSERT(self);
+    if (minimize)
+        *minimize = self->minimize;
+    return self->metrics[0];
+}
+
+const char *hone_experiment_method(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    return "random_search";   /* "fast" falls back to it for now (see hone_experiment_note) */
+}
+
+size_t hone_experiment_metric_count(const hone_experiment_t *self) { HONE_ASSERT(self); return self->n_metrics; }
+
+const char *hone_experiment_metric_name(const hone_experiment_t *self, uint32_t metric)
+{
+    HONE_ASSERT(self);
+    return metric < self->n_metrics ? self->metrics[metric] : NULL;
+}
+
+int hone_experiment_metric_find(const hone_experiment_t *self, const char *name)
+{
+    HONE_ASSERT(self);
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < self->n_metrics; i++) {
+        if (streq(self->metrics[i], name))
+            return (int) i;
+    }
+    return -1;
+}
+
+size_t hone_experiment_trial_count(const hone_experiment_t *self) { HONE_ASSERT(self); return self->n_trials; }
+
+const hone_trial_t *hone_experiment_trial(const hone_experiment_t *self, uint32_t index)
+{
+    HONE_ASSERT(self);
+    return index < self->n_trials ? &self->trials[index] : NULL;
+}
+
+size_t hone_experiment_count_status(const hone_experiment_t *self, hone_trial_status_t status)
+{
+    HONE_ASSERT(self);
+    return (unsigned) status < S_STATUS_SLOTS ? self->status_count[status] : 0;
+}
+
+uint64_t hone_experiment_sobol_drawn(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    return hone_sobol_count(self->sobol);
+}
+
+void hone_experiment_restore_sobol(hone_experiment_t *self, uint64_t drawn)
+{
+    HONE_ASSERT(self);
+    if (drawn < hone_sobol_count(self->sobol))
+        s_sobol_reset(self);
+    /* past the end of the sequence the next draw reports HONE_EEXHAUSTED */
+    (void) hone_sobol_skip(self->sobol, drawn - hone_sobol_count(self->sobol));
+}
+
+/* ---------------------------------------------------------------------------------
+ * Trials. */
+
+static char *s_reason_dup(const char *reason)
+{
+    if (!reason)
+        return NULL;
+    size_t n = strlen(reason);
+    if (n > S_MAX_REASON) {
+        n = S_MAX_REASON;
+        while (n > 0 && ((unsigned char) reason[n] & 0xC0) == 0x80)
+            n--;   /* do not split a UTF-8 sequence */
+    }
+    return hone_strndup(reason, n);
+}
+
+static uint32_t s_add_trial(hone_experiment_t *self, hone_trial_status_t status, const hone_value_t *params,
+                            const char *note, const char *reason)
+{
+    HONE_ASSERT(self->n_trials < UINT32_MAX);
+    if (self->n_trials == self->cap_trials) {
+        self->cap_trials = self->cap_trials ? self->cap_trials * 2 : 16;
+        self->trials = hone_realloc_array(self->trials, self->cap_trials, sizeof(hone_trial_t));
+    }
+    size_t dim = hone_space_size(self->space);
+    uint32_t index = (uint32_t) self->n_trials++;
+    hone_trial_t *t = &self->trials[index];
+    memset(t, 0, sizeof *t);
+    t->index = index;
+    t->status = status;
+    t->params = hone_alloc_array(dim, sizeof(hone_value_t));
+    memcpy(t->params, params, dim * sizeof(hone_value_t));
+    t->note = hone_strdup(note);
+    t->reason = s_reason_dup(reason);
+    self->status_count[status]++;
+    if (status != HONE_TRIAL_FAILED)
+        s_arms_add(self, index);
+    return index;
+}
+
+static size_t s_pending(const hone_experiment_t *self)
+{
+    return self->status_count[HONE_TRIAL_RUNNING] + self->status_count[HONE_TRIAL_CANDIDATE]
+           + self->status_count[HONE_TRIAL_STAGED];
+}
+
+/* HONE_OK when the budget allows one more trial. */
+static int s_budget_check(const hone_experiment_t *self, hone_error_t *err)
+{
+    size_t failed = self->status_count[HONE_TRIAL_FAILED];
+    if (failed >= self->max_failures)
+        return hone_error_set(err, HONE_EDONE,
+                              "experiment '%s': %zu trials failed, which reaches max_failures (%u); "
+                              "no more trials will be generated", self->name, failed, self->max_failures);
+    if (self->max_trials == 0)
+        return HONE_OK;
+    size_t active = self->n_trials - failed - self->status_count[HONE_TRIAL_ABANDONED];
+    if (active < self->max_trials)
+        return HONE_OK;
+    size_t pending = s_pending(self);
+    if (pending > 0)
+        return hone_error_set(err, HONE_EAGAIN,
+                              "experiment '%s': all %u trials of the budget are out and %zu are still "
+                              "running; ask again when one of them fails or is abandoned",
+                              self->name, self->max_trials, pending);
+    return hone_error_set(err, HONE_EDONE, "experiment '%s': the budget of %u trials (max_trials) is spent",
+                          self->name, self->max_trials);
+}
+
+/* The next arm to try, written to out. */
+static int s_next_arm(hone_experiment_t *self, hone_value_t *out, const char **note, hone_error_t *err)
+{
+    /* Ax's center node: only on an experiment without trials (hence without the arm) */
+    if (self->initialize_with_center && self->n_trials == 0) {
+        hone_space_center(self->space, out);
+        *note = "center";
+        return HONE_OK;
+    }
+    if ((double) self->n_arm_used >= self->cardinality)
+        return hone_error_set(err, HONE_EEXHAUSTED,
+                              "experiment '%s': every one of the %.0f points of the search space is already "
+                              "used by a trial", self->name, self->cardinality);
+    size_t dim = hone_space_size(self->space);
+    for (int draw = 0; draw < S_MAX_DUPLICATE_DRAWS; draw++) {
+        if (hone_sobol_next(self->sobol, 1, self->unit) != HONE_OK)
+            return hone_error_set(err, HONE_EEXHAUSTED, "experiment '%s': the Sobol sequence is exhausted",
+                                  self->name);
+        hone_space_from_unit(self->space, self->unit, out);
+        if (s_arms_find(self, out, s_arm_hash(out, dim)) == SIZE_MAX) {
+            *note = "sobol";
+            return HONE_OK;
+        }
+    }
+    return hone_error_set(err, HONE_EEXHAUSTED,
+                          "experiment '%s': %d consecutive Sobol draws gave points already used by trials; "
+                          "the search space looks exhausted", self->name, S_MAX_DUPLICATE_DRAWS);
+}
+
+int hone_experiment_generate(hone_experiment_t *self, uint32_t max_trials,
+                             uint32_t *indices, uint32_t *n_out, hone_error_t *err)
+{
+    HONE_ASSERT(self && n_out);
+    *n_out = 0;
+    if (max_trials == 0)
+        return hone_error_set(err, HONE_EINVAL, "max_trials must be at least 1");
+    HONE_ASSERT(indices);
+    int rc = HONE_OK;
+    while (*n_out < max_trials) {
+        rc = s_budget_check(self, err);
+        if (rc != HONE_OK)
+            break;
+        const char *note = NULL;
+        rc = s_next_arm(self, self->scratch, &note, err);
+        if (rc != HONE_OK)
+            break;
+        indices[(*n_out)++] = s_add_trial(self, HONE_TRIAL_RUNNING, self->scratch, note, NULL);
+    }
+    if (*n_out > 0) {
+        hone_error_clear(err);   /* fewer than asked is still a success */
+        return HONE_OK;
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Data and statuses. */
+
+static uint32_t s_metric_intern(hone_experiment_t *self, const char *name)
+{
+    int found = hone_experiment_metric_find(self, name);
+    if (found >= 0)
+        return (uint32_t) found;
+    HONE_ASSERT(self->n_metrics < UINT32_MAX);
+    if (self->n_metrics == self->cap_metrics) {
+        self->cap_metrics *= 2;
+        self->metrics = hone_realloc_array(self->metrics, self->cap_metrics, sizeof(char *));
+    }
+    self->metrics[self->n_metrics] = hone_strdup(name);
+    return (uint32_t) self->n_metrics++;
+}
+
+static void s_store_reading(hone_trial_t *t, hone_reading_t r)
+{
+    for (size_t i = 0; i < t->n_readings; i++) {
+        hone_reading_t *old = &t->readings[i];
+        if (old->metric == r.metric && old->has_progression == r.has_progression
+            && (!r.has_progression || old->progression == r.progression)) {
+            *old = r;   /* Ax: the same (metric, step) key replaces */
+            return;
+        }
+    }
+    if (t->n_readings == t->cap_readings) {
+        t->cap_readings = t->cap_readings ? t->cap_readings * 2 : 4;
+        t->readings = hone_realloc_array(t->readings, t->cap_readings, sizeof(hone_reading_t));
+    }
+    t->readings[t->n_readings++] = r;
+}
+
+int hone_experiment_attach(hone_experiment_t *self, uint32_t trial,
+                           const hone_reading_in_t *readings, size_t n,
+                           bool has_progression, int64_t progression,
+                           bool require_running, hone_error_t *err)
+{
+    HONE_ASSERT(self);
+    if (trial >= self->n_trials)
+        return hone_error_set(err, HONE_ENOTFOUND, "trial %u does not exist", trial);
+    hone_trial_t *t = &self->trials[trial];
+    if (n == 0 || !readings)
+        return hone_error_set(err, HONE_EINVAL, "trial %u: no readings to attach", trial);
+    if (require_running && t->status != HONE_TRIAL_RUNNING)
+        return hone_error_set(err, HONE_ESTATE, "trial %u is %s: data can only be reported while it is RUNNING",
+                              trial, hone_trial_status_name((int) t->status));
+    for (size_t i = 0; i < n; i++) {
+        const hone_reading_in_t *r = &readings[i];
+        if (!r->metric || !*r->metric)
+            return hone_error_set(err, HONE_EINVAL, "trial %u: reading %zu: metric name must not be empty",
+                                  trial, i);
+        if (!isfinite(r->mean))
+            return hone_error_set(err, HONE_EINVAL, "trial %u: metric '%s': mean must be a finite number (got %g)",
+                                  trial, r->metric, r->mean);
+        if (!isnan(r->sem) && !(isfinite(r->sem) && r->sem >= 0))
+            return hone_error_set(err, HONE_EINVAL,
+                                  "trial %u: metric '%s': sem must be finite and >= 0, or NaN for unknown "
+                                  "noise (got %g)", trial, r->metric, r->sem);
+    }
+    for (size_t i = 0; i < n; i++) {
+        hone_reading_t stored = {
+            .metric = s_metric_intern(self, readings[i].metric),
+            .has_progression = has_progression,
+            .progression = has_progression ? progression : 0,
+            .mean = readings[i].mean,
+            .sem = isnan(readings[i].sem) ? NAN : readings[i].sem,
+        };
+        s_store_reading(t, stored);
+    }
+    return HONE_OK;
+}
+
+int hone_experiment_mark(hone_experiment_t *self, uint32_t trial, hone_trial_status_t to,
+                         const char *reason, hone_error_t *err)
+{
+    HONE_ASSERT(self);
+    if (trial >= self->n_trials)
+        return hone_error_set(err, HONE_ENOTFOUND, "trial %u does not exist", trial);
+    if (!hone_trial_status_name((int) to))
+        return hone_error_set(err, HONE_EINVAL, "unknown trial status %d", (int) to);
+    if (to == HONE_TRIAL_CANDIDATE)
+        return hone_error_set(err, HONE_EINVAL, "a trial cannot be marked CANDIDATE");
+    hone_trial_t *t = &self->trials[trial];
+    int rc = hone_trial_check_transition(t, to, err);
+    if (rc != HONE_OK || t->status == to)
+        return rc;
+    self->status_count[t->status]--;
+    self->status_count[to]++;
+    t->status = to;
+    if (to == HONE_TRIAL_FAILED)
+        s_arms_remove(self, trial);   /* Ax suggests a failed arm again */
+    if ((to == HONE_TRIAL_FAILED || to == HONE_TRIAL_ABANDONED) && reason) {
+        hone_strfree(t->reason);
+        t->reason = s_reason_dup(reason);
+    }
+    return HONE_OK;
+}
+
+int hone_experiment_best(const hone_experiment_t *self, uint32_t *trial_out,
+                         double *mean_out, double *sem_out, hone_error_t *err)
+{
+    HONE_ASSERT(self);
+    const hone_trial_t *best = NULL;
+    double best_mean = 0, best_sem = NAN;
+    for (size_t i = 0; i < self->n_trials; i++) {
+        const hone_trial_t *t = &self->trials[i];
+        double mean, sem;
+        if (t->status != HONE_TRIAL_COMPLETED || !hone_trial_latest(t, 0, &mean, &sem))
+            continue;
+        /* strict comparison: ties keep the lowest index */
+        if (!best || (self->minimize ? mean < best_mean : mean > best_mean)) {
+            best = t;
+            best_mean = mean;
+            best_sem = sem;
+        }
+    }
+    if (!best)
+        return hone_error_set(err, HONE_EDATA,
+                              "experiment '%s': no COMPLETED trial has data for the objective metric '%s' yet",
+                              self->name, self->metrics[0]);
+    if (trial_out)
+        *trial_out = best->index;
+    if (mean_out)
+        *mean_out = best_mean;
+    if (sem_out)
+        *sem_out = best_sem;
+    return HONE_OK;
+}
+
+int hone_experiment_restore_trial(hone_experiment_t *self, uint32_t index,
+                                  hone_trial_status_t status, hone_value_t *params,
+                                  const char *note, const char *reason, hone_error_t *err)
+{
+    HONE_ASSERT(self && params);
+    if (index != self->n_trials)
+        return hone_error_set(err, HONE_EINVAL, "restore_trial: trial %u given while the experiment has %zu trials",
+                              index, self->n_trials);
+    if (!hone_trial_status_name((int) status))
+        return hone_error_set(err, HONE_EINVAL, "restore_trial: trial %u: unknown status %d", index, (int) status);
+    int rc = hone_space_intern(self->space, params, err);
+    if (rc != HONE_OK)
+        return rc;
+    s_add_trial(self, status, params, note, reason);
+    return HONE_OK;
+}

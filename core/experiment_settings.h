@@ -1,0 +1,29 @@
+/* experiment_settings.h: the internal seam between config.c (the JSON configuration: parsing,
+ * validation, canonical form; the sole jansson user of the experiment model) and
+ * experiment.c (the state). Not installed; nothing here is exported. */
+#ifndef HONE_EXPERIMENT_SETTINGS_H
+#define HONE_EXPERIMENT_SETTINGS_H
+
+#include "experiment.h"
+
+/* A validated configuration, everything but the search space. */
+typedef struct hone_experiment_settings {
+    const char *name;                /* experiment name, already validated */
+    const char *objective_metric;    /* the single objective metric */
+    bool minimize;                   /* objective direction */
+    const char *method;              /* as configured: "random_search" or "fast" */
+    uint64_t seed;                   /* initialization_random_seed actually used */
+    bool initialize_with_center;     /* first trial is the center point */
+    uint32_t initialization_budget;  /* stored for the BO transition (not used yet) */
+    uint32_t max_trials;             /* 0: unlimited */
+    uint32_t max_failures;           /* >= 1 */
+} hone_experiment_settings_t;
+
+/* Builds an experiment from validated settings. Takes ownership of *space_p (which
+ * must hold at least one and at most HONE_SOBOL_MAXDIM parameters) and of
+ * *config_json_p (the canonical config, allocated with hone_alloc), setting both to
+ * NULL. Strings in settings are copied. Cannot fail (aborts on OOM). */
+hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *settings,
+                                       hone_space_t **space_p, char **config_json_p);
+
+#endif
