@@ -76,3 +76,97 @@ char *hone_test_read_file(const char *path, size_t *size)
     }
     return buf;
 }
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+void hone_test_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static void s_redirect(const char *path, int fd)
+{
+    if (!path)
+        return;
+    int f = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (f >= 0) {
+        dup2(f, fd);
+        close(f);
+    }
+}
+
+pid_t hone_test_spawn(char *const argv[], const char *stdout_path, const char *stderr_path)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        s_redirect(stdout_path, STDOUT_FILENO);
+        s_redirect(stderr_path, STDERR_FILENO);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+int hone_test_wait(pid_t pid, int timeout_ms, int *status)
+{
+    for (int waited = 0;; waited += 10) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 || waited >= timeout_ms)
+            return -1;
+        hone_test_sleep_ms(10);
+    }
+}
+
+void hone_test_stop(pid_t pid, int sig)
+{
+    int status;
+    if (pid <= 0)
+        return;
+    kill(pid, sig);
+    if (hone_test_wait(pid, 5000, &status) != 0) {
+        kill(pid, SIGKILL);
+        hone_test_wait(pid, 5000, &status);
+    }
+}
+
+static int s_count_listening(const char *log_path)
+{
+    char *log = hone_test_read_file(log_path, NULL);
+    int lines = 0;
+    for (char *p = log; p && (p = strstr(p, "listening")); p++)
+        lines++;
+    free(log);
+    return lines;
+}
+
+/* The broker is ready once its log gains a "listening" line (logged after binding);
+ * counting lines first lets a restarted broker append to the same log. */
+pid_t hone_test_start_broker(const char *data_dir, const char *endpoint, const char *log_path)
+{
+    int before = s_count_listening(log_path);
+    char *program = hone_test_program("hone-broker");
+    char *argv[] = { program, "--data", (char *) data_dir, "--bind", (char *) endpoint,
+                     "--log-level", "info", NULL };
+    pid_t pid = hone_test_spawn(argv, NULL, log_path);
+    free(program);
+    if (pid < 0)
+        return -1;
+    for (int waited = 0; waited < 10000; waited += 20) {
+        if (s_count_listening(log_path) > before)
+            return pid;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return -1;
+        hone_test_sleep_ms(20);
+    }
+    hone_test_stop(pid, SIGKILL);
+    return -1;
+}

@@ -17,3 +17,19 @@ char *hone_test_source_path(const char *relative);
 char *hone_test_read_file(const char *path, size_t *size);
 
 #endif
+
+#include <sys/types.h>
+
+/* Starts argv[0] with argv (NULL-terminated) as a child process; stdout/stderr go to
+ * the given files (NULL: inherit). Returns the pid, or -1. */
+pid_t hone_test_spawn(char *const argv[], const char *stdout_path, const char *stderr_path);
+/* Waits up to timeout_ms for the child to exit. Returns 0 and its wait status in
+ * *status, or -1 on timeout (the child is left running). */
+int hone_test_wait(pid_t pid, int timeout_ms, int *status);
+/* Sends sig, then waits up to 5 s (SIGKILL after that). */
+void hone_test_stop(pid_t pid, int sig);
+/* Starts hone-broker on data_dir bound to endpoint; returns its pid once the broker
+ * answers (up to 10 s) or -1. Its log goes to data_dir/../broker-N.log. */
+pid_t hone_test_start_broker(const char *data_dir, const char *endpoint, const char *log_path);
+/* Milliseconds to sleep in polling loops. */
+void hone_test_sleep_ms(int ms);
