@@ -1,0 +1,609 @@
+/* Tests of the command line tools `hone` and `hone-worker`, run as processes against a
+ * real hone-broker on an ipc:// endpoint: a worker that finishes a budget, failing
+ * programs, argument injection, trials driven by hand, usage errors and --help. The
+ * results are read back through `hone --json` and through the SDK. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hone.h"
+#include "test_support.h"
+
+#define S_TIMEOUT_MS 60000
+
+typedef struct {
+    char *dir;          /* temporary directory of the group */
+    char *endpoint;     /* ipc:// endpoint of the broker */
+    char *nobody;       /* an endpoint nothing listens on */
+    char *hone;         /* path of the hone program */
+    char *worker;       /* path of the hone-worker program */
+    pid_t broker;       /* the hone-broker child */
+    int runs;           /* programs run so far, to name their output files */
+} s_group_t;
+
+static s_group_t s_group;
+
+/* Output of one program run. */
+typedef struct {
+    int status;         /* exit status, or -1 when it did not exit normally in time */
+    char *out;          /* its stdout */
+    char *err;          /* its stderr */
+} s_result_t;
+
+static char *s_path(const char *name)
+{
+    size_t n = strlen(s_group.dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    assert_non_null(p);
+    snprintf(p, n, "%s/%s", s_group.dir, name);
+    return p;
+}
+
+static int s_group_setup(void **state)
+{
+    (void) state;
+    s_group.dir = hone_test_tmpdir("cli");
+    char *data = s_path("data");
+    char *log = s_path("broker.log");
+    char *sock = s_path("broker.sock");
+    char *nobody = s_path("nobody.sock");
+    s_group.endpoint = malloc(strlen(sock) + 8);
+    s_group.nobody = malloc(strlen(nobody) + 8);
+    sprintf(s_group.endpoint, "ipc://%s", sock);
+    sprintf(s_group.nobody, "ipc://%s", nobody);
+    s_group.hone = hone_test_program("hone");
+    s_group.worker = hone_test_program("hone-worker");
+    /* The tools read the endpoint from the environment; --broker is tested separately. */
+    setenv("HONE_BROKER", s_group.endpoint, 1);
+    s_group.broker = hone_test_start_broker(data, s_group.endpoint, log);
+    free(data);
+    free(log);
+    free(sock);
+    free(nobody);
+    return s_group.broker > 0 ? 0 : -1;
+}
+
+static int s_group_teardown(void **state)
+{
+    (void) state;
+    hone_test_stop(s_group.broker, SIGTERM);
+    hone_test_rmtree(s_group.dir);
+    free(s_group.dir);
+    free(s_group.endpoint);
+    free(s_group.nobody);
+    free(s_group.hone);
+    free(s_group.worker);
+    return 0;
+}
+
+static void s_result_free(s_result_t *r)
+{
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof *r);
+}
+
+/* Runs argv (argv[0] a full path) with a bounded wait; stdout and stderr are captured. */
+static s_result_t s_run(char *const argv[])
+{
+    char name[64];
+    int run = ++s_group.runs;
+    snprintf(name, sizeof name, "run-%d.out", run);
+    char *out = s_path(name);
+    snprintf(name, sizeof name, "run-%d.err", run);
+    char *err = s_path(name);
+    s_result_t r = { .status = -1 };
+    pid_t pid = hone_test_spawn(argv, out, err);
+    assert_true(pid > 0);
+    int status = 0;
+    if (hone_test_wait(pid, S_TIMEOUT_MS, &status) != 0) {
+        hone_test_stop(pid, SIGKILL);
+        fail_msg("%s did not finish within %d ms", argv[0], S_TIMEOUT_MS);
+    }
+    if (WIFEXITED(status))
+        r.status = WEXITSTATUS(status);
+    r.out = hone_test_read_file(out, NULL);
+    r.err = hone_test_read_file(err, NULL);
+    if (!r.out)
+        r.out = calloc(1, 1);
+    if (!r.err)
+        r.err = calloc(1, 1);
+    free(out);
+    free(err);
+    return r;
+}
+
+#define S_HONE(...) s_run((char *const[]) { s_group.hone, __VA_ARGS__, NULL })
+
+static int s_count(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void s_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Creates an experiment from config text with `hone create FILE`. */
+static void s_create(const char *name, const char *config)
+{
+    char file[128];
+    snprintf(file, sizeof file, "%s.json", name);
+    char *path = s_path(file);
+    s_write(path, config);
+    s_result_t r = S_HONE("create", path);
+    assert_int_equal(r.status, 0);
+    char expected[256];
+    snprintf(expected, sizeof expected, "created experiment '%s'\n", name);
+    assert_string_equal(r.out, expected);
+    assert_string_equal(r.err, "");
+    s_result_free(&r);
+    free(path);
+}
+
+/* One line on stderr, nothing on stdout, and the given exit status. */
+static void s_expect_one_error_line(s_result_t *r, int status, const char *prefix)
+{
+    assert_int_equal(r->status, status);
+    assert_string_equal(r->out, "");
+    assert_int_equal(s_count(r->err, "\n"), 1);
+    assert_true(r->err[strlen(r->err) - 1] == '\n');
+    assert_true(strncmp(r->err, prefix, strlen(prefix)) == 0);
+}
+
+static hone_trial_list_t *s_list(const char *experiment)
+{
+    hone_client_t *c = NULL;
+    assert_int_equal(hone_client_open(&c, s_group.endpoint, NULL), HONE_OK);
+    hone_trial_list_t *list = NULL;
+    assert_int_equal(hone_client_list(c, experiment, &list), HONE_OK);
+    hone_client_destroy(&c);
+    return list;
+}
+
+static void test_help(void **state)
+{
+    (void) state;
+    s_result_t r = S_HONE("--help");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "usage: hone"));
+    assert_string_equal(r.err, "");
+    s_result_free(&r);
+    const char *commands[] = { "create", "status", "trials", "best", "next", "attach",
+                               "complete", "fail", "abandon", "early-stop" };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        r = S_HONE((char *) commands[i], "--help");
+        assert_int_equal(r.status, 0);
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: hone [GLOBAL OPTIONS] %s", commands[i]);
+        assert_non_null(strstr(r.out, usage));
+        assert_string_equal(r.err, "");
+        s_result_free(&r);
+    }
+    /* --help wins over missing or bad arguments. */
+    r = S_HONE("attach", "not-a-number", "-h");
+    assert_int_equal(r.status, 0);
+    s_result_free(&r);
+    r = s_run((char *const[]) { s_group.worker, "--help", NULL });
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "usage: hone-worker"));
+    assert_string_equal(r.err, "");
+    s_result_free(&r);
+}
+
+static void test_usage_errors_exit_2_with_one_line(void **state)
+{
+    (void) state;
+    s_result_t r = s_run((char *const[]) { s_group.hone, NULL });
+    s_expect_one_error_line(&r, 2, "hone: ");
+    s_result_free(&r);
+    r = S_HONE("frobnicate");
+    s_expect_one_error_line(&r, 2, "hone: unknown command 'frobnicate'");
+    s_result_free(&r);
+    r = S_HONE("status");
+    s_expect_one_error_line(&r, 2, "hone: status: ");
+    s_result_free(&r);
+    r = S_HONE("status", "a", "b");
+    s_expect_one_error_line(&r, 2, "hone: status: ");
+    s_result_free(&r);
+    r = S_HONE("status", "x", "--bogus");
+    s_expect_one_error_line(&r, 2, "hone: status: unknown option '--bogus'");
+    s_result_free(&r);
+    r = S_HONE("attach", "x", "seven", "{\"loss\": 1}");
+    s_expect_one_error_line(&r, 2, "hone: attach: ");
+    s_result_free(&r);
+    r = S_HONE("attach", "x", "0", "loss=1");
+    s_expect_one_error_line(&r, 2, "hone: attach: ");
+    s_result_free(&r);
+    r = S_HONE("attach", "x", "0", "{\"loss\": \"high\"}");
+    s_expect_one_error_line(&r, 2, "hone: attach: ");
+    s_result_free(&r);
+    r = S_HONE("next", "x", "-n", "0");
+    s_expect_one_error_line(&r, 2, "hone: next: ");
+    s_result_free(&r);
+    r = S_HONE("--timeout", "soon", "status", "x");
+    s_expect_one_error_line(&r, 2, "hone: ");
+    s_result_free(&r);
+    r = S_HONE("fail", "x", "0", "--progression", "3");
+    s_expect_one_error_line(&r, 2, "hone: fail: unknown option");
+    s_result_free(&r);
+
+    r = s_run((char *const[]) { s_group.worker, "--", "/bin/true", NULL });
+    s_expect_one_error_line(&r, 2, "hone-worker: ");
+    s_result_free(&r);
+    r = s_run((char *const[]) { s_group.worker, "--experiment", "x", NULL });
+    s_expect_one_error_line(&r, 2, "hone-worker: ");
+    s_result_free(&r);
+    r = s_run((char *const[]) { s_group.worker, "--experiment", "x", "--max-trials", "0", "--", "/bin/true", NULL });
+    s_expect_one_error_line(&r, 2, "hone-worker: ");
+    s_result_free(&r);
+}
+
+static void test_errors_are_one_line_with_the_code(void **state)
+{
+    (void) state;
+    s_result_t r = S_HONE("status", "no_such_experiment");
+    s_expect_one_error_line(&r, 1, "hone: status: ");
+    assert_non_null(strstr(r.err, "no_such_experiment"));
+    assert_non_null(strstr(r.err, "(HONE_ENOTFOUND)\n"));
+    s_result_free(&r);
+    r = S_HONE("--json", "attach", "no_such_experiment", "0", "{\"loss\": 0.3}");
+    s_expect_one_error_line(&r, 1, "hone: attach: ");
+    assert_non_null(strstr(r.err, "(HONE_ENOTFOUND)\n"));
+    s_result_free(&r);
+    char *missing = s_path("missing.json");
+    r = S_HONE("create", missing);
+    s_expect_one_error_line(&r, 1, "hone: create: cannot read");
+    s_result_free(&r);
+    char *bad = s_path("bad.json");
+    s_write(bad, "{\"name\": \"bad\", \"parameters\": []}");
+    r = S_HONE("create", bad);
+    s_expect_one_error_line(&r, 1, "hone: create: ");
+    assert_non_null(strstr(r.err, "(HONE_EINVAL)\n"));
+    s_result_free(&r);
+    free(missing);
+    free(bad);
+    /* Nothing listens: a timeout, reported in time. */
+    r = S_HONE("--broker", s_group.nobody, "--timeout", "200", "status", "x");
+    s_expect_one_error_line(&r, 1, "hone: status: ");
+    assert_non_null(strstr(r.err, "(HONE_ETIMEDOUT)\n"));
+    s_result_free(&r);
+}
+
+static void test_worker_finishes_the_budget(void **state)
+{
+    (void) state;
+    s_create("cli_budget",
+             "{\"name\": \"cli_budget\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
+             "\"parameter_type\": \"float\"}], \"objective\": \"-y\", \"max_trials\": 5}");
+    s_result_t r = s_run((char *const[]) {
+        s_group.worker, "--experiment", "cli_budget", "--name", "cli-test", "--heartbeat-ms", "100", "--",
+        "/bin/sh", "-c", "echo \"evaluating x=$1 trial $HONE_TRIAL of $HONE_EXPERIMENT\"; "
+                         "echo \"{\\\"y\\\": $1, \\\"step\\\": 1}\"; echo \"{\\\"y\\\": $HONE_PARAM_x}\"",
+        "sh", "{x}", NULL });
+    assert_int_equal(r.status, 0);
+    /* Ordinary lines pass through; readings do not. */
+    assert_int_equal(s_count(r.out, "evaluating x="), 5);
+    assert_int_equal(s_count(r.out, "of cli_budget\n"), 5);
+    assert_null(strstr(r.out, "{"));
+    assert_non_null(strstr(r.err, "trial 0 completed: y="));
+    assert_int_equal(s_count(r.err, " completed: y="), 5);
+    s_result_free(&r);
+
+    r = S_HONE("--json", "trials", "cli_budget");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(s_count(r.out, "\n"), 5);
+    assert_int_equal(s_count(r.out, "\"status\": \"COMPLETED\""), 5);
+    assert_int_equal(s_count(r.out, "\"progression\": 1"), 5);
+    s_result_free(&r);
+
+    /* The final reading is the parameter's value: substitution and the environment agree. */
+    hone_trial_list_t *list = s_list("cli_budget");
+    assert_int_equal(hone_trial_list_count(list), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const hone_trial_t *t = hone_trial_list_at(list, i);
+        double x = -1;
+        assert_int_equal(hone_trial_param_double(t, 0, &x), HONE_OK);
+        assert_int_equal(hone_trial_metric_count(t), 1);
+        assert_string_equal(hone_trial_metric_name(t, 0), "y");
+        assert_true(hone_trial_metric_mean(t, 0) == x);
+    }
+    hone_trial_list_destroy(&list);
+
+    r = S_HONE("status", "cli_budget");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "trials      5 of 5"));
+    s_result_free(&r);
+}
+
+static void test_failing_programs_fail_their_trials(void **state)
+{
+    (void) state;
+    s_create("cli_fail",
+             "{\"name\": \"cli_fail\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
+             "\"parameter_type\": \"float\"}], \"objective\": \"-y\", \"max_trials\": 5}");
+    s_result_t r = s_run((char *const[]) {
+        s_group.worker, "--experiment", "cli_fail", "--max-trials", "1", "--",
+        "/bin/sh", "-c", "echo '{\"y\": 1}'; echo 'warming up' >&2; echo 'disk on fire' >&2; exit 3", NULL });
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "disk on fire\n"));  /* forwarded */
+    assert_non_null(strstr(r.err, "trial 0 failed"));
+    s_result_free(&r);
+
+    r = s_run((char *const[]) { s_group.worker, "--experiment", "cli_fail", "--max-trials", "1", "--",
+                                "/bin/sh", "-c", "echo just talking", NULL });
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "just talking\n");
+    s_result_free(&r);
+
+    r = s_run((char *const[]) { s_group.worker, "--experiment", "cli_fail", "--max-trials", "1", "--",
+                                "/bin/sh", "-c", "kill -9 $$", NULL });
+    assert_int_equal(r.status, 0);
+    s_result_free(&r);
+
+    r = S_HONE("--json", "trials", "cli_fail");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(s_count(r.out, "\"status\": \"FAILED\""), 3);
+    assert_non_null(strstr(r.out, "\"reason\": \"warming up\\ndisk on fire\""));
+    assert_non_null(strstr(r.out, "\"reason\": \"program printed no reading\""));
+    assert_non_null(strstr(r.out, "\"reason\": \"program killed by signal 9"));
+    s_result_free(&r);
+}
+
+static void test_parameters_are_never_interpreted_by_a_shell(void **state)
+{
+    (void) state;
+    char *pwned = s_path("pwned");
+    char *argv_file = s_path("argv.txt");
+    char config[1024];
+    snprintf(config, sizeof config,
+             "{\"name\": \"cli_inject\", \"parameters\": [{\"name\": \"s\", \"values\": "
+             "[\"$(touch %s); \\\"x\", \"`touch %s` {x} '; touch %s '\"], \"parameter_type\": \"str\"}], "
+             "\"objective\": \"-y\", \"max_trials\": 2}",
+             pwned, pwned, pwned);
+    s_create("cli_inject", config);
+    char script[512];
+    snprintf(script, sizeof script,
+             "for a in \"$@\"; do printf '[%%s]\\n' \"$a\"; done >> %s; "
+             "printf '<%%s>\\n' \"$HONE_PARAM_s\" >> %s; echo '{\"y\": 1}'",
+             argv_file, argv_file);
+    s_result_t r = s_run((char *const[]) { s_group.worker, "--experiment", "cli_inject", "--",
+                                           "/bin/sh", "-c", script, "sh", "{s}", "--s={s}", "{{s}}", NULL });
+    assert_int_equal(r.status, 0);
+    s_result_free(&r);
+
+    struct stat st;
+    assert_int_not_equal(stat(pwned, &st), 0);
+    char *seen = hone_test_read_file(argv_file, NULL);
+    assert_non_null(seen);
+    char v1[512], v2[512];
+    snprintf(v1, sizeof v1, "$(touch %s); \"x", pwned);
+    snprintf(v2, sizeof v2, "`touch %s` {x} '; touch %s '", pwned, pwned);
+    /* Per trial: the value as one argument, inside a longer one, the escape, the env. */
+    char expect1[2048], expect2[2048];
+    snprintf(expect1, sizeof expect1, "[%s]\n[--s=%s]\n[{s}]\n<%s>\n", v1, v1, v1);
+    snprintf(expect2, sizeof expect2, "[%s]\n[--s=%s]\n[{s}]\n<%s>\n", v2, v2, v2);
+    assert_int_equal(s_count(seen, expect1) + s_count(seen, expect2), 2);
+    assert_int_equal(s_count(seen, "\n"), 8);
+    free(seen);
+    free(pwned);
+    free(argv_file);
+
+    hone_trial_list_t *list = s_list("cli_inject");
+    assert_int_equal(hone_trial_list_count(list), 2);
+    for (size_t i = 0; i < 2; i++)
+        assert_string_equal(hone_trial_status(hone_trial_list_at(list, i)), "COMPLETED");
+    hone_trial_list_destroy(&list);
+}
+
+/* Waits (bounded) until path exists. */
+static void s_wait_for_file(const char *path)
+{
+    struct stat st;
+    for (int waited = 0; stat(path, &st) != 0; waited += 10) {
+        if (waited > 20000)
+            fail_msg("%s did not appear", path);
+        hone_test_sleep_ms(10);
+    }
+}
+
+static void s_interrupt(const char *experiment, int sig, int expected_status)
+{
+    char mark_name[64];
+    snprintf(mark_name, sizeof mark_name, "%s.started", experiment);
+    char *mark = s_path(mark_name);
+    char script[512];
+    snprintf(script, sizeof script, "echo '{\"y\": 1}'; touch %s; exec sleep 30", mark);
+    char *out = s_path("interrupt.out");
+    char *err = s_path("interrupt.err");
+    pid_t pid = hone_test_spawn((char *const[]) { s_group.worker, "--experiment", (char *) experiment,
+                                                  "--heartbeat-ms", "100", "--", "/bin/sh", "-c", script, NULL },
+                                out, err);
+    assert_true(pid > 0);
+    s_wait_for_file(mark);
+    hone_test_sleep_ms(150);  /* let a heartbeat or two go by */
+    kill(pid, sig);
+    int status = 0;
+    assert_int_equal(hone_test_wait(pid, 15000, &status), 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), expected_status);
+    hone_trial_list_t *list = s_list(experiment);
+    assert_int_equal(hone_trial_list_count(list), 1);
+    assert_string_equal(hone_trial_status(hone_trial_list_at(list, 0)), "FAILED");
+    assert_string_equal(hone_trial_reason(hone_trial_list_at(list, 0)), "worker interrupted");
+    hone_trial_list_destroy(&list);
+    free(mark);
+    free(out);
+    free(err);
+}
+
+static void test_interrupted_worker_fails_its_trial(void **state)
+{
+    (void) state;
+    s_create("cli_sigint", "{\"name\": \"cli_sigint\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
+                           "\"parameter_type\": \"float\"}], \"objective\": \"-y\", \"max_trials\": 3}");
+    s_interrupt("cli_sigint", SIGINT, 130);
+    s_create("cli_sigterm", "{\"name\": \"cli_sigterm\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
+                            "\"parameter_type\": \"float\"}], \"objective\": \"-y\", \"max_trials\": 3}");
+    s_interrupt("cli_sigterm", SIGTERM, 143);
+}
+
+/* A trial abandoned by hand while it runs: the next reading is refused, hone-worker
+ * stops the program and reports nothing more about that trial. */
+static void test_worker_stops_a_trial_the_broker_no_longer_runs(void **state)
+{
+    (void) state;
+    s_create("cli_stop", "{\"name\": \"cli_stop\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
+                         "\"parameter_type\": \"float\"}], \"objective\": \"-y\", \"max_trials\": 3}");
+    char *first = s_path("stop.first");
+    char *go = s_path("stop.go");
+    char script[1024];
+    snprintf(script, sizeof script,
+             "echo '{\"y\": 1}'; touch %s; while [ ! -e %s ]; do sleep 0.02; done; "
+             "echo '{\"y\": 2}'; exec sleep 30",
+             first, go);
+    char *out = s_path("stop.out");
+    char *err = s_path("stop.err");
+    pid_t pid = hone_test_spawn((char *const[]) { s_group.worker, "--experiment", "cli_stop", "--max-trials", "1",
+                                                  "--", "/bin/sh", "-c", script, NULL },
+                                out, err);
+    assert_true(pid > 0);
+    s_wait_for_file(first);
+    s_result_t r = S_HONE("abandon", "cli_stop", "0", "--reason", "changed my mind");
+    assert_int_equal(r.status, 0);
+    s_result_free(&r);
+    s_write(go, "");
+    int status = 0;
+    assert_int_equal(hone_test_wait(pid, 15000, &status), 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char *log = hone_test_read_file(err, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "trial 0 stopped by the broker"));
+    free(log);
+    hone_trial_list_t *list = s_list("cli_stop");
+    assert_string_equal(hone_trial_status(hone_trial_list_at(list, 0)), "ABANDONED");
+    assert_string_equal(hone_trial_reason(hone_trial_list_at(list, 0)), "changed my mind");
+    hone_trial_list_destroy(&list);
+    free(first);
+    free(go);
+    free(out);
+    free(err);
+}
+
+static void test_trials_by_hand(void **state)
+{
+    (void) state;
+    s_create("cli_hand",
+             "{\"name\": \"cli_hand\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
+             "\"parameter_type\": \"float\"}, {\"name\": \"opt\", \"values\": [\"adam\", \"sgd\", \"rms\"], "
+             "\"parameter_type\": \"str\"}], \"objective\": \"-loss\", \"max_trials\": 10}");
+    s_result_t r = S_HONE("next", "cli_hand", "-n", "3");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(s_count(r.out, "\n"), 3);
+    assert_true(strncmp(r.out, "{\"trial\": 0, \"params\": {\"x\": ", 29) == 0);
+    assert_non_null(strstr(r.out, "\n{\"trial\": 1, \"params\": {"));
+    assert_non_null(strstr(r.out, "\n{\"trial\": 2, \"params\": {"));
+    assert_int_equal(s_count(r.out, "\"opt\": \""), 3);
+    s_result_free(&r);
+
+    r = S_HONE("attach", "cli_hand", "0", "{\"loss\": [0.5, 0.1]}", "--progression", "2");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    s_result_free(&r);
+    r = S_HONE("--json", "attach", "cli_hand", "0", "{\"loss\": 0.4, \"step\": 3}");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "{\"experiment\": \"cli_hand\", \"trial\": 0, \"metrics\": {\"loss\": [0.4, null]}, "
+                               "\"progression\": 3}\n");
+    s_result_free(&r);
+    r = S_HONE("complete", "cli_hand", "0", "{\"loss\": 0.25}");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "trial 0 of 'cli_hand' is COMPLETED\n");
+    s_result_free(&r);
+    r = S_HONE("fail", "cli_hand", "1", "--reason", "bad node");
+    assert_int_equal(r.status, 0);
+    s_result_free(&r);
+    r = S_HONE("abandon", "cli_hand", "2", "--json");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "{\"experiment\": \"cli_hand\", \"trial\": 2, \"status\": \"ABANDONED\"}\n");
+    s_result_free(&r);
+    r = S_HONE("early-stop", "cli_hand", "0");
+    s_expect_one_error_line(&r, 1, "hone: early-stop: ");
+    assert_non_null(strstr(r.err, "(HONE_ESTATE)\n"));
+    s_result_free(&r);
+
+    r = S_HONE("--json", "status", "cli_hand");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(s_count(r.out, "\n"), 1);
+    assert_non_null(strstr(r.out, "\"COMPLETED\": 1"));
+    assert_non_null(strstr(r.out, "\"FAILED\": 1"));
+    assert_non_null(strstr(r.out, "\"ABANDONED\": 1"));
+    assert_non_null(strstr(r.out, "\"total\": 3"));
+    assert_non_null(strstr(r.out, "\"best\": {\"trial\": 0, \"value\": 0.25}"));
+    s_result_free(&r);
+
+    r = S_HONE("best", "cli_hand", "--json");
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.out, "{\"trial\": 0, \"params\": {", 24) == 0);
+    assert_non_null(strstr(r.out, "\"metric\": \"loss\", \"value\": 0.25, \"sem\": null, \"minimize\": true}\n"));
+    s_result_free(&r);
+
+    r = S_HONE("trials", "cli_hand");
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.out, "TRIAL", 5) == 0);
+    assert_int_equal(s_count(r.out, "\n"), 4);
+    assert_non_null(strstr(r.out, "loss=0.25"));
+    assert_non_null(strstr(r.out, "(bad node)"));
+    s_result_free(&r);
+
+    hone_trial_list_t *list = s_list("cli_hand");
+    const hone_trial_t *t0 = hone_trial_list_at(list, 0);
+    int64_t progression = 0;
+    assert_int_equal(hone_trial_progression(t0, &progression), HONE_OK);
+    assert_int_equal(progression, 3);
+    assert_true(hone_trial_metric_mean(t0, 0) == 0.25);
+    assert_string_equal(hone_trial_reason(hone_trial_list_at(list, 1)), "bad node");
+    hone_trial_list_destroy(&list);
+
+    /* --broker wins over HONE_BROKER. */
+    setenv("HONE_BROKER", s_group.nobody, 1);
+    r = S_HONE("--timeout", "200", "status", "cli_hand");
+    s_expect_one_error_line(&r, 1, "hone: status: ");
+    s_result_free(&r);
+    r = S_HONE("--broker", s_group.endpoint, "status", "cli_hand");
+    assert_int_equal(r.status, 0);
+    s_result_free(&r);
+    setenv("HONE_BROKER", s_group.endpoint, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_usage_errors_exit_2_with_one_line),
+        cmocka_unit_test(test_errors_are_one_line_with_the_code),
+        cmocka_unit_test(test_worker_finishes_the_budget),
+        cmocka_unit_test(test_failing_programs_fail_their_trials),
+        cmocka_unit_test(test_parameters_are_never_interpreted_by_a_shell),
+        cmocka_unit_test(test_trials_by_hand),
+        cmocka_unit_test(test_interrupted_worker_fails_its_trial),
+        cmocka_unit_test(test_worker_stops_a_trial_the_broker_no_longer_runs),
+    };
+    return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
+}

@@ -1,0 +1,394 @@
+/* hone.h: the hone C SDK, the only installed header of hone.
+ *
+ * hone is adaptive experimentation as a service: a broker owns experiments and hands
+ * out trials. This library talks to a broker in two roles:
+ *   - the worker role (hone_worker_*): pull a trial, evaluate it, stream readings,
+ *     complete or fail it;
+ *   - the client role (hone_client_*): create experiments, ask for trials, attach data,
+ *     mark trials, read the best point, the status and the list of trials.
+ *
+ * ABI rules (stable C ABI, see worker-sdk/README.md):
+ *   - every type is an opaque handle, except hone_options_t (a POD with reserved[]);
+ *   - integers are fixed-width (counts and indices into arrays are size_t);
+ *   - strings are NUL-terminated UTF-8, `const char *`;
+ *   - every fallible function returns an int: HONE_OK (0) or a negative HONE_E* code.
+ *
+ * Ownership: a `T **` out parameter receives a new object that belongs to the caller,
+ * who releases it with the matching _destroy(&p) (which sets p to NULL and accepts
+ * NULL). A returned `char *` belongs to the caller and is released with hone_strfree().
+ * A returned `const char *` or `const T *` is borrowed; each function says how long it
+ * stays valid. Never pass hone's memory to libc free().
+ *
+ * Threads: a handle (client, worker, trial, list, ...) is used by one thread at a time;
+ * different handles may be used from different threads concurrently. The library keeps
+ * no global state: each client or worker owns its own ZeroMQ context.
+ *
+ * Failure policy: the library never aborts the host process. Out of memory gives
+ * HONE_ENOMEM; invalid arguments (including NULL handles) give HONE_EINVAL. It never
+ * writes to stdout or stderr: it is silent unless a log function is installed with
+ * hone_client_set_log() or hone_worker_set_log(). It installs no signal handlers; a
+ * signal that interrupts a wait makes the call return HONE_EINTR.
+ *
+ * Timeouts: every request waits up to opts.timeout_ms for its reply; on a timeout the
+ * socket is closed, and after a back-off (min(timeout_ms, 1 s), doubling per attempt, at
+ * most 32 s) a new one is connected and the request is sent again, up to opts.retries
+ * times (the "lazy pirate" pattern). A call therefore returns HONE_ETIMEDOUT after at
+ * most timeout_ms × (retries + 1) plus the back-offs (with the defaults: 4 × 10 s + 7 s).
+ * A resent request may be executed twice by the broker: harmless for complete, fail and
+ * mark, a repeated reading for progress and attach, but a retried `next` or `ready` can
+ * leave an extra RUNNING trial; set retries to 0 when that matters. */
+#ifndef HONE_H
+#define HONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- version ---- */
+
+#define HONE_VERSION_MAJOR 0
+#define HONE_VERSION_MINOR 1
+#define HONE_VERSION_PATCH 0
+#define HONE_MAKE_VERSION(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
+#define HONE_VERSION HONE_MAKE_VERSION(HONE_VERSION_MAJOR, HONE_VERSION_MINOR, HONE_VERSION_PATCH)
+
+#ifndef HONE_EXPORT
+#  if defined(_WIN32)
+#    define HONE_EXPORT __declspec(dllexport)
+#  else
+#    define HONE_EXPORT __attribute__((visibility("default")))
+#  endif
+#endif
+
+/* The version of the library actually loaded, as HONE_MAKE_VERSION(major, minor, patch);
+ * compare with HONE_VERSION (the header's) to detect a mismatch. Cannot fail. */
+HONE_EXPORT int32_t hone_version(void);
+
+/* ---- error codes ----
+ * The numbers are part of the wire protocol and never change; new codes are only
+ * appended. (A hone source file that also includes the project's base/err.h gets the
+ * same constants from there.) */
+#ifndef HONE_ERR_H
+typedef enum {
+    HONE_OK = 0,             /* success */
+    HONE_ENOMEM = -1,        /* out of memory */
+    HONE_EINVAL = -2,        /* invalid argument (or invalid experiment configuration) */
+    HONE_ENOTFOUND = -3,     /* unknown experiment, trial, parameter */
+    HONE_EEXIST = -4,        /* an experiment with that name exists */
+    HONE_ESTATE = -5,        /* not allowed in the trial's current status */
+    HONE_EPROTO = -6,        /* malformed message */
+    HONE_EVERSION = -7,      /* unsupported protocol version */
+    HONE_EUNSUPPORTED = -8,  /* unsupported operation */
+    HONE_EEXHAUSTED = -9,    /* the search space has no unused point left */
+    HONE_EDONE = -10,        /* the experiment's budget is spent */
+    HONE_EAGAIN = -11,       /* no work now, try again later */
+    HONE_ETIMEDOUT = -12,    /* no reply in time */
+    HONE_ESTORE = -13,       /* the broker's storage failed */
+    HONE_EIO = -14,          /* input/output error */
+    HONE_ENUMERIC = -15,     /* numerical failure */
+    HONE_EDATA = -16,        /* more data required (e.g. best with no completed trial) */
+    HONE_ETOOBIG = -17,      /* a message or value is too large */
+    HONE_EINTR = -18,        /* interrupted by a signal */
+} hone_err_t;
+#endif
+
+/* A one-line description of a code ("not found"); never NULL, static storage. */
+HONE_EXPORT const char *hone_strerror(int code);
+/* The symbolic name of a code ("HONE_ENOTFOUND"); never NULL, static storage. */
+HONE_EXPORT const char *hone_err_name(int code);
+
+/* ---- memory ---- */
+
+/* Release memory that hone allocated for the caller. NULL is a no-op. */
+HONE_EXPORT void hone_free(void *ptr);
+HONE_EXPORT void hone_strfree(char *str);
+
+/* ---- parameter types (the same numbers as the broker's) ---- */
+
+#ifndef HONE_VALUE_H
+typedef enum {
+    HONE_TYPE_FLOAT = 0,     /* double */
+    HONE_TYPE_INT = 1,       /* int64_t */
+    HONE_TYPE_STR = 2,       /* UTF-8 string */
+    HONE_TYPE_BOOL = 3,      /* bool */
+} hone_type_t;
+#endif
+
+/* ---- logging ---- */
+
+#ifndef HONE_LOG_H
+typedef enum { HONE_LOG_ERR = 0, HONE_LOG_WARN = 1, HONE_LOG_INFO = 2, HONE_LOG_DEBUG = 3 } hone_log_level_t;
+#endif
+
+/* A log function receives one line (no trailing newline) and the arg given when it was
+ * installed. It runs on the thread that is calling into the handle, during that call.
+ * level is one of HONE_LOG_ERR .. HONE_LOG_DEBUG. */
+typedef void (hone_log_fn)(int32_t level, const char *text, void *arg);
+
+/* ---- options ---- */
+
+/* Connection options. Initialise with hone_options_init(), then change fields.
+ * reserved[] must stay zero: future fields will live there, zero meaning "default". */
+typedef struct hone_options {
+    int32_t timeout_ms;      /* wait for one reply, > 0; default 10000 */
+    int32_t retries;         /* re-sends after a timeout, on a new socket, >= 0; default 3 */
+    int32_t reserved[14];    /* zero */
+} hone_options_t;
+
+/* Fills opts with the defaults. Cannot fail. */
+HONE_EXPORT void hone_options_init(hone_options_t *opts);
+
+/* The endpoint used when NULL is passed to an _open function. */
+#define HONE_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
+
+/* ---- trials ---- */
+
+typedef struct _hone_trial_t hone_trial_t;
+typedef struct _hone_trial_list_t hone_trial_list_t;
+
+/* Releases a trial and sets *trial_p to NULL; NULL or *trial_p NULL is a no-op. */
+HONE_EXPORT void hone_trial_destroy(hone_trial_t **trial_p);
+/* Copies a trial (e.g. to keep one item of a list after the list is destroyed).
+ * Returns HONE_OK with *out set (the caller owns it), HONE_EINVAL (NULL argument) or
+ * HONE_ENOMEM (*out is then NULL). */
+HONE_EXPORT int hone_trial_dup(const hone_trial_t *trial, hone_trial_t **out);
+
+/* The trial's index in its experiment (0, 1, 2, ...). 0 for a NULL trial. */
+HONE_EXPORT uint64_t hone_trial_index(const hone_trial_t *trial);
+/* The experiment's name; "" when unknown. Borrowed: valid while the trial lives. */
+HONE_EXPORT const char *hone_trial_experiment(const hone_trial_t *trial);
+
+/* Parameters, in the order the broker sent them (the search space's order). */
+HONE_EXPORT size_t hone_trial_param_count(const hone_trial_t *trial);
+/* Name of parameter i; NULL when i is out of range. Borrowed: valid while the trial lives. */
+HONE_EXPORT const char *hone_trial_param_name(const hone_trial_t *trial, size_t i);
+/* HONE_TYPE_FLOAT, _INT, _STR or _BOOL; HONE_EINVAL when i is out of range. */
+HONE_EXPORT int32_t hone_trial_param_type(const hone_trial_t *trial, size_t i);
+/* Looks a parameter up by name: HONE_OK with *i_out set, HONE_ENOTFOUND, HONE_EINVAL. */
+HONE_EXPORT int hone_trial_param_find(const hone_trial_t *trial, const char *name, size_t *i_out);
+/* Value getters: HONE_OK, or HONE_EINVAL when i is out of range or the type differs
+ * (*out is then untouched). _double also accepts an INT parameter (converted). The
+ * string of _str is borrowed: valid while the trial lives. */
+HONE_EXPORT int hone_trial_param_double(const hone_trial_t *trial, size_t i, double *out);
+HONE_EXPORT int hone_trial_param_int(const hone_trial_t *trial, size_t i, int64_t *out);
+HONE_EXPORT int hone_trial_param_str(const hone_trial_t *trial, size_t i, const char **out);
+HONE_EXPORT int hone_trial_param_bool(const hone_trial_t *trial, size_t i, bool *out);
+
+/* How the trial was generated ("center", "sobol", "manual", ...); "" when not sent.
+ * Borrowed: valid while the trial lives. */
+HONE_EXPORT const char *hone_trial_note(const hone_trial_t *trial);
+/* "RUNNING", "COMPLETED", "FAILED", "ABANDONED", "EARLY_STOPPED"; "" when not sent
+ * (a trial handed to a worker is RUNNING). Borrowed: valid while the trial lives. */
+HONE_EXPORT const char *hone_trial_status(const hone_trial_t *trial);
+/* Why the trial failed or was abandoned; "" when none. Borrowed. */
+HONE_EXPORT const char *hone_trial_reason(const hone_trial_t *trial);
+
+/* The latest reading of each metric (filled for hone_client_list results; a trial from
+ * hone_worker_next or hone_client_next_trials has none). */
+HONE_EXPORT size_t hone_trial_metric_count(const hone_trial_t *trial);
+/* Name of metric i; NULL when out of range. Borrowed: valid while the trial lives. */
+HONE_EXPORT const char *hone_trial_metric_name(const hone_trial_t *trial, size_t i);
+/* Mean of metric i; NAN when out of range. */
+HONE_EXPORT double hone_trial_metric_mean(const hone_trial_t *trial, size_t i);
+/* Standard error of metric i; NAN when unknown or out of range. */
+HONE_EXPORT double hone_trial_metric_sem(const hone_trial_t *trial, size_t i);
+/* The largest progression (step) reported: HONE_OK with *out set, or HONE_ENOTFOUND
+ * when the trial has none, HONE_EINVAL for NULL arguments. */
+HONE_EXPORT int hone_trial_progression(const hone_trial_t *trial, int64_t *out);
+
+/* A list of trials (from hone_client_next_trials or hone_client_list). */
+HONE_EXPORT void hone_trial_list_destroy(hone_trial_list_t **list_p);
+HONE_EXPORT size_t hone_trial_list_count(const hone_trial_list_t *list);
+/* Item i; NULL when out of range. Borrowed: valid until the list is destroyed. */
+HONE_EXPORT const hone_trial_t *hone_trial_list_at(const hone_trial_list_t *list, size_t i);
+
+/* ---- best point and experiment status (client role results) ---- */
+
+typedef struct _hone_best_t hone_best_t;
+typedef struct _hone_status_t hone_status_t;
+
+HONE_EXPORT void hone_best_destroy(hone_best_t **best_p);
+/* The best trial's index. */
+HONE_EXPORT uint64_t hone_best_trial_index(const hone_best_t *best);
+/* The best trial's parameters, as a trial (index and params only). Borrowed: valid
+ * until the best object is destroyed. */
+HONE_EXPORT const hone_trial_t *hone_best_trial(const hone_best_t *best);
+/* The objective metric's name. Borrowed: valid until the best object is destroyed. */
+HONE_EXPORT const char *hone_best_metric(const hone_best_t *best);
+/* Its observed mean, and standard error (NAN when unknown). */
+HONE_EXPORT double hone_best_value(const hone_best_t *best);
+HONE_EXPORT double hone_best_sem(const hone_best_t *best);
+/* True when the objective is minimized. */
+HONE_EXPORT bool hone_best_minimize(const hone_best_t *best);
+
+HONE_EXPORT void hone_status_destroy(hone_status_t **status_p);
+/* Strings are borrowed: valid until the status object is destroyed. "" when not sent. */
+HONE_EXPORT const char *hone_status_experiment(const hone_status_t *status);
+HONE_EXPORT const char *hone_status_objective(const hone_status_t *status);
+HONE_EXPORT const char *hone_status_method(const hone_status_t *status);
+/* The budget (0 = unlimited) and the number of trials so far. */
+HONE_EXPORT uint64_t hone_status_max_trials(const hone_status_t *status);
+HONE_EXPORT uint64_t hone_status_total(const hone_status_t *status);
+/* Trials per status: the number of statuses listed, the name of entry i (NULL when out
+ * of range; borrowed) and its number of trials (0 when out of range). */
+HONE_EXPORT size_t hone_status_entry_count(const hone_status_t *status);
+HONE_EXPORT const char *hone_status_entry_name(const hone_status_t *status, size_t i);
+HONE_EXPORT uint64_t hone_status_entry_trials(const hone_status_t *status, size_t i);
+/* Trials with the given status name ("COMPLETED"); 0 when the status is not listed. */
+HONE_EXPORT uint64_t hone_status_count(const hone_status_t *status, const char *status_name);
+/* The best trial so far: HONE_OK with *trial_out and *value_out set (either may be
+ * NULL), or HONE_ENOTFOUND when there is none yet, HONE_EINVAL for a NULL status. */
+HONE_EXPORT int hone_status_best(const hone_status_t *status, uint64_t *trial_out, double *value_out);
+
+/* ---- client role ---- */
+
+typedef struct _hone_client_t hone_client_t;
+
+/* Opens a client for the broker at endpoint (NULL: HONE_DEFAULT_ENDPOINT; "tcp://host:port"
+ * or "ipc:///path") with opts (NULL: defaults; the struct is copied). Connecting is
+ * asynchronous: no message is exchanged until the first request, so a broker that is
+ * not running is only noticed then (HONE_ETIMEDOUT).
+ * Returns HONE_OK with *out set (the caller owns it; release with hone_client_destroy),
+ * HONE_EINVAL (NULL out, bad endpoint syntax or transport, invalid opts), HONE_ENOMEM,
+ * HONE_EIO (the socket could not be created). *out is NULL on error. */
+HONE_EXPORT int hone_client_open(hone_client_t **out, const char *endpoint, const hone_options_t *opts);
+/* Closes the connection (unsent messages are dropped), frees the client and sets
+ * *client_p to NULL. NULL or *client_p NULL is a no-op. */
+HONE_EXPORT void hone_client_destroy(hone_client_t **client_p);
+/* The message of the last failed call on this client ("" after a success), naming what
+ * was wrong; for errors returned by the broker, the broker's message. Borrowed: valid
+ * until the next call on this client. Never NULL (also "" for a NULL client). */
+HONE_EXPORT const char *hone_client_last_error(const hone_client_t *client);
+/* Installs (fn non-NULL) or removes (fn NULL) the client's log function. */
+HONE_EXPORT void hone_client_set_log(hone_client_t *client, hone_log_fn *fn, void *arg);
+
+/* Every request below returns, besides the codes listed with it:
+ *   HONE_EINVAL     a NULL or invalid argument (checked before sending), or a value the
+ *                   broker refused;
+ *   HONE_ENOMEM     out of memory;
+ *   HONE_ETIMEDOUT  no reply after all retries;
+ *   HONE_EINTR      a signal interrupted the wait (the request may still be executed);
+ *   HONE_EPROTO, HONE_EVERSION, HONE_ETOOBIG  a malformed or incompatible exchange;
+ *   HONE_ESTORE     the broker could not store the change;
+ * and any other error code the broker sends, with its message in last_error. Out
+ * parameters are NULL when a call fails. */
+
+/* Creates an experiment from its JSON configuration (Ax field names; see examples/).
+ * On success *name_out is the experiment's name (the caller frees it with
+ * hone_strfree; name_out may be NULL if the name is not wanted).
+ * Broker errors: HONE_EINVAL (invalid config, the message names the field),
+ * HONE_EEXIST (the name is taken). */
+HONE_EXPORT int hone_client_create(hone_client_t *client, const char *config_json, char **name_out);
+
+/* Asks for `count` (1..1000) new trials, created RUNNING. *list_out receives between 1
+ * and count trials (the caller owns the list). Broker errors: HONE_ENOTFOUND (no such
+ * experiment), HONE_EDONE (budget spent), HONE_EAGAIN (the rest of the budget is
+ * running), HONE_EEXHAUSTED (no unused point left). */
+HONE_EXPORT int hone_client_next_trials(hone_client_t *client, const char *experiment, uint32_t count,
+                                        hone_trial_list_t **list_out);
+
+/* Attaches n readings to a trial (Ax's attach_data): metric_names[i] gets mean means[i]
+ * with standard error sems[i] (sems NULL, or a NAN entry, means unknown; otherwise >= 0
+ * and finite). With has_progression the readings are at step `progression` (a point of
+ * a learning curve); attaching the same (metric, step) again replaces it. n must be
+ * >= 1, names unique and non-empty, means finite (else HONE_EINVAL before sending).
+ * Broker errors: HONE_ENOTFOUND (experiment or trial). */
+HONE_EXPORT int hone_client_attach(hone_client_t *client, const char *experiment, uint64_t trial,
+                                   size_t n, const char *const metric_names[], const double means[],
+                                   const double sems[], bool has_progression, int64_t progression);
+
+/* Attaches the final readings (n may be 0: none) and marks the trial COMPLETED.
+ * Broker errors: HONE_ENOTFOUND, HONE_ESTATE (the trial is not RUNNING). */
+HONE_EXPORT int hone_client_complete(hone_client_t *client, const char *experiment, uint64_t trial,
+                                     size_t n, const char *const metric_names[], const double means[],
+                                     const double sems[]);
+
+/* Moves a trial to status_name: "COMPLETED", "FAILED", "ABANDONED" or "EARLY_STOPPED",
+ * with an optional reason (NULL: none; kept for FAILED and ABANDONED).
+ * Broker errors: HONE_ENOTFOUND, HONE_ESTATE (illegal transition, e.g. early-stopping a
+ * trial without data), HONE_EINVAL (unknown status name). */
+HONE_EXPORT int hone_client_mark(hone_client_t *client, const char *experiment, uint64_t trial,
+                                 const char *status_name, const char *reason);
+
+/* The best trial so far (among COMPLETED trials with objective data). *best_out belongs
+ * to the caller. Broker errors: HONE_ENOTFOUND, HONE_EDATA (no completed trial has data). */
+HONE_EXPORT int hone_client_best(hone_client_t *client, const char *experiment, hone_best_t **best_out);
+
+/* The experiment's status summary. *status_out belongs to the caller.
+ * Broker errors: HONE_ENOTFOUND. */
+HONE_EXPORT int hone_client_status(hone_client_t *client, const char *experiment, hone_status_t **status_out);
+
+/* Every trial of the experiment, in index order, with status, note, reason and the
+ * latest reading of each metric. *list_out belongs to the caller.
+ * Broker errors: HONE_ENOTFOUND. */
+HONE_EXPORT int hone_client_list(hone_client_t *client, const char *experiment, hone_trial_list_t **list_out);
+
+/* ---- worker role ---- */
+
+typedef struct _hone_worker_t hone_worker_t;
+
+/* Opens a worker for `experiment` at endpoint (NULL: HONE_DEFAULT_ENDPOINT), named
+ * worker_name in the broker's logs (NULL: "<host>-<pid>"), with opts (NULL: defaults).
+ * No message is exchanged until the first call.
+ * Returns HONE_OK with *out set (release with hone_worker_destroy), HONE_EINVAL (NULL
+ * out or experiment, bad endpoint, invalid opts), HONE_ENOMEM, HONE_EIO. */
+HONE_EXPORT int hone_worker_open(hone_worker_t **out, const char *endpoint, const char *experiment,
+                                 const char *worker_name, const hone_options_t *opts);
+/* Closes the connection, frees the worker, sets *worker_p to NULL; NULL is a no-op.
+ * A trial still being evaluated is not reported: the broker requeues it when its lease
+ * expires. */
+HONE_EXPORT void hone_worker_destroy(hone_worker_t **worker_p);
+/* As hone_client_last_error, for a worker. */
+HONE_EXPORT const char *hone_worker_last_error(const hone_worker_t *worker);
+/* Installs (fn non-NULL) or removes (fn NULL) the worker's log function. */
+HONE_EXPORT void hone_worker_set_log(hone_worker_t *worker, hone_log_fn *fn, void *arg);
+
+/* Every worker call below may also return HONE_EINVAL, HONE_ENOMEM, HONE_ETIMEDOUT,
+ * HONE_EINTR, HONE_EPROTO, HONE_EVERSION, HONE_ETOOBIG, HONE_ESTORE and other codes sent
+ * by the broker (message in last_error), as described for the client role. */
+
+/* Asks the broker for a trial to evaluate. When the broker has no work now, waits the
+ * delay it suggests (plus up to 10 % jitter) and asks again, until timeout_ms has passed
+ * (0: ask once; < 0: no limit). Returns:
+ *   HONE_OK         *trial_out is the trial (RUNNING; the caller owns it);
+ *   HONE_EDONE      the experiment's budget is spent: the worker should stop;
+ *   HONE_EAGAIN     still no work when timeout_ms ran out;
+ *   HONE_ENOTFOUND  no such experiment;
+ *   HONE_EEXHAUSTED the search space has no unused point left. */
+HONE_EXPORT int hone_worker_next(hone_worker_t *worker, hone_trial_t **trial_out, int32_t timeout_ms);
+
+/* Sends an intermediate reading of a running trial (a learning-curve point when
+ * has_progression). Arguments as for hone_client_attach (n >= 1).
+ * Returns HONE_OK, or HONE_ESTATE when the trial is no longer RUNNING (it was stopped
+ * early, abandoned or failed meanwhile): the worker should stop evaluating it and must
+ * not complete it. HONE_ENOTFOUND: unknown trial. */
+HONE_EXPORT int hone_worker_report(hone_worker_t *worker, uint64_t trial, size_t n,
+                                   const char *const metric_names[], const double means[],
+                                   const double sems[], bool has_progression, int64_t progression);
+
+/* Completes a trial with its final readings (n may be 0). HONE_ESTATE when the trial is
+ * no longer RUNNING, HONE_ENOTFOUND for an unknown trial. */
+HONE_EXPORT int hone_worker_complete(hone_worker_t *worker, uint64_t trial, size_t n,
+                                     const char *const metric_names[], const double means[],
+                                     const double sems[]);
+
+/* Marks a trial FAILED with a reason (NULL: none). HONE_ESTATE when the trial is no
+ * longer RUNNING, HONE_ENOTFOUND for an unknown trial. */
+HONE_EXPORT int hone_worker_fail(hone_worker_t *worker, uint64_t trial, const char *reason);
+
+/* Tells the broker the worker is alive and still evaluating its current trial (the one
+ * from the last hone_worker_next, until it is completed or failed), which keeps the
+ * trial's lease. Call it about every second during an evaluation (PROTOCOL.md §10).
+ * Returns HONE_OK, or HONE_ESTATE when the reply asks the worker to stop its current
+ * trial (an optional `stop` field; protocol version 1 brokers never send it). */
+HONE_EXPORT int hone_worker_heartbeat(hone_worker_t *worker);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,711 @@
+#include "result.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct {
+    char *name;                 /* parameter name */
+    int32_t type;               /* HONE_TYPE_* */
+    union {
+        double f;               /* HONE_TYPE_FLOAT */
+        int64_t i;              /* HONE_TYPE_INT */
+        char *s;                /* HONE_TYPE_STR, owned */
+        bool b;                 /* HONE_TYPE_BOOL */
+    } u;
+} s_param_t;
+
+typedef struct {
+    char *name;                 /* metric name */
+    double mean;                /* latest mean */
+    double sem;                 /* its standard error, NAN when unknown */
+} s_metric_t;
+
+struct _hone_trial_t {
+    uint64_t index;             /* index in its experiment */
+    char *experiment;           /* experiment name, "" when unknown */
+    char *status;               /* status name, "" when not sent */
+    char *note;                 /* how it was generated, "" when not sent */
+    char *reason;               /* why it failed or was abandoned, "" when none */
+    s_param_t *params;          /* parameters in the broker's order */
+    size_t n_params;            /* number of params */
+    s_metric_t *metrics;        /* latest reading per metric */
+    size_t n_metrics;           /* number of metrics */
+    bool has_progression;       /* whether progression was sent */
+    int64_t progression;        /* largest step reported */
+};
+
+struct _hone_trial_list_t {
+    hone_trial_t **items;       /* owned trials */
+    size_t count;               /* number of items */
+};
+
+struct _hone_best_t {
+    hone_trial_t *trial;        /* index and params of the best trial */
+    char *metric;               /* objective metric */
+    double value;               /* its observed mean */
+    double sem;                 /* its sem, NAN when unknown */
+    bool minimize;              /* objective direction */
+};
+
+typedef struct {
+    char *name;                 /* status name */
+    uint64_t trials;            /* trials with that status */
+} s_entry_t;
+
+struct _hone_status_t {
+    char *experiment;           /* experiment name */
+    char *objective;            /* objective as configured ("-loss") */
+    char *method;               /* generation method */
+    uint64_t max_trials;        /* budget, 0 = unlimited */
+    uint64_t total;             /* trials so far */
+    s_entry_t *entries;         /* trials per status */
+    size_t n_entries;           /* number of entries */
+    bool has_best;              /* whether best_* are set */
+    uint64_t best_trial;        /* best trial so far */
+    double best_value;          /* its objective value */
+};
+
+/* ---- small helpers ---- */
+
+static char *s_strdup(const char *s)
+{
+    size_t len = strlen(s);
+    char *d = malloc(len + 1);
+    if (d)
+        memcpy(d, s, len + 1);
+    return d;
+}
+
+static int s_oom(hone_error_t *err)
+{
+    return hone_error_set(err, HONE_ENOMEM, "out of memory");
+}
+
+static const hone_node_t *s_field(const hone_node_t *map, const char *key)
+{
+    const hone_node_t *node = hone_node_get(map, key);
+    return node && hone_node_type(node) != HONE_NODE_NIL ? node : NULL;
+}
+
+/* An optional string field, copied; "" when absent (or fallback when given). */
+static int s_get_str(const hone_node_t *map, const char *key, const char *fallback, char **out,
+                     hone_error_t *err)
+{
+    const hone_node_t *node = s_field(map, key);
+    if (node && hone_node_type(node) != HONE_NODE_STR)
+        return hone_error_set(err, HONE_EPROTO, "reply field '%s' must be str", key);
+    *out = s_strdup(node ? hone_node_str(node, NULL) : fallback ? fallback : "");
+    return *out ? HONE_OK : s_oom(err);
+}
+
+static int s_get_uint(const hone_node_t *map, const char *key, bool required, uint64_t *out,
+                      hone_error_t *err)
+{
+    const hone_node_t *node = s_field(map, key);
+    if (!node) {
+        *out = 0;
+        return required ? hone_error_set(err, HONE_EPROTO, "reply field '%s' is missing", key) : HONE_OK;
+    }
+    if (hone_node_type(node) != HONE_NODE_INT || hone_node_int(node) < 0)
+        return hone_error_set(err, HONE_EPROTO, "reply field '%s' must be a non-negative int", key);
+    *out = (uint64_t) hone_node_int(node);
+    return HONE_OK;
+}
+
+static bool s_is_number(const hone_node_t *node)
+{
+    return node && (hone_node_type(node) == HONE_NODE_INT || hone_node_type(node) == HONE_NODE_FLOAT);
+}
+
+/* ---- trials ---- */
+
+static void s_trial_free(hone_trial_t *t)
+{
+    if (!t)
+        return;
+    free(t->experiment);
+    free(t->status);
+    free(t->note);
+    free(t->reason);
+    for (size_t i = 0; i < t->n_params; i++) {
+        free(t->params[i].name);
+        if (t->params[i].type == HONE_TYPE_STR)
+            free(t->params[i].u.s);
+    }
+    free(t->params);
+    for (size_t i = 0; i < t->n_metrics; i++)
+        free(t->metrics[i].name);
+    free(t->metrics);
+    free(t);
+}
+
+void hone_trial_destroy(hone_trial_t **trial_p)
+{
+    if (!trial_p || !*trial_p)
+        return;
+    s_trial_free(*trial_p);
+    *trial_p = NULL;
+}
+
+static int s_parse_params(hone_trial_t *t, const hone_node_t *map, hone_error_t *err)
+{
+    if (!map || hone_node_type(map) != HONE_NODE_MAP)
+        return hone_error_set(err, HONE_EPROTO, "reply field 'params' must be a map");
+    size_t n = hone_node_len(map);
+    t->params = calloc(n ? n : 1, sizeof *t->params);
+    if (!t->params)
+        return s_oom(err);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = hone_node_key_at(map, i);
+        const hone_node_t *value = hone_node_at(map, i);
+        s_param_t *p = &t->params[i];
+        switch (hone_node_type(value)) {
+        case HONE_NODE_FLOAT:
+            p->type = HONE_TYPE_FLOAT;
+            p->u.f = hone_node_float(value);
+            break;
+        case HONE_NODE_INT:
+            p->type = HONE_TYPE_INT;
+            p->u.i = hone_node_int(value);
+            break;
+        case HONE_NODE_BOOL:
+            p->type = HONE_TYPE_BOOL;
+            p->u.b = hone_node_bool(value);
+            break;
+        case HONE_NODE_STR:
+            p->type = HONE_TYPE_STR;
+            p->u.s = s_strdup(hone_node_str(value, NULL));
+            if (!p->u.s)
+                return s_oom(err);
+            break;
+        default:
+            return hone_error_set(err, HONE_EPROTO, "parameter '%s': unsupported value type %s", key,
+                                  hone_node_type_name(hone_node_type(value)));
+        }
+        t->n_params = i + 1;  /* counts only fully built entries, for s_trial_free */
+        p->name = s_strdup(key);
+        if (!p->name)
+            return s_oom(err);
+    }
+    return HONE_OK;
+}
+
+static int s_parse_metrics(hone_trial_t *t, const hone_node_t *map, hone_error_t *err)
+{
+    if (hone_node_type(map) != HONE_NODE_MAP)
+        return hone_error_set(err, HONE_EPROTO, "reply field 'metrics' must be a map");
+    size_t n = hone_node_len(map);
+    t->metrics = calloc(n ? n : 1, sizeof *t->metrics);
+    if (!t->metrics)
+        return s_oom(err);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = hone_node_key_at(map, i);
+        const hone_node_t *value = hone_node_at(map, i);
+        double mean, sem = NAN;
+        if (s_is_number(value)) {
+            mean = hone_node_float(value);
+        } else if (hone_node_type(value) == HONE_NODE_ARRAY && hone_node_len(value) >= 1
+                   && hone_node_len(value) <= 2 && s_is_number(hone_node_at(value, 0))) {
+            mean = hone_node_float(hone_node_at(value, 0));
+            if (hone_node_len(value) == 2) {
+                const hone_node_t *s = hone_node_at(value, 1);
+                if (s_is_number(s))
+                    sem = hone_node_float(s);
+                else if (hone_node_type(s) != HONE_NODE_NIL)
+                    return hone_error_set(err, HONE_EPROTO, "metric '%s': the sem must be a number or nil", key);
+            }
+        } else {
+            return hone_error_set(err, HONE_EPROTO, "metric '%s' must be a number or [mean, sem]", key);
+        }
+        t->metrics[i].name = s_strdup(key);
+        if (!t->metrics[i].name)
+            return s_oom(err);
+        t->metrics[i].mean = mean;
+        t->metrics[i].sem = sem;
+        t->n_metrics = i + 1;
+    }
+    return HONE_OK;
+}
+
+int hone_result_trial_parse(const hone_node_t *map, const char *experiment, hone_trial_t **out,
+                            hone_error_t *err)
+{
+    *out = NULL;
+    if (!map || hone_node_type(map) != HONE_NODE_MAP)
+        return hone_error_set(err, HONE_EPROTO, "a trial must be a map");
+    hone_trial_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return s_oom(err);
+    int rc = s_get_uint(map, "trial", true, &t->index, err);
+    if (rc == HONE_OK)
+        rc = s_get_str(map, "experiment", experiment, &t->experiment, err);
+    if (rc == HONE_OK)
+        rc = s_get_str(map, "status", NULL, &t->status, err);
+    if (rc == HONE_OK)
+        rc = s_get_str(map, "note", NULL, &t->note, err);
+    if (rc == HONE_OK)
+        rc = s_get_str(map, "reason", NULL, &t->reason, err);
+    if (rc == HONE_OK)
+        rc = s_parse_params(t, s_field(map, "params"), err);
+    const hone_node_t *metrics = s_field(map, "metrics");
+    if (rc == HONE_OK && metrics)
+        rc = s_parse_metrics(t, metrics, err);
+    const hone_node_t *progression = s_field(map, "progression");
+    if (rc == HONE_OK && progression) {
+        if (hone_node_type(progression) != HONE_NODE_INT)
+            rc = hone_error_set(err, HONE_EPROTO, "reply field 'progression' must be an int");
+        else {
+            t->has_progression = true;
+            t->progression = hone_node_int(progression);
+        }
+    }
+    if (rc != HONE_OK) {
+        s_trial_free(t);
+        return rc;
+    }
+    *out = t;
+    return HONE_OK;
+}
+
+int hone_trial_dup(const hone_trial_t *trial, hone_trial_t **out)
+{
+    if (!out)
+        return HONE_EINVAL;
+    *out = NULL;
+    if (!trial)
+        return HONE_EINVAL;
+    hone_trial_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return HONE_ENOMEM;
+    t->index = trial->index;
+    t->has_progression = trial->has_progression;
+    t->progression = trial->progression;
+    t->experiment = s_strdup(trial->experiment);
+    t->status = s_strdup(trial->status);
+    t->note = s_strdup(trial->note);
+    t->reason = s_strdup(trial->reason);
+    t->params = calloc(trial->n_params ? trial->n_params : 1, sizeof *t->params);
+    t->metrics = calloc(trial->n_metrics ? trial->n_metrics : 1, sizeof *t->metrics);
+    bool ok = t->experiment && t->status && t->note && t->reason && t->params && t->metrics;
+    for (size_t i = 0; ok && i < trial->n_params; i++) {
+        t->params[i] = trial->params[i];
+        t->params[i].name = NULL;
+        if (trial->params[i].type == HONE_TYPE_STR)
+            t->params[i].u.s = s_strdup(trial->params[i].u.s);
+        t->n_params = i + 1;
+        t->params[i].name = s_strdup(trial->params[i].name);
+        ok = t->params[i].name && (trial->params[i].type != HONE_TYPE_STR || t->params[i].u.s);
+    }
+    for (size_t i = 0; ok && i < trial->n_metrics; i++) {
+        t->metrics[i] = trial->metrics[i];
+        t->metrics[i].name = s_strdup(trial->metrics[i].name);
+        t->n_metrics = i + 1;
+        ok = t->metrics[i].name != NULL;
+    }
+    if (!ok) {
+        s_trial_free(t);
+        return HONE_ENOMEM;
+    }
+    *out = t;
+    return HONE_OK;
+}
+
+uint64_t hone_trial_index(const hone_trial_t *trial)
+{
+    return trial ? trial->index : 0;
+}
+
+const char *hone_trial_experiment(const hone_trial_t *trial)
+{
+    return trial ? trial->experiment : "";
+}
+
+size_t hone_trial_param_count(const hone_trial_t *trial)
+{
+    return trial ? trial->n_params : 0;
+}
+
+static const s_param_t *s_param(const hone_trial_t *trial, size_t i)
+{
+    return trial && i < trial->n_params ? &trial->params[i] : NULL;
+}
+
+const char *hone_trial_param_name(const hone_trial_t *trial, size_t i)
+{
+    const s_param_t *p = s_param(trial, i);
+    return p ? p->name : NULL;
+}
+
+int32_t hone_trial_param_type(const hone_trial_t *trial, size_t i)
+{
+    const s_param_t *p = s_param(trial, i);
+    return p ? p->type : HONE_EINVAL;
+}
+
+int hone_trial_param_find(const hone_trial_t *trial, const char *name, size_t *i_out)
+{
+    if (!trial || !name || !i_out)
+        return HONE_EINVAL;
+    for (size_t i = 0; i < trial->n_params; i++)
+        if (streq(trial->params[i].name, name)) {
+            *i_out = i;
+            return HONE_OK;
+        }
+    return HONE_ENOTFOUND;
+}
+
+int hone_trial_param_double(const hone_trial_t *trial, size_t i, double *out)
+{
+    const s_param_t *p = s_param(trial, i);
+    if (!p || !out)
+        return HONE_EINVAL;
+    if (p->type == HONE_TYPE_FLOAT)
+        *out = p->u.f;
+    else if (p->type == HONE_TYPE_INT)
+        *out = (double) p->u.i;
+    else
+        return HONE_EINVAL;
+    return HONE_OK;
+}
+
+int hone_trial_param_int(const hone_trial_t *trial, size_t i, int64_t *out)
+{
+    const s_param_t *p = s_param(trial, i);
+    if (!p || !out || p->type != HONE_TYPE_INT)
+        return HONE_EINVAL;
+    *out = p->u.i;
+    return HONE_OK;
+}
+
+int hone_trial_param_str(const hone_trial_t *trial, size_t i, const char **out)
+{
+    const s_param_t *p = s_param(trial, i);
+    if (!p || !out || p->type != HONE_TYPE_STR)
+        return HONE_EINVAL;
+    *out = p->u.s;
+    return HONE_OK;
+}
+
+int hone_trial_param_bool(const hone_trial_t *trial, size_t i, bool *out)
+{
+    const s_param_t *p = s_param(trial, i);
+    if (!p || !out || p->type != HONE_TYPE_BOOL)
+        return HONE_EINVAL;
+    *out = p->u.b;
+    return HONE_OK;
+}
+
+const char *hone_trial_note(const hone_trial_t *trial)
+{
+    return trial ? trial->note : "";
+}
+
+const char *hone_trial_status(const hone_trial_t *trial)
+{
+    return trial ? trial->status : "";
+}
+
+const char *hone_trial_reason(const hone_trial_t *trial)
+{
+    return trial ? trial->reason : "";
+}
+
+size_t hone_trial_metric_count(const hone_trial_t *trial)
+{
+    return trial ? trial->n_metrics : 0;
+}
+
+const char *hone_trial_metric_name(const hone_trial_t *trial, size_t i)
+{
+    return trial && i < trial->n_metrics ? trial->metrics[i].name : NULL;
+}
+
+double hone_trial_metric_mean(const hone_trial_t *trial, size_t i)
+{
+    return trial && i < trial->n_metrics ? trial->metrics[i].mean : NAN;
+}
+
+double hone_trial_metric_sem(const hone_trial_t *trial, size_t i)
+{
+    return trial && i < trial->n_metrics ? trial->metrics[i].sem : NAN;
+}
+
+int hone_trial_progression(const hone_trial_t *trial, int64_t *out)
+{
+    if (!trial || !out)
+        return HONE_EINVAL;
+    if (!trial->has_progression)
+        return HONE_ENOTFOUND;
+    *out = trial->progression;
+    return HONE_OK;
+}
+
+/* ---- trial lists ---- */
+
+void hone_trial_list_destroy(hone_trial_list_t **list_p)
+{
+    if (!list_p || !*list_p)
+        return;
+    hone_trial_list_t *list = *list_p;
+    for (size_t i = 0; i < list->count; i++)
+        s_trial_free(list->items[i]);
+    free(list->items);
+    free(list);
+    *list_p = NULL;
+}
+
+int hone_result_list_parse(const hone_node_t *array, const char *experiment, hone_trial_list_t **out,
+                           hone_error_t *err)
+{
+    *out = NULL;
+    if (!array || hone_node_type(array) != HONE_NODE_ARRAY)
+        return hone_error_set(err, HONE_EPROTO, "reply field 'trials' must be an array");
+    hone_trial_list_t *list = calloc(1, sizeof *list);
+    size_t n = hone_node_len(array);
+    if (list)
+        list->items = calloc(n ? n : 1, sizeof *list->items);
+    if (!list || !list->items) {
+        free(list);
+        return s_oom(err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = hone_result_trial_parse(hone_node_at(array, i), experiment, &list->items[i], err);
+        if (rc != HONE_OK) {
+            hone_trial_list_destroy(&list);
+            return rc;
+        }
+        list->count = i + 1;
+    }
+    *out = list;
+    return HONE_OK;
+}
+
+size_t hone_trial_list_count(const hone_trial_list_t *list)
+{
+    return list ? list->count : 0;
+}
+
+const hone_trial_t *hone_trial_list_at(const hone_trial_list_t *list, size_t i)
+{
+    return list && i < list->count ? list->items[i] : NULL;
+}
+
+/* ---- best ---- */
+
+void hone_best_destroy(hone_best_t **best_p)
+{
+    if (!best_p || !*best_p)
+        return;
+    hone_best_t *best = *best_p;
+    s_trial_free(best->trial);
+    free(best->metric);
+    free(best);
+    *best_p = NULL;
+}
+
+int hone_result_best_parse(const hone_node_t *body, const char *experiment, hone_best_t **out,
+                           hone_error_t *err)
+{
+    *out = NULL;
+    hone_best_t *best = calloc(1, sizeof *best);
+    if (!best)
+        return s_oom(err);
+    best->sem = NAN;
+    int rc = hone_result_trial_parse(body, experiment, &best->trial, err);
+    if (rc == HONE_OK)
+        rc = s_get_str(body, "metric", NULL, &best->metric, err);
+    if (rc == HONE_OK) {
+        const hone_node_t *value = s_field(body, "value");
+        const hone_node_t *sem = s_field(body, "sem");
+        const hone_node_t *minimize = s_field(body, "minimize");
+        if (!s_is_number(value))
+            rc = hone_error_set(err, HONE_EPROTO, "reply field 'value' must be a number");
+        else if (sem && !s_is_number(sem))
+            rc = hone_error_set(err, HONE_EPROTO, "reply field 'sem' must be a number or nil");
+        else if (minimize && hone_node_type(minimize) != HONE_NODE_BOOL)
+            rc = hone_error_set(err, HONE_EPROTO, "reply field 'minimize' must be a bool");
+        else {
+            best->value = hone_node_float(value);
+            if (sem)
+                best->sem = hone_node_float(sem);
+            best->minimize = minimize && hone_node_bool(minimize);
+        }
+    }
+    if (rc != HONE_OK) {
+        hone_best_destroy(&best);
+        return rc;
+    }
+    *out = best;
+    return HONE_OK;
+}
+
+uint64_t hone_best_trial_index(const hone_best_t *best)
+{
+    return best ? best->trial->index : 0;
+}
+
+const hone_trial_t *hone_best_trial(const hone_best_t *best)
+{
+    return best ? best->trial : NULL;
+}
+
+const char *hone_best_metric(const hone_best_t *best)
+{
+    return best ? best->metric : "";
+}
+
+double hone_best_value(const hone_best_t *best)
+{
+    return best ? best->value : NAN;
+}
+
+double hone_best_sem(const hone_best_t *best)
+{
+    return best ? best->sem : NAN;
+}
+
+bool hone_best_minimize(const hone_best_t *best)
+{
+    return best && best->minimize;
+}
+
+/* ---- status ---- */
+
+void hone_status_destroy(hone_status_t **status_p)
+{
+    if (!status_p || !*status_p)
+        return;
+    hone_status_t *s = *status_p;
+    free(s->experiment);
+    free(s->objective);
+    free(s->method);
+    for (size_t i = 0; i < s->n_entries; i++)
+        free(s->entries[i].name);
+    free(s->entries);
+    free(s);
+    *status_p = NULL;
+}
+
+static int s_parse_counts(hone_status_t *s, const hone_node_t *counts, hone_error_t *err)
+{
+    if (!counts)
+        return HONE_OK;
+    if (hone_node_type(counts) != HONE_NODE_MAP)
+        return hone_error_set(err, HONE_EPROTO, "reply field 'counts' must be a map");
+    size_t n = hone_node_len(counts);
+    s->entries = calloc(n ? n : 1, sizeof *s->entries);
+    if (!s->entries)
+        return s_oom(err);
+    for (size_t i = 0; i < n; i++) {
+        const hone_node_t *v = hone_node_at(counts, i);
+        if (hone_node_type(v) != HONE_NODE_INT || hone_node_int(v) < 0)
+            return hone_error_set(err, HONE_EPROTO, "counts.%s must be a non-negative int",
+                                  hone_node_key_at(counts, i));
+        s->entries[i].name = s_strdup(hone_node_key_at(counts, i));
+        if (!s->entries[i].name)
+            return s_oom(err);
+        s->entries[i].trials = (uint64_t) hone_node_int(v);
+        s->n_entries = i + 1;
+    }
+    return HONE_OK;
+}
+
+int hone_result_status_parse(const hone_node_t *body, hone_status_t **out, hone_error_t *err)
+{
+    *out = NULL;
+    hone_status_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return s_oom(err);
+    int rc = s_get_str(body, "experiment", NULL, &s->experiment, err);
+    if (rc == HONE_OK)
+        rc = s_get_str(body, "objective", NULL, &s->objective, err);
+    if (rc == HONE_OK)
+        rc = s_get_str(body, "method", NULL, &s->method, err);
+    if (rc == HONE_OK)
+        rc = s_get_uint(body, "max_trials", false, &s->max_trials, err);
+    if (rc == HONE_OK)
+        rc = s_get_uint(body, "total", false, &s->total, err);
+    if (rc == HONE_OK)
+        rc = s_parse_counts(s, s_field(body, "counts"), err);
+    const hone_node_t *best = s_field(body, "best");
+    if (rc == HONE_OK && best) {
+        const hone_node_t *value = hone_node_type(best) == HONE_NODE_MAP ? s_field(best, "value") : NULL;
+        if (!s_is_number(value))
+            rc = hone_error_set(err, HONE_EPROTO, "reply field 'best' must be a map with trial and value");
+        else
+            rc = s_get_uint(best, "trial", true, &s->best_trial, err);
+        if (rc == HONE_OK) {
+            s->best_value = hone_node_float(value);
+            s->has_best = true;
+        }
+    }
+    if (rc != HONE_OK) {
+        hone_status_destroy(&s);
+        return rc;
+    }
+    *out = s;
+    return HONE_OK;
+}
+
+const char *hone_status_experiment(const hone_status_t *status)
+{
+    return status ? status->experiment : "";
+}
+
+const char *hone_status_objective(const hone_status_t *status)
+{
+    return status ? status->objective : "";
+}
+
+const char *hone_status_method(const hone_status_t *status)
+{
+    return status ? status->method : "";
+}
+
+uint64_t hone_status_max_trials(const hone_status_t *status)
+{
+    return status ? status->max_trials : 0;
+}
+
+uint64_t hone_status_total(const hone_status_t *status)
+{
+    return status ? status->total : 0;
+}
+
+size_t hone_status_entry_count(const hone_status_t *status)
+{
+    return status ? status->n_entries : 0;
+}
+
+const char *hone_status_entry_name(const hone_status_t *status, size_t i)
+{
+    return status && i < status->n_entries ? status->entries[i].name : NULL;
+}
+
+uint64_t hone_status_entry_trials(const hone_status_t *status, size_t i)
+{
+    return status && i < status->n_entries ? status->entries[i].trials : 0;
+}
+
+uint64_t hone_status_count(const hone_status_t *status, const char *status_name)
+{
+    if (!status || !status_name)
+        return 0;
+    for (size_t i = 0; i < status->n_entries; i++)
+        if (streq(status->entries[i].name, status_name))
+            return status->entries[i].trials;
+    return 0;
+}
+
+int hone_status_best(const hone_status_t *status, uint64_t *trial_out, double *value_out)
+{
+    if (!status)
+        return HONE_EINVAL;
+    if (!status->has_best)
+        return HONE_ENOTFOUND;
+    if (trial_out)
+        *trial_out = status->best_trial;
+    if (value_out)
+        *value_out = status->best_value;
+    return HONE_OK;
+}

@@ -1,0 +1,629 @@
+/* hone_cli.c: `hone`, the command line client (create, status, trials, best, next,
+ * attach, complete, fail, abandon, early-stop). Errors are one plain line on stderr:
+ * "hone: COMMAND: message (HONE_EXXX)"; exit status 2 for usage errors, 1 for others. */
+#include "err.h"
+#include "json_line.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_EXIT_FAILURE 1
+#define S_EXIT_USAGE 2
+#define S_MAX_POSITIONALS 3
+#define S_CONFIG_MAX (16u << 20)
+
+/* Options a command accepts besides the global ones. */
+enum { S_OPT_COUNT = 1, S_OPT_PROGRESSION = 2, S_OPT_REASON = 4 };
+
+typedef struct {
+    const char *broker;         /* endpoint: --broker, else $HONE_BROKER, else the default */
+    bool json;                  /* --json: machine-readable output */
+    int32_t timeout_ms;         /* --timeout: wait for the broker's reply */
+    const char *count;          /* -n/--count K */
+    const char *progression;    /* --progression P */
+    const char *reason;         /* --reason TEXT */
+    const char *pos[S_MAX_POSITIONALS];  /* positional arguments */
+    int n_pos;                  /* number of positionals */
+} s_opts_t;
+
+typedef struct s_command s_command_t;
+struct s_command {
+    const char *name;           /* "attach" */
+    int (*run)(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c);
+    const char *args;           /* the synopsis after the name */
+    const char *summary;        /* one line */
+    const char *details;        /* the rest of the help text */
+    int min_pos;                /* positionals required */
+    int max_pos;                /* positionals allowed */
+    unsigned options;           /* S_OPT_* */
+};
+
+static const char s_global_help[] =
+    "global options (before or after COMMAND):\n"
+    "  --broker ENDPOINT  the broker (default: $HONE_BROKER, else " HONE_DEFAULT_ENDPOINT ")\n"
+    "  --json             print machine-readable JSON (one object, or one per line)\n"
+    "  --timeout MS       wait for the broker's reply (default: 10000)\n"
+    "  -h, --help         print help and exit\n";
+
+/* ---- output helpers ---- */
+
+/* Prints "hone: CMD: message (NAME)" on one line and returns the exit status. */
+static int s_error(const char *cmd, int code, const char *message)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "%s", message && *message ? message : hone_strerror(code));
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    fprintf(stderr, "hone: %s%s%s (%s)\n", cmd ? cmd : "", cmd ? ": " : "", line, hone_err_name(code));
+    return S_EXIT_FAILURE;
+}
+
+static int s_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    char text[512];
+    snprintf(text, sizeof text, fmt, arg);
+    if (cmd)
+        fprintf(stderr, "hone: %s: %s (try 'hone %s --help')\n", cmd, text, cmd);
+    else
+        fprintf(stderr, "hone: %s (try 'hone --help')\n", text);
+    return S_EXIT_USAGE;
+}
+
+static int s_client_error(const char *cmd, int code, hone_client_t *c)
+{
+    return s_error(cmd, code, hone_client_last_error(c));
+}
+
+/* Prints a rendered JSON line and frees it. */
+static int s_print_json(const char *cmd, char *line)
+{
+    if (!line)
+        return s_error(cmd, HONE_ENOMEM, NULL);
+    puts(line);
+    free(line);
+    return 0;
+}
+
+static void s_format_param(const hone_trial_t *t, size_t i, char *buf, size_t size)
+{
+    double f;
+    int64_t n;
+    const char *s;
+    bool b;
+    switch (hone_trial_param_type(t, i)) {
+    case HONE_TYPE_FLOAT:
+        hone_trial_param_double(t, i, &f);
+        snprintf(buf, size, "%.6g", f);
+        break;
+    case HONE_TYPE_INT:
+        hone_trial_param_int(t, i, &n);
+        snprintf(buf, size, "%" PRId64, n);
+        break;
+    case HONE_TYPE_STR:
+        hone_trial_param_str(t, i, &s);
+        snprintf(buf, size, "%s", s);
+        break;
+    case HONE_TYPE_BOOL:
+        hone_trial_param_bool(t, i, &b);
+        snprintf(buf, size, "%s", b ? "true" : "false");
+        break;
+    default:
+        snprintf(buf, size, "?");
+    }
+}
+
+static void s_format_metric(double mean, double sem, char *buf, size_t size)
+{
+    if (isnan(sem))
+        snprintf(buf, size, "%.6g", mean);
+    else
+        snprintf(buf, size, "%.6g±%.3g", mean, sem);
+}
+
+/* ---- argument helpers ---- */
+
+static bool s_parse_int(const char *text, int64_t min, int64_t max, int64_t *out)
+{
+    if (!text || !*text)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int s_parse_trial(const s_command_t *cmd, const char *text, uint64_t *out)
+{
+    int64_t v;
+    if (!s_parse_int(text, 0, INT64_MAX, &v))
+        return s_usage_error(cmd->name, "TRIAL must be a trial number, not '%s'", text);
+    *out = (uint64_t) v;
+    return 0;
+}
+
+/* Parses a METRICS argument; a usage error when it is not a valid reading. */
+static int s_parse_metrics(const s_command_t *cmd, const char *text, bool allow_step, hone_json_reading_t *out)
+{
+    char why[256];
+    int rc = hone_json_line_parse_reading(text, strlen(text), allow_step, out, why, sizeof why);
+    if (rc == HONE_ENOTFOUND)
+        return s_usage_error(cmd->name, "METRICS must be a JSON object such as '{\"loss\": 0.3}', not '%s'", text);
+    if (rc == HONE_EINVAL)
+        return s_usage_error(cmd->name, "invalid METRICS: %s", why);
+    if (rc != HONE_OK)
+        return s_error(cmd->name, rc, NULL);
+    return 0;
+}
+
+/* ---- commands ---- */
+
+static int s_cmd_create(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    const char *path = o->pos[0];
+    FILE *f = streq(path, "-") ? stdin : fopen(path, "rb");
+    if (!f) {
+        char text[600];
+        snprintf(text, sizeof text, "cannot read '%s': %s", path, strerror(errno));
+        return s_error(cmd->name, HONE_EIO, text);
+    }
+    size_t cap = 4096, len = 0;
+    char *config = malloc(cap);
+    size_t n = 0;
+    while (config && (n = fread(config + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *bigger = cap < S_CONFIG_MAX ? realloc(config, cap * 2) : NULL;
+            if (!bigger) {
+                free(config);
+                config = NULL;
+                break;
+            }
+            config = bigger;
+            cap *= 2;
+        }
+    }
+    bool failed = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (!config)
+        return s_error(cmd->name, HONE_ETOOBIG, "the configuration file is too large");
+    if (failed) {
+        free(config);
+        char text[600];
+        snprintf(text, sizeof text, "cannot read '%s'", path);
+        return s_error(cmd->name, HONE_EIO, text);
+    }
+    config[len] = '\0';
+    char *name = NULL;
+    int rc = hone_client_create(c, config, &name);
+    free(config);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    int status = 0;
+    if (o->json)
+        status = s_print_json(cmd->name, hone_json_line_created(name));
+    else
+        printf("created experiment '%s'\n", name);
+    hone_strfree(name);
+    return status;
+}
+
+static int s_cmd_status(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    hone_status_t *s = NULL;
+    int rc = hone_client_status(c, o->pos[0], &s);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    int status = 0;
+    if (o->json) {
+        status = s_print_json(cmd->name, hone_json_line_status(s));
+    } else {
+        printf("experiment  %s\n", *hone_status_experiment(s) ? hone_status_experiment(s) : o->pos[0]);
+        printf("objective   %s\n", hone_status_objective(s));
+        printf("method      %s\n", hone_status_method(s));
+        if (hone_status_max_trials(s))
+            printf("trials      %" PRIu64 " of %" PRIu64 "\n", hone_status_total(s), hone_status_max_trials(s));
+        else
+            printf("trials      %" PRIu64 " (no limit)\n", hone_status_total(s));
+        for (size_t i = 0; i < hone_status_entry_count(s); i++)
+            printf("  %-14s %" PRIu64 "\n", hone_status_entry_name(s, i), hone_status_entry_trials(s, i));
+        uint64_t trial;
+        double value;
+        if (hone_status_best(s, &trial, &value) == HONE_OK)
+            printf("best        trial %" PRIu64 ": %.6g\n", trial, value);
+        else
+            printf("best        none yet\n");
+    }
+    hone_status_destroy(&s);
+    return status;
+}
+
+/* The PARAMS or METRICS cell of a trial in the table. */
+static void s_cell(const hone_trial_t *t, bool metrics, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    size_t n = metrics ? hone_trial_metric_count(t) : hone_trial_param_count(t);
+    for (size_t i = 0; i < n && used + 1 < size; i++) {
+        char value[128];
+        if (metrics)
+            s_format_metric(hone_trial_metric_mean(t, i), hone_trial_metric_sem(t, i), value, sizeof value);
+        else
+            s_format_param(t, i, value, sizeof value);
+        int w = snprintf(buf + used, size - used, "%s%s=%s", i ? " " : "",
+                         metrics ? hone_trial_metric_name(t, i) : hone_trial_param_name(t, i), value);
+        if (w < 0)
+            break;
+        used += (size_t) w;
+    }
+    if (metrics && n == 0 && *hone_trial_reason(t))
+        snprintf(buf, size, "(%s)", hone_trial_reason(t));
+    else if (n == 0)
+        snprintf(buf, size, "-");
+}
+
+static int s_cmd_trials(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    hone_trial_list_t *list = NULL;
+    int rc = hone_client_list(c, o->pos[0], &list);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    size_t n = hone_trial_list_count(list);
+    int status = 0;
+    if (o->json) {
+        for (size_t i = 0; i < n && status == 0; i++)
+            status = s_print_json(cmd->name, hone_json_line_trial(hone_trial_list_at(list, i), true));
+        hone_trial_list_destroy(&list);
+        return status;
+    }
+    int w_status = 6, w_note = 4, w_params = 6;
+    char cell[2048];
+    for (size_t i = 0; i < n; i++) {
+        const hone_trial_t *t = hone_trial_list_at(list, i);
+        int len = (int) strlen(hone_trial_status(t));
+        w_status = len > w_status ? len : w_status;
+        len = (int) strlen(hone_trial_note(t));
+        w_note = len > w_note ? len : w_note;
+        s_cell(t, false, cell, sizeof cell);
+        len = (int) strlen(cell);
+        w_params = len > w_params ? len : w_params;
+    }
+    printf("%-5s  %-*s  %-*s  %-*s  %s\n", "TRIAL", w_status, "STATUS", w_note, "NOTE", w_params, "PARAMS",
+           "METRICS");
+    for (size_t i = 0; i < n; i++) {
+        const hone_trial_t *t = hone_trial_list_at(list, i);
+        char metrics[2048];
+        s_cell(t, false, cell, sizeof cell);
+        s_cell(t, true, metrics, sizeof metrics);
+        printf("%-5" PRIu64 "  %-*s  %-*s  %-*s  %s\n", hone_trial_index(t), w_status, hone_trial_status(t), w_note,
+               hone_trial_note(t), w_params, cell, metrics);
+    }
+    if (n == 0)
+        printf("(no trials yet)\n");
+    hone_trial_list_destroy(&list);
+    return status;
+}
+
+static int s_cmd_best(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    hone_best_t *best = NULL;
+    int rc = hone_client_best(c, o->pos[0], &best);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    int status = 0;
+    if (o->json) {
+        status = s_print_json(cmd->name, hone_json_line_best(best));
+    } else {
+        char value[128];
+        s_format_metric(hone_best_value(best), hone_best_sem(best), value, sizeof value);
+        printf("best trial %" PRIu64 ": %s = %s (%s)\n", hone_best_trial_index(best), hone_best_metric(best), value,
+               hone_best_minimize(best) ? "minimized" : "maximized");
+        const hone_trial_t *t = hone_best_trial(best);
+        for (size_t i = 0; i < hone_trial_param_count(t); i++) {
+            char v[1024];
+            s_format_param(t, i, v, sizeof v);
+            printf("  %s = %s\n", hone_trial_param_name(t, i), v);
+        }
+    }
+    hone_best_destroy(&best);
+    return status;
+}
+
+static int s_cmd_next(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    int64_t count = 1;
+    if (o->count && !s_parse_int(o->count, 1, 1000, &count))
+        return s_usage_error(cmd->name, "-n must be a number from 1 to 1000, not '%s'", o->count);
+    hone_trial_list_t *list = NULL;
+    int rc = hone_client_next_trials(c, o->pos[0], (uint32_t) count, &list);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    int status = 0;
+    for (size_t i = 0; i < hone_trial_list_count(list) && status == 0; i++)
+        status = s_print_json(cmd->name, hone_json_line_trial(hone_trial_list_at(list, i), false));
+    hone_trial_list_destroy(&list);
+    return status;
+}
+
+static int s_cmd_attach(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    uint64_t trial;
+    int status = s_parse_trial(cmd, o->pos[1], &trial);
+    int64_t progression = 0;
+    if (status == 0 && o->progression && !s_parse_int(o->progression, INT64_MIN, INT64_MAX, &progression))
+        status = s_usage_error(cmd->name, "--progression must be an integer, not '%s'", o->progression);
+    hone_json_reading_t r;
+    memset(&r, 0, sizeof r);
+    if (status == 0)
+        status = s_parse_metrics(cmd, o->pos[2], true, &r);
+    if (status == 0 && r.n == 0)
+        status = s_usage_error(cmd->name, "METRICS must name at least one metric, as in '%s'", "{\"loss\": 0.3}");
+    if (status == 0 && r.has_step && o->progression)
+        status = s_usage_error(cmd->name, "%s", "give the progression once: \"step\" in METRICS or --progression");
+    if (status != 0) {
+        hone_json_line_reading_clear(&r);
+        return status;
+    }
+    bool has_progression = o->progression || r.has_step;
+    if (r.has_step)
+        progression = r.step;
+    int rc = hone_client_attach(c, o->pos[0], trial, r.n, (const char *const *) r.names, r.means, r.sems,
+                                has_progression, progression);
+    if (rc != HONE_OK)
+        status = s_client_error(cmd->name, rc, c);
+    else if (o->json)
+        status = s_print_json(cmd->name, hone_json_line_attached(o->pos[0], trial, &r, has_progression, progression));
+    else
+        printf("attached %zu reading%s to trial %" PRIu64 " of '%s'\n", r.n, r.n == 1 ? "" : "s", trial, o->pos[0]);
+    hone_json_line_reading_clear(&r);
+    return status;
+}
+
+static int s_print_marked(const s_command_t *cmd, const s_opts_t *o, uint64_t trial, const char *status_name)
+{
+    if (o->json)
+        return s_print_json(cmd->name, hone_json_line_marked(o->pos[0], trial, status_name));
+    printf("trial %" PRIu64 " of '%s' is %s\n", trial, o->pos[0], status_name);
+    return 0;
+}
+
+static int s_cmd_complete(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    uint64_t trial;
+    int status = s_parse_trial(cmd, o->pos[1], &trial);
+    hone_json_reading_t r;
+    memset(&r, 0, sizeof r);
+    if (status == 0 && o->n_pos > 2)
+        status = s_parse_metrics(cmd, o->pos[2], false, &r);
+    if (status != 0)
+        return status;
+    int rc = hone_client_complete(c, o->pos[0], trial, r.n, (const char *const *) r.names, r.means, r.sems);
+    hone_json_line_reading_clear(&r);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    return s_print_marked(cmd, o, trial, "COMPLETED");
+}
+
+/* fail, abandon, early-stop */
+static int s_cmd_mark(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    uint64_t trial;
+    int status = s_parse_trial(cmd, o->pos[1], &trial);
+    if (status != 0)
+        return status;
+    const char *status_name = streq(cmd->name, "fail") ? "FAILED"
+                              : streq(cmd->name, "abandon") ? "ABANDONED" : "EARLY_STOPPED";
+    int rc = hone_client_mark(c, o->pos[0], trial, status_name, o->reason);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    return s_print_marked(cmd, o, trial, status_name);
+}
+
+static const s_command_t s_commands[] = {
+    { "create", s_cmd_create, "FILE.json", "create an experiment from a JSON configuration",
+      "FILE.json holds the configuration (Ax's field names; '-' reads stdin). Prints the\n"
+      "experiment's name; with --json: {\"experiment\": NAME}.\n",
+      1, 1, 0 },
+    { "status", s_cmd_status, "NAME", "show an experiment's trials by status and its best value",
+      "With --json: {\"experiment\", \"objective\", \"method\", \"max_trials\", \"total\",\n"
+      "\"counts\": {STATUS: N}, \"best\": {\"trial\", \"value\"} or null}.\n",
+      1, 1, 0 },
+    { "trials", s_cmd_trials, "NAME", "list the trials: status, note, parameters, metrics",
+      "Prints a table. With --json: one object per line, {\"trial\", \"status\", \"note\",\n"
+      "\"params\": {...}, \"metrics\": {NAME: [mean, sem or null]}, \"progression\", \"reason\"}.\n",
+      1, 1, 0 },
+    { "best", s_cmd_best, "NAME", "show the best trial so far",
+      "With --json: {\"trial\", \"params\", \"metric\", \"value\", \"sem\", \"minimize\"}.\n", 1, 1, 0 },
+    { "next", s_cmd_next, "NAME [-n K]", "ask for K new trials (default 1) to run by hand",
+      "  -n, --count K      how many trials (1 to 1000)\n"
+      "Prints one JSON line per trial: {\"trial\": INDEX, \"params\": {...}}. The trials are\n"
+      "RUNNING: report them with attach/complete/fail.\n",
+      1, 1, S_OPT_COUNT },
+    { "attach", s_cmd_attach, "NAME TRIAL METRICS [--progression P]", "attach readings to a trial",
+      "METRICS is a JSON object: {\"loss\": 0.3} or {\"loss\": [0.3, 0.01]} (mean and sem).\n"
+      "  --progression P    the step these readings belong to (or \"step\": P in METRICS)\n",
+      3, 3, S_OPT_PROGRESSION },
+    { "complete", s_cmd_complete, "NAME TRIAL [METRICS]", "complete a trial, with its final readings",
+      "METRICS, when given, is attached first: {\"loss\": 0.3} or {\"loss\": [0.3, 0.01]}.\n", 2, 3, 0 },
+    { "fail", s_cmd_mark, "NAME TRIAL [--reason TEXT]", "mark a running trial FAILED",
+      "  --reason TEXT      why it failed\n", 2, 2, S_OPT_REASON },
+    { "abandon", s_cmd_mark, "NAME TRIAL [--reason TEXT]", "mark a trial ABANDONED (never suggested again)",
+      "  --reason TEXT      why it was abandoned\n", 2, 2, S_OPT_REASON },
+    { "early-stop", s_cmd_mark, "NAME TRIAL", "mark a running trial EARLY_STOPPED (it needs data)", "", 2, 2, 0 },
+};
+
+static void s_help(void)
+{
+    printf("usage: hone [--broker ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS...]\n"
+           "\n"
+           "The hone command line client: create experiments, run trials by hand, read results.\n"
+           "\n"
+           "commands:\n");
+    for (size_t i = 0; i < HONE_ARRAY_LEN(s_commands); i++)
+        printf("  %-11s %s\n", s_commands[i].name, s_commands[i].summary);
+    printf("\n%s\nRun 'hone COMMAND --help' for a command's arguments. Errors are one line on stderr;\n"
+           "exit status 0 success, 1 failure, 2 usage error.\n",
+           s_global_help);
+}
+
+static void s_command_help(const s_command_t *cmd)
+{
+    printf("usage: hone [GLOBAL OPTIONS] %s %s\n\n%s.\n\n%s%s%s", cmd->name, cmd->args, cmd->summary, cmd->details,
+           *cmd->details ? "\n" : "", s_global_help);
+}
+
+/* Takes the value of an option (--opt VALUE or --opt=VALUE). */
+static int s_option_value(const char *cmd, int argc, char **argv, int *i, const char *inline_value,
+                          const char **out)
+{
+    if (inline_value) {
+        *out = inline_value;
+        return 0;
+    }
+    if (*i + 1 >= argc)
+        return s_usage_error(cmd, "option '%s' needs a value", argv[*i]);
+    *out = argv[++*i];
+    return 0;
+}
+
+/* Parses argv[start..] for cmd (NULL: the global options before the command). Stops at
+ * the first positional when cmd is NULL and stores its index in *stop. Returns -1 when
+ * all is well, else an exit status (0 after --help). */
+static int s_parse(const s_command_t *cmd, int argc, char **argv, int start, s_opts_t *o, int *stop)
+{
+    const char *name = cmd ? cmd->name : NULL;
+    bool options_done = false;
+    for (int i = start; i < argc; i++) {
+        const char *arg = argv[i];
+        if (options_done || arg[0] != '-' || streq(arg, "-") || (arg[1] >= '0' && arg[1] <= '9')) {
+            if (!cmd) {
+                *stop = i;
+                return -1;
+            }
+            if (o->n_pos >= cmd->max_pos)
+                return s_usage_error(name, "unexpected argument '%s'", arg);
+            o->pos[o->n_pos++] = arg;
+            continue;
+        }
+        if (streq(arg, "--")) {
+            options_done = true;
+            continue;
+        }
+        char option[32];
+        const char *value = NULL;
+        const char *eq = strchr(arg, '=');
+        if (eq && eq - arg < (ptrdiff_t) sizeof option) {
+            memcpy(option, arg, (size_t) (eq - arg));
+            option[eq - arg] = '\0';
+            value = eq + 1;
+        } else {
+            snprintf(option, sizeof option, "%s", arg);
+        }
+        int status = -1;
+        int64_t ms = 0;
+        if (streq(option, "-h") || streq(option, "--help")) {
+            if (cmd)
+                s_command_help(cmd);
+            else
+                s_help();
+            return 0;
+        } else if (streq(option, "--json")) {
+            o->json = true;
+        } else if (streq(option, "--broker")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->broker);
+        } else if (streq(option, "--timeout")) {
+            const char *text = NULL;
+            status = s_option_value(name, argc, argv, &i, value, &text);
+            if (status == 0 && !s_parse_int(text, 1, INT32_MAX, &ms))
+                return s_usage_error(name, "--timeout must be a positive number of milliseconds, not '%s'", text);
+            o->timeout_ms = (int32_t) ms;
+        } else if (cmd && (cmd->options & S_OPT_COUNT) && (streq(option, "-n") || streq(option, "--count"))) {
+            status = s_option_value(name, argc, argv, &i, value, &o->count);
+        } else if (cmd && (cmd->options & S_OPT_PROGRESSION) && streq(option, "--progression")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->progression);
+        } else if (cmd && (cmd->options & S_OPT_REASON) && streq(option, "--reason")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->reason);
+        } else {
+            return s_usage_error(name, "unknown option '%s'", arg);
+        }
+        if (status > 0)
+            return status;
+    }
+    if (!cmd) {
+        *stop = argc;
+        return -1;
+    }
+    if (o->n_pos < cmd->min_pos)
+        return s_usage_error(name, "missing arguments: expected %s", cmd->args);
+    return -1;
+}
+
+/* --help anywhere before "--" wins over every other argument. */
+static bool s_wants_help(int argc, char **argv, int start)
+{
+    for (int i = start; i < argc && !streq(argv[i], "--"); i++)
+        if (streq(argv[i], "-h") || streq(argv[i], "--help"))
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    s_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = 10000;
+    int first = argc;
+    int status = s_parse(NULL, argc, argv, 1, &o, &first);
+    if (status >= 0)
+        return status;
+    if (first >= argc) {
+        fprintf(stderr, "hone: no command given (try 'hone --help')\n");
+        return S_EXIT_USAGE;
+    }
+    const s_command_t *cmd = NULL;
+    for (size_t i = 0; i < HONE_ARRAY_LEN(s_commands); i++)
+        if (streq(argv[first], s_commands[i].name))
+            cmd = &s_commands[i];
+    if (!cmd)
+        return s_usage_error(NULL, "unknown command '%s'", argv[first]);
+    if (s_wants_help(argc, argv, first + 1)) {
+        s_command_help(cmd);
+        return 0;
+    }
+    status = s_parse(cmd, argc, argv, first + 1, &o, NULL);
+    if (status >= 0)
+        return status;
+    if (!o.broker) {
+        const char *env = getenv("HONE_BROKER");
+        o.broker = env && *env ? env : NULL;
+    }
+    /* One attempt: `next` is not idempotent, and a person at a terminal prefers a prompt
+     * answer to silent retries. */
+    hone_options_t opts;
+    hone_options_init(&opts);
+    opts.timeout_ms = o.timeout_ms;
+    opts.retries = 0;
+    hone_client_t *client = NULL;
+    int rc = hone_client_open(&client, o.broker, &opts);
+    if (rc != HONE_OK) {
+        char text[600];
+        snprintf(text, sizeof text, "cannot use broker endpoint '%s'", o.broker ? o.broker : HONE_DEFAULT_ENDPOINT);
+        s_error(cmd->name, rc, text);
+        return rc == HONE_EINVAL ? S_EXIT_USAGE : S_EXIT_FAILURE;
+    }
+    status = cmd->run(cmd, &o, client);
+    hone_client_destroy(&client);
+    if (fflush(stdout) != 0 && status == 0) {
+        fprintf(stderr, "hone: %s: cannot write the output: %s\n", cmd->name, strerror(errno));
+        status = S_EXIT_FAILURE;
+    }
+    return status;
+}

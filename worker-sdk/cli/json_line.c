@@ -1,0 +1,436 @@
+#include "json_line.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_STEP_KEY "step"
+
+void hone_json_line_reading_clear(hone_json_reading_t *reading)
+{
+    if (!reading)
+        return;
+    for (size_t i = 0; i < reading->n; i++)
+        free(reading->names[i]);
+    free(reading->names);
+    free(reading->means);
+    free(reading->sems);
+    memset(reading, 0, sizeof *reading);
+}
+
+static int s_why(char *why, size_t why_size, int code, const char *fmt, const char *key)
+{
+    if (why && why_size)
+        snprintf(why, why_size, fmt, key);
+    return code;
+}
+
+/* A number, or [mean] / [mean, sem|null]. */
+static bool s_metric_value(const json_t *value, double *mean, double *sem)
+{
+    *sem = NAN;
+    if (json_is_number(value)) {
+        *mean = json_number_value(value);
+        return isfinite(*mean);
+    }
+    if (!json_is_array(value) || json_array_size(value) < 1 || json_array_size(value) > 2
+        || !json_is_number(json_array_get(value, 0)))
+        return false;
+    *mean = json_number_value(json_array_get(value, 0));
+    if (json_array_size(value) == 2) {
+        const json_t *s = json_array_get(value, 1);
+        if (json_is_number(s))
+            *sem = json_number_value(s);
+        else if (!json_is_null(s))
+            return false;
+        if (!isnan(*sem) && (!isfinite(*sem) || *sem < 0))
+            return false;
+    }
+    return isfinite(*mean);
+}
+
+static bool s_step_value(const json_t *value, int64_t *step)
+{
+    if (json_is_integer(value)) {
+        *step = (int64_t) json_integer_value(value);
+        return true;
+    }
+    if (json_is_real(value)) {
+        double d = json_real_value(value);
+        if (d == floor(d) && fabs(d) < 9.0e15) {
+            *step = (int64_t) d;
+            return true;
+        }
+    }
+    return false;
+}
+
+int hone_json_line_parse_reading(const char *text, size_t len, bool allow_step, hone_json_reading_t *out,
+                                 char *why, size_t why_size)
+{
+    memset(out, 0, sizeof *out);
+    if (why && why_size)
+        why[0] = '\0';
+    /* Cheap test first: most lines a program prints are not JSON at all. */
+    size_t start = 0;
+    while (start < len && (text[start] == ' ' || text[start] == '\t'))
+        start++;
+    if (start == len || text[start] != '{')
+        return HONE_ENOTFOUND;
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return HONE_ENOTFOUND;
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return HONE_ENOTFOUND;
+    }
+    size_t cap = json_object_size(root);
+    out->names = calloc(cap ? cap : 1, sizeof *out->names);
+    out->means = calloc(cap ? cap : 1, sizeof *out->means);
+    out->sems = calloc(cap ? cap : 1, sizeof *out->sems);
+    int rc = out->names && out->means && out->sems ? HONE_OK : HONE_ENOMEM;
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value) {
+        if (rc != HONE_OK)
+            break;
+        if (allow_step && strcmp(key, S_STEP_KEY) == 0) {
+            if (!s_step_value(value, &out->step))
+                rc = s_why(why, why_size, HONE_EINVAL, "\"%s\" must be an integer", key);
+            out->has_step = true;
+            continue;
+        }
+        if (!*key) {
+            rc = s_why(why, why_size, HONE_EINVAL, "a metric name is empty%s", "");
+            break;
+        }
+        double mean, sem;
+        if (!s_metric_value(value, &mean, &sem)) {
+            rc = s_why(why, why_size, HONE_EINVAL,
+                       "metric \"%s\" must be a finite number or [mean, sem] with sem >= 0 or null", key);
+            break;
+        }
+        out->names[out->n] = strdup(key);
+        if (!out->names[out->n]) {
+            rc = HONE_ENOMEM;
+            break;
+        }
+        out->means[out->n] = mean;
+        out->sems[out->n] = sem;
+        out->n++;
+    }
+    json_decref(root);
+    if (rc != HONE_OK)
+        hone_json_line_reading_clear(out);
+    return rc;
+}
+
+/* ---- UTF-8 ---- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
+static size_t s_utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+        cp = s[0] & 0x1fu;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        cp = s[0] & 0x0fu;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        cp = s[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+void hone_json_line_clean_utf8(char *text)
+{
+    unsigned char *s = (unsigned char *) text;
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n;) {
+        size_t len = s_utf8_seq(s + i, n - i);
+        if (len == 0) {
+            s[i] = '?';
+            len = 1;
+        }
+        i += len;
+    }
+}
+
+/* ---- rendering ---- */
+
+/* A JSON string; text that is not valid UTF-8 is cleaned rather than refused. */
+static json_t *s_str(const char *text)
+{
+    json_t *v = json_string(text);
+    if (v || !text)
+        return v;
+    char *copy = strdup(text);
+    if (!copy)
+        return NULL;
+    hone_json_line_clean_utf8(copy);
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
+/* Smallest %.*g precision that reads back as the same double. */
+static int s_precision_of(double v)
+{
+    char buf[40];
+    for (int p = 1; p < 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            return p;
+    }
+    return 17;
+}
+
+static int s_precision(const json_t *node)
+{
+    int p = 1;
+    if (json_is_real(node))
+        return s_precision_of(json_real_value(node));
+    if (json_is_array(node)) {
+        for (size_t i = 0; i < json_array_size(node); i++) {
+            int q = s_precision(json_array_get(node, i));
+            p = q > p ? q : p;
+        }
+    } else if (json_is_object(node)) {
+        const char *key;
+        const json_t *value;
+        json_object_foreach((json_t *) node, key, value) {
+            int q = s_precision(value);
+            p = q > p ? q : p;
+        }
+    }
+    return p;
+}
+
+/* Dumps and releases root; NULL if root is NULL or memory runs out. Without JSON_INDENT
+ * jansson writes one line, with ": " and ", " as separators. */
+static char *s_dump(json_t *root)
+{
+    if (!root)
+        return NULL;
+    char *text = json_dumps(root, JSON_REAL_PRECISION(s_precision(root)));
+    json_decref(root);
+    return text;
+}
+
+/* Sets key on obj; a NULL value or a failure poisons *ok. */
+static void s_set(json_t *obj, const char *key, json_t *value, bool *ok)
+{
+    if (!obj || !*ok) {
+        json_decref(value);
+        *ok = false;
+        return;
+    }
+    if (!value || json_object_set_new(obj, key, value) != 0)  /* it releases value on failure */
+        *ok = false;
+}
+
+static json_t *s_uint(uint64_t v)
+{
+    return json_integer((json_int_t) v);
+}
+
+static json_t *s_number_or_null(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+static json_t *s_pair(double mean, double sem)
+{
+    json_t *a = json_array();
+    if (a && (json_array_append_new(a, json_real(mean)) != 0
+              || json_array_append_new(a, s_number_or_null(sem)) != 0)) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+static json_t *s_params(const hone_trial_t *trial)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    for (size_t i = 0; ok && i < hone_trial_param_count(trial); i++) {
+        json_t *v = NULL;
+        double f;
+        int64_t n;
+        const char *s;
+        bool b;
+        switch (hone_trial_param_type(trial, i)) {
+        case HONE_TYPE_FLOAT:
+            hone_trial_param_double(trial, i, &f);
+            v = json_real(f);
+            break;
+        case HONE_TYPE_INT:
+            hone_trial_param_int(trial, i, &n);
+            v = json_integer((json_int_t) n);
+            break;
+        case HONE_TYPE_STR:
+            hone_trial_param_str(trial, i, &s);
+            v = s_str(s);
+            break;
+        case HONE_TYPE_BOOL:
+            hone_trial_param_bool(trial, i, &b);
+            v = json_boolean(b);
+            break;
+        default:
+            v = json_null();
+        }
+        s_set(obj, hone_trial_param_name(trial, i), v, &ok);
+    }
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+char *hone_json_line_params(const hone_trial_t *trial)
+{
+    return s_dump(s_params(trial));
+}
+
+char *hone_json_line_trial(const hone_trial_t *trial, bool full)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "trial", s_uint(hone_trial_index(trial)), &ok);
+    if (full) {
+        s_set(obj, "status", s_str(hone_trial_status(trial)), &ok);
+        s_set(obj, "note", s_str(hone_trial_note(trial)), &ok);
+    }
+    s_set(obj, "params", s_params(trial), &ok);
+    if (full) {
+        json_t *metrics = json_object();
+        for (size_t i = 0; ok && i < hone_trial_metric_count(trial); i++)
+            s_set(metrics, hone_trial_metric_name(trial, i),
+                  s_pair(hone_trial_metric_mean(trial, i), hone_trial_metric_sem(trial, i)), &ok);
+        s_set(obj, "metrics", metrics, &ok);
+        int64_t progression;
+        if (hone_trial_progression(trial, &progression) == HONE_OK)
+            s_set(obj, "progression", json_integer((json_int_t) progression), &ok);
+        if (*hone_trial_reason(trial))
+            s_set(obj, "reason", s_str(hone_trial_reason(trial)), &ok);
+    }
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
+char *hone_json_line_best(const hone_best_t *best)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "trial", s_uint(hone_best_trial_index(best)), &ok);
+    s_set(obj, "params", s_params(hone_best_trial(best)), &ok);
+    s_set(obj, "metric", s_str(hone_best_metric(best)), &ok);
+    s_set(obj, "value", json_real(hone_best_value(best)), &ok);
+    s_set(obj, "sem", s_number_or_null(hone_best_sem(best)), &ok);
+    s_set(obj, "minimize", json_boolean(hone_best_minimize(best)), &ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
+char *hone_json_line_status(const hone_status_t *status)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "experiment", s_str(hone_status_experiment(status)), &ok);
+    s_set(obj, "objective", s_str(hone_status_objective(status)), &ok);
+    s_set(obj, "method", s_str(hone_status_method(status)), &ok);
+    s_set(obj, "max_trials", s_uint(hone_status_max_trials(status)), &ok);
+    s_set(obj, "total", s_uint(hone_status_total(status)), &ok);
+    json_t *counts = json_object();
+    for (size_t i = 0; ok && i < hone_status_entry_count(status); i++)
+        s_set(counts, hone_status_entry_name(status, i), s_uint(hone_status_entry_trials(status, i)), &ok);
+    s_set(obj, "counts", counts, &ok);
+    uint64_t trial;
+    double value;
+    if (hone_status_best(status, &trial, &value) == HONE_OK) {
+        json_t *best = json_object();
+        s_set(best, "trial", s_uint(trial), &ok);
+        s_set(best, "value", json_real(value), &ok);
+        s_set(obj, "best", best, &ok);
+    } else {
+        s_set(obj, "best", json_null(), &ok);
+    }
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
+char *hone_json_line_created(const char *experiment)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "experiment", s_str(experiment), &ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
+char *hone_json_line_marked(const char *experiment, uint64_t trial, const char *status)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "experiment", s_str(experiment), &ok);
+    s_set(obj, "trial", s_uint(trial), &ok);
+    s_set(obj, "status", s_str(status), &ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
+char *hone_json_line_attached(const char *experiment, uint64_t trial, const hone_json_reading_t *reading,
+                              bool has_progression, int64_t progression)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "experiment", s_str(experiment), &ok);
+    s_set(obj, "trial", s_uint(trial), &ok);
+    json_t *metrics = json_object();
+    for (size_t i = 0; ok && i < reading->n; i++)
+        s_set(metrics, reading->names[i], s_pair(reading->means[i], reading->sems[i]), &ok);
+    s_set(obj, "metrics", metrics, &ok);
+    if (has_progression)
+        s_set(obj, "progression", json_integer((json_int_t) progression), &ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}

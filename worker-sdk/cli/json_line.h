@@ -1,0 +1,56 @@
+/* json_line.h: JSON for the command line tools, the one jansson user of worker-sdk/cli.
+ *
+ * Parses readings ({"loss": 0.3, "acc": [0.9, 0.01], "step": 5}) and renders SDK
+ * results as one-line JSON texts (JSON lines). Every rendering returns a malloc'd,
+ * NUL-terminated text without a newline (free it with free), or NULL when memory runs
+ * out. Numbers are written exactly (the shortest precision that round-trips every real
+ * of the line). */
+#ifndef HONE_CLI_JSON_LINE_H
+#define HONE_CLI_JSON_LINE_H
+
+#include "hone.h"
+
+/* A reading: metric → (mean, sem), and an optional progression ("step"). */
+typedef struct hone_json_reading {
+    size_t n;               /* number of metrics */
+    char **names;           /* metric names (owned) */
+    double *means;          /* finite means */
+    double *sems;           /* standard errors, NAN when unknown */
+    bool has_step;          /* whether "step" was given */
+    int64_t step;           /* the progression */
+} hone_json_reading_t;
+
+void hone_json_line_reading_clear(hone_json_reading_t *reading);
+
+/* Parses text (len bytes, no NUL needed) as a reading. The keys are metric names; a
+ * value is a number (the mean) or [mean] or [mean, sem] (sem a number >= 0 or null).
+ * With allow_step, the key "step" holds an integer progression. Returns:
+ *   HONE_OK        a reading (n may be 0 for "{}"); clear it when done;
+ *   HONE_ENOTFOUND the text is not a JSON object (for hone-worker: an ordinary line);
+ *   HONE_EINVAL    a JSON object that is not a valid reading; why says which key;
+ *   HONE_ENOMEM. */
+int hone_json_line_parse_reading(const char *text, size_t len, bool allow_step, hone_json_reading_t *out,
+                                 char *why, size_t why_size);
+
+/* Replaces every byte of text that is not part of valid UTF-8 with '?', in place. */
+void hone_json_line_clean_utf8(char *text);
+
+/* {"x": 0.5, "opt": "adam", ...}: the parameters of a trial. */
+char *hone_json_line_params(const hone_trial_t *trial);
+/* {"trial": 3, "params": {...}} or, with full, also "status", "note", "reason" (when
+ * set), "metrics": {"loss": [mean, sem|null]} and "progression" (when set). */
+char *hone_json_line_trial(const hone_trial_t *trial, bool full);
+/* {"trial", "params", "metric", "value", "sem" (number or null), "minimize"}. */
+char *hone_json_line_best(const hone_best_t *best);
+/* {"experiment", "objective", "method", "max_trials", "total", "counts": {...},
+ *  "best": {"trial", "value"} or null}. */
+char *hone_json_line_status(const hone_status_t *status);
+/* {"experiment": name}. */
+char *hone_json_line_created(const char *experiment);
+/* {"experiment", "trial", "status"}. */
+char *hone_json_line_marked(const char *experiment, uint64_t trial, const char *status);
+/* {"experiment", "trial", "metrics": {name: [mean, sem|null]}, "progression" (when set)}. */
+char *hone_json_line_attached(const char *experiment, uint64_t trial, const hone_json_reading_t *reading,
+                              bool has_progression, int64_t progression);
+
+#endif
