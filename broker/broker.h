@@ -1,0 +1,57 @@
+/* broker.h: the hone broker: one czmq reactor, one ROUTER socket, the experiment
+ * registry and its LMDB store.
+ *
+ * Peers are DEALER sockets (workers and clients); each request is one frame holding a
+ * protocol message (proto/msg.h) and gets exactly one reply frame. Malformed input is
+ * answered with an `error` message and logged; it never stops the broker. Replies that
+ * acknowledge a change are sent only after the change is committed to the store.
+ *
+ * Socket settings: ZMQ_MAXMSGSIZE = HONE_PROTO_MAX_BYTES (a larger frame makes libzmq
+ * drop the connection before any parsing), ZMQ_ROUTER_MANDATORY with non-blocking
+ * sends (a reply to a vanished or saturated peer is logged and dropped), and a linger
+ * so that replies already queued at shutdown are still delivered.
+ *
+ * Threads: everything runs on the thread that calls hone_broker_run. */
+#ifndef HONE_BROKER_H
+#define HONE_BROKER_H
+
+#include "err.h"
+
+#define HONE_BROKER_DATA_DEFAULT "./hone-data"
+#define HONE_BROKER_BIND_DEFAULT "tcp://127.0.0.1:5555"
+#define HONE_BROKER_LINGER_MS 1000
+
+typedef struct _hone_broker_t hone_broker_t;
+
+/* Zero-initialised options give every default. */
+typedef struct hone_broker_options {
+    const char *data_dir;       /* store directory; NULL: HONE_BROKER_DATA_DEFAULT */
+    const char *endpoint;       /* ZeroMQ endpoint to bind; NULL: HONE_BROKER_BIND_DEFAULT */
+    int stop_fd;                /* a descriptor (> 0) whose readability stops
+                                   hone_broker_run, e.g. a signalfd for SIGINT/SIGTERM;
+                                   0 or negative: none */
+    uint64_t map_size;          /* initial LMDB map size; 0: the store's default */
+    int linger_ms;              /* socket linger at close; 0: HONE_BROKER_LINGER_MS */
+} hone_broker_options_t;
+
+/* Opens the store, loads every experiment and binds the socket. Logs at info which
+ * endpoint it binds (and that it is reachable from this host only, for loopback).
+ * Errors: HONE_ESTORE (cannot open or load the store), HONE_EIO (cannot create or bind
+ * the socket; err->message is e.g. "cannot bind tcp://127.0.0.1:5555: Address already
+ * in use"). On error *out is NULL and nothing is left open. */
+int hone_broker_open(hone_broker_t **out, const hone_broker_options_t *options, hone_error_t *err);
+
+/* The endpoint actually bound (a wildcard port resolved); borrowed, valid for the
+ * broker's life. */
+const char *hone_broker_endpoint(const hone_broker_t *self);
+
+/* Logs the ready line ("listening on ENDPOINT (data DIR)") and serves requests until
+ * options.stop_fd becomes readable (or czmq's own interrupt flag is raised when the
+ * program kept czmq's signal handler). Returns HONE_OK on a requested stop, HONE_EIO
+ * when the reactor failed. */
+int hone_broker_run(hone_broker_t *self, hone_error_t *err);
+
+/* Closes the socket (lingering), the registry and the store. Safe on NULL. */
+void hone_broker_destroy(hone_broker_t **self_p);
+
+#endif

@@ -1,0 +1,693 @@
+/* handlers.c: one function per request type; validate, change through the core, store,
+ * then reply. */
+#include "handlers.h"
+
+#include "alloc.h"
+#include "log.h"
+#include "wire.h"
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <sys/random.h>
+
+struct _hone_handlers_t {
+    hone_registry_t *registry;  /* borrowed */
+    zhashx_t *leases;           /* "experiment#trial" → s_lease_t (owned) */
+    hone_reading_in_t *readings; /* scratch for parsed metrics, grown on demand */
+    size_t cap_readings;        /* slots in readings */
+};
+
+/* A running trial handed to a worker by `ready`. */
+typedef struct {
+    uint8_t identity[256];      /* ROUTER routing id of the worker */
+    size_t id_len;              /* bytes in identity */
+    char worker[64];            /* the name the worker gave, for logs */
+    int64_t assigned_ms;        /* monotonic time of the assignment */
+    int64_t last_seen_ms;       /* monotonic time the worker was last heard from */
+} s_lease_t;
+
+/* Builders and setters fail only when memory is exhausted: the broker aborts then. */
+#define S_ADD(call) HONE_ASSERT((call) != NULL)
+#define S_SET(call) HONE_ASSERT((call) == HONE_OK)
+
+static void s_lease_destroy(void **item)
+{
+    hone_free(*item);
+    *item = NULL;
+}
+
+hone_handlers_t *hone_handlers_new(hone_registry_t *registry)
+{
+    HONE_ASSERT(registry);
+    hone_handlers_t *self = hone_alloc(sizeof *self);
+    self->registry = registry;
+    self->leases = zhashx_new();
+    HONE_ASSERT(self->leases);
+    zhashx_set_destructor(self->leases, s_lease_destroy);
+    return self;
+}
+
+void hone_handlers_destroy(hone_handlers_t **self_p)
+{
+    HONE_ASSERT(self_p);
+    hone_handlers_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy(&self->leases);
+    hone_free(self->readings);
+    hone_free(self);
+    *self_p = NULL;
+}
+
+size_t hone_handlers_lease_count(const hone_handlers_t *self)
+{
+    HONE_ASSERT(self);
+    return zhashx_size(self->leases);
+}
+
+/* ---- leases ---- */
+
+static void s_lease_key(char *key, size_t size, const char *experiment, uint32_t trial)
+{
+    snprintf(key, size, "%s#%" PRIu32, experiment, trial);
+}
+
+static void s_lease_add(hone_handlers_t *self, const char *experiment, uint32_t trial,
+                        const uint8_t *identity, size_t id_len, const char *worker, int64_t now_ms)
+{
+    char key[300];
+    s_lease_key(key, sizeof key, experiment, trial);
+    s_lease_t *lease = hone_alloc(sizeof *lease);
+    lease->id_len = id_len < sizeof lease->identity ? id_len : sizeof lease->identity;
+    memcpy(lease->identity, identity, lease->id_len);
+    snprintf(lease->worker, sizeof lease->worker, "%s", worker ? worker : "");
+    lease->assigned_ms = now_ms;
+    lease->last_seen_ms = now_ms;
+    zhashx_update(self->leases, key, lease);
+}
+
+static void s_lease_drop(hone_handlers_t *self, const char *experiment, uint32_t trial)
+{
+    char key[300];
+    s_lease_key(key, sizeof key, experiment, trial);
+    zhashx_delete(self->leases, key);
+}
+
+static bool s_lease_is(const s_lease_t *lease, const uint8_t *identity, size_t id_len)
+{
+    return lease->id_len == id_len && memcmp(lease->identity, identity, id_len) == 0;
+}
+
+static void s_lease_touch(hone_handlers_t *self, const char *experiment, uint32_t trial,
+                          const uint8_t *identity, size_t id_len, int64_t now_ms)
+{
+    char key[300];
+    s_lease_key(key, sizeof key, experiment, trial);
+    s_lease_t *lease = zhashx_lookup(self->leases, key);
+    if (lease && s_lease_is(lease, identity, id_len))
+        lease->last_seen_ms = now_ms;
+}
+
+/* A heartbeat refreshes every lease of the worker (a linear walk; the lease work will
+ * add an index by identity when expiry needs it). */
+static void s_lease_touch_worker(hone_handlers_t *self, const uint8_t *identity, size_t id_len,
+                                 int64_t now_ms)
+{
+    for (s_lease_t *lease = zhashx_first(self->leases); lease; lease = zhashx_next(self->leases))
+        if (s_lease_is(lease, identity, id_len))
+            lease->last_seen_ms = now_ms;
+}
+
+/* ---- request fields ---- */
+
+/* A missing required field is a protocol error (HONE_ENOTFOUND is kept for unknown
+ * experiments and trials). */
+static int s_need(int rc, hone_error_t *err)
+{
+    if (rc == HONE_ENOTFOUND) {
+        err->code = HONE_EPROTO;
+        return HONE_EPROTO;
+    }
+    return rc;
+}
+
+static int s_opt(int rc, bool *present)
+{
+    *present = rc == HONE_OK;
+    return rc == HONE_ENOTFOUND ? HONE_OK : rc;
+}
+
+static int s_need_str(const hone_msg_t *req, const char *key, const char **out, hone_error_t *err)
+{
+    return s_need(hone_msg_get_str(req, key, out, err), err);
+}
+
+static int s_opt_str(const hone_msg_t *req, const char *key, const char **out, hone_error_t *err)
+{
+    bool present;
+    *out = NULL;
+    int rc = s_opt(hone_msg_get_str(req, key, out, err), &present);
+    if (!present)
+        *out = NULL;
+    return rc;
+}
+
+static int s_need_trial(const hone_msg_t *req, uint32_t *out, hone_error_t *err)
+{
+    int64_t v = 0;
+    int rc = s_need(hone_msg_get_int(req, "trial", &v, err), err);
+    if (rc != HONE_OK)
+        return rc;
+    if (v < 0)
+        return hone_error_set(err, HONE_EPROTO, "field 'trial' must be uint, not %" PRId64, v);
+    if (v > (int64_t) UINT32_MAX)
+        return hone_error_set(err, HONE_ENOTFOUND, "no trial %" PRId64, v);
+    *out = (uint32_t) v;
+    return HONE_OK;
+}
+
+static int s_opt_progression(const hone_msg_t *req, bool *has, int64_t *out, hone_error_t *err)
+{
+    *out = 0;
+    return s_opt(hone_msg_get_int(req, "progression", out, err), has);
+}
+
+/* Parses `metrics` into the scratch readings; absent (or nil) gives *n = 0 unless
+ * required. */
+static int s_metrics(hone_handlers_t *self, const hone_msg_t *req, bool required, size_t *n,
+                     hone_error_t *err)
+{
+    *n = 0;
+    const hone_node_t *node = hone_msg_get(req, "metrics");
+    if (!node)
+        return required ? hone_error_set(err, HONE_EPROTO, "missing field 'metrics'") : HONE_OK;
+    if (hone_node_type(node) != HONE_NODE_MAP)
+        return hone_error_set(err, HONE_EPROTO, "field 'metrics' must be map");
+    size_t len = hone_node_len(node);
+    if (len > self->cap_readings) {
+        self->readings = hone_realloc_array(self->readings, len, sizeof *self->readings);
+        self->cap_readings = len;
+    }
+    return hone_wire_read_metrics(node, self->readings, n, err);
+}
+
+static int s_experiment(hone_handlers_t *self, const hone_msg_t *req, hone_experiment_t **exp,
+                        const char **name, hone_error_t *err)
+{
+    int rc = s_need_str(req, "experiment", name, err);
+    if (rc == HONE_OK)
+        rc = hone_registry_find(self->registry, *name, exp, err);
+    return rc;
+}
+
+static const hone_trial_t *s_trial(const hone_experiment_t *exp, uint32_t index, hone_error_t *err)
+{
+    const hone_trial_t *trial = hone_experiment_trial(exp, index);
+    if (!trial)
+        hone_error_set(err, HONE_ENOTFOUND, "experiment '%s' has no trial %" PRIu32,
+                       hone_experiment_name(exp), index);
+    return trial;
+}
+
+static hone_msg_t *s_reply(hone_msg_id_t id, const hone_msg_t *req)
+{
+    hone_msg_t *reply = hone_msg_new(id);
+    HONE_ASSERT(reply);
+    hone_msg_set_seq(reply, hone_msg_seq(req));
+    return reply;
+}
+
+hone_msg_t *hone_handlers_error(uint64_t seq, int code, const char *message)
+{
+    hone_msg_t *reply = hone_msg_new(HONE_MSG_ERROR);
+    HONE_ASSERT(reply);
+    hone_msg_set_seq(reply, seq);
+    S_SET(hone_msg_set_int(reply, "code", code));
+    S_SET(hone_msg_set_str(reply, "name", hone_err_name(code)));
+    S_SET(hone_msg_set_str(reply, "message", message && *message ? message : hone_strerror(code)));
+    return reply;
+}
+
+/* ---- shared steps ---- */
+
+/* Generates up to max trials and stores what the core changed (new trials and the
+ * Sobol position, even when no trial was made, so a reload continues the same
+ * sequence). Returns the core's code, or HONE_ESTORE when the change could not be
+ * stored; *exp is then NULL (the registry reloaded it). */
+static int s_generate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t max,
+                      uint32_t *indices, uint32_t *n, hone_error_t *err)
+{
+    size_t before = hone_experiment_trial_count(*exp);
+    uint64_t sobol_before = hone_experiment_sobol_drawn(*exp);
+    *n = 0;
+    int rc = hone_experiment_generate(*exp, max, indices, n, err);
+    if (rc == HONE_OK && *n == 0)
+        rc = hone_error_set(err, HONE_EAGAIN, "no trial could be generated now");
+    size_t after = hone_experiment_trial_count(*exp);
+    if (after == before && hone_experiment_sobol_drawn(*exp) == sobol_before)
+        return rc;
+    hone_registry_change_t change = {
+        .experiment = true,
+        .trial_first = (uint32_t) before,
+        .n_trials = (uint32_t) (after - before),
+    };
+    int src = hone_registry_persist(self->registry, *exp, &change, err);
+    if (src != HONE_OK) {
+        *exp = NULL;
+        *n = 0;
+        return src;
+    }
+    return rc;
+}
+
+/* Undoes an in-memory change that could not be completed. */
+static void s_undo(hone_handlers_t *self, const char *name)
+{
+    char *copy = hone_strdup(name);
+    hone_registry_reload(self->registry, copy, NULL);
+    hone_strfree(copy);
+}
+
+/* ---- worker role ---- */
+
+static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const uint8_t *identity, size_t id_len,
+                   int64_t now_ms, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name, *worker;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_opt_str(req, "worker", &worker, err);
+    if (rc != HONE_OK)
+        return rc;
+    uint32_t index = 0, n = 0;
+    rc = s_generate(self, &exp, 1, &index, &n, err);
+    if (rc == HONE_OK) {
+        const hone_trial_t *trial = hone_experiment_trial(exp, index);
+        HONE_ASSERT(trial);
+        *reply = s_reply(HONE_MSG_TRIAL, req);
+        S_SET(hone_msg_set_str(*reply, "experiment", name));
+        S_SET(hone_msg_set_int(*reply, "trial", index));
+        hone_node_t *params = hone_node_add_map(hone_msg_body(*reply), "params");
+        HONE_ASSERT(params);
+        hone_wire_fill_params(params, hone_experiment_space(exp), trial->params);
+        S_SET(hone_msg_set_str(*reply, "note", trial->note ? trial->note : ""));
+        s_lease_add(self, name, index, identity, id_len, worker, now_ms);
+        hone_log_debug("handlers", "trial %s#%" PRIu32 " to worker '%s'", name, index,
+                       worker ? worker : "");
+        return HONE_OK;
+    }
+    if (rc == HONE_EAGAIN || rc == HONE_EDONE || rc == HONE_EEXHAUSTED) {
+        bool done = rc != HONE_EAGAIN;
+        *reply = s_reply(HONE_MSG_NO_WORK, req);
+        S_SET(hone_msg_set_int(*reply, "retry_ms", done ? 0 : HONE_HANDLERS_RETRY_MS));
+        S_SET(hone_msg_set_bool(*reply, "done", done));
+        S_SET(hone_msg_set_str(*reply, "reason", err->message[0] ? err->message : hone_strerror(rc)));
+        return HONE_OK;
+    }
+    return rc;
+}
+
+static int s_progress(hone_handlers_t *self, const hone_msg_t *req, const uint8_t *identity,
+                      size_t id_len, int64_t now_ms, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    uint32_t index;
+    bool has_prog;
+    int64_t prog;
+    size_t n;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_need_trial(req, &index, err);
+    if (rc == HONE_OK)
+        rc = s_opt_progression(req, &has_prog, &prog, err);
+    if (rc == HONE_OK)
+        rc = s_metrics(self, req, true, &n, err);
+    if (rc == HONE_OK)
+        rc = hone_experiment_attach(exp, index, self->readings, n, has_prog, prog, true, err);
+    if (rc != HONE_OK)
+        return rc;
+    s_lease_touch(self, name, index, identity, id_len, now_ms);
+    hone_registry_change_t change = {
+        .reading_trial = index, .readings = self->readings, .n_readings = n,
+        .has_progression = has_prog, .progression = prog,
+    };
+    rc = hone_registry_persist(self->registry, exp, &change, err);
+    if (rc == HONE_OK)
+        *reply = s_reply(HONE_MSG_OK, req);
+    return rc;
+}
+
+/* Shared by `complete`, `fail` and `mark`: optional readings then a status, in memory
+ * and then in one transaction. The transition is checked before anything changes. */
+static int s_finish(hone_handlers_t *self, const hone_msg_t *req, hone_experiment_t *exp,
+                    uint32_t index, hone_trial_status_t to, const char *reason, size_t n_readings,
+                    bool require_running, hone_msg_t **reply, hone_error_t *err)
+{
+    const char *name = hone_experiment_name(exp);
+    bool has_prog = false;
+    int64_t prog = 0;
+    const hone_trial_t *trial = s_trial(exp, index, err);
+    if (!trial)
+        return HONE_ENOTFOUND;
+    int rc = s_opt_progression(req, &has_prog, &prog, err);
+    if (rc == HONE_OK && !(n_readings > 0 && require_running))
+        rc = hone_trial_check_transition(trial, to, err);
+    if (rc == HONE_OK && n_readings > 0)
+        rc = hone_experiment_attach(exp, index, self->readings, n_readings, has_prog, prog,
+                                    require_running, err);
+    if (rc != HONE_OK)
+        return rc;
+    rc = hone_experiment_mark(exp, index, to, reason, err);
+    if (rc != HONE_OK) {
+        if (n_readings > 0)
+            s_undo(self, name);     /* the readings were attached in memory only */
+        return rc;
+    }
+    hone_registry_change_t change = {
+        .trial_first = index, .n_trials = 1,
+        .reading_trial = index, .readings = self->readings, .n_readings = n_readings,
+        .has_progression = has_prog, .progression = prog,
+    };
+    char key_name[256];
+    snprintf(key_name, sizeof key_name, "%s", name);
+    rc = hone_registry_persist(self->registry, exp, &change, err);
+    if (rc != HONE_OK)
+        return rc;
+    if (hone_trial_status_is_terminal(to))
+        s_lease_drop(self, key_name, index);
+    *reply = s_reply(HONE_MSG_OK, req);
+    S_SET(hone_msg_set_str(*reply, "status", hone_trial_status_name(to)));
+    return HONE_OK;
+}
+
+static int s_complete(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply,
+                      hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    uint32_t index;
+    size_t n = 0;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_need_trial(req, &index, err);
+    if (rc == HONE_OK)
+        rc = s_metrics(self, req, false, &n, err);
+    if (rc != HONE_OK)
+        return rc;
+    return s_finish(self, req, exp, index, HONE_TRIAL_COMPLETED, NULL, n, true, reply, err);
+}
+
+static int s_fail(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name, *reason;
+    uint32_t index;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_need_trial(req, &index, err);
+    if (rc == HONE_OK)
+        rc = s_opt_str(req, "reason", &reason, err);
+    if (rc != HONE_OK)
+        return rc;
+    return s_finish(self, req, exp, index, HONE_TRIAL_FAILED, reason, 0, false, reply, err);
+}
+
+/* ---- client role ---- */
+
+static uint64_t s_random_seed(void)
+{
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t) sizeof seed)
+        seed = (uint64_t) zclock_usecs() * 0x9E3779B97F4A7C15ull;
+    /* 53 bits: exact in JSON numbers and in every SDK language. */
+    return seed & ((1ull << 53) - 1);
+}
+
+static int s_create(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+{
+    const char *config;
+    int rc = s_need_str(req, "config", &config, err);
+    if (rc != HONE_OK)
+        return rc;
+    hone_experiment_t *exp = NULL;
+    rc = hone_experiment_from_json(&exp, config, strlen(config), s_random_seed(), err);
+    if (rc != HONE_OK)
+        return rc;
+    char name[256];
+    snprintf(name, sizeof name, "%s", hone_experiment_name(exp));
+    uint64_t seed = hone_experiment_seed(exp);
+    rc = hone_registry_create(self->registry, &exp, err);
+    hone_experiment_destroy(&exp);    /* still ours only on error */
+    if (rc != HONE_OK)
+        return rc;
+    hone_log_info("handlers", "created experiment '%s' (seed %" PRIu64 ")", name, seed);
+    *reply = s_reply(HONE_MSG_OK, req);
+    S_SET(hone_msg_set_str(*reply, "experiment", name));
+    S_SET(hone_msg_set_int(*reply, "seed", (int64_t) seed));
+    return HONE_OK;
+}
+
+static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    bool present;
+    int64_t count = 1;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_opt(hone_msg_get_int(req, "count", &count, err), &present);
+    if (rc != HONE_OK)
+        return rc;
+    if (!present)
+        count = 1;
+    if (count < 0)
+        return hone_error_set(err, HONE_EPROTO, "field 'count' must be uint, not %" PRId64, count);
+    if (count < 1 || count > HONE_HANDLERS_NEXT_MAX)
+        return hone_error_set(err, HONE_EINVAL, "field 'count' must be 1 to %d, not %" PRId64,
+                              HONE_HANDLERS_NEXT_MAX, count);
+    /* Never make more trials than one reply can carry: a reply refused as too big after
+     * the trials were stored would leave them running unknown to the client. */
+    size_t bytes, items;
+    hone_wire_trial_bound(hone_experiment_space(exp), &bytes, &items);
+    size_t fit = (HONE_PROTO_MAX_BYTES - 4096) / bytes;
+    size_t fit_items = (HONE_PROTO_MAX_ITEMS - 64) / items;
+    fit = fit < fit_items ? fit : fit_items;
+    if ((size_t) count > fit) {
+        hone_log_debug("handlers", "next on '%s': %" PRId64 " trials asked, %zu fit in a reply", name,
+                       count, fit);
+        count = fit > 0 ? (int64_t) fit : 1;
+    }
+    uint32_t indices[HONE_HANDLERS_NEXT_MAX];
+    uint32_t n = 0;
+    rc = s_generate(self, &exp, (uint32_t) count, indices, &n, err);
+    if (rc != HONE_OK)
+        return rc;
+    *reply = s_reply(HONE_MSG_OK, req);
+    hone_node_t *trials = hone_node_add_array(hone_msg_body(*reply), "trials");
+    HONE_ASSERT(trials);
+    for (uint32_t i = 0; i < n; i++)
+        hone_wire_add_trial(trials, NULL, exp, hone_experiment_trial(exp, indices[i]), false);
+    return HONE_OK;
+}
+
+static int s_attach(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    uint32_t index;
+    bool has_prog;
+    int64_t prog;
+    size_t n;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_need_trial(req, &index, err);
+    if (rc == HONE_OK)
+        rc = s_opt_progression(req, &has_prog, &prog, err);
+    if (rc == HONE_OK)
+        rc = s_metrics(self, req, true, &n, err);
+    if (rc == HONE_OK)
+        rc = hone_experiment_attach(exp, index, self->readings, n, has_prog, prog, false, err);
+    if (rc != HONE_OK)
+        return rc;
+    hone_registry_change_t change = {
+        .reading_trial = index, .readings = self->readings, .n_readings = n,
+        .has_progression = has_prog, .progression = prog,
+    };
+    rc = hone_registry_persist(self->registry, exp, &change, err);
+    if (rc == HONE_OK)
+        *reply = s_reply(HONE_MSG_OK, req);
+    return rc;
+}
+
+static int s_mark(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name, *status, *reason;
+    uint32_t index;
+    size_t n = 0;
+    hone_trial_status_t to;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_need_trial(req, &index, err);
+    if (rc == HONE_OK)
+        rc = s_need_str(req, "status", &status, err);
+    if (rc == HONE_OK)
+        rc = s_opt_str(req, "reason", &reason, err);
+    if (rc != HONE_OK)
+        return rc;
+    if (hone_trial_status_parse(status, &to) != HONE_OK
+        || (to != HONE_TRIAL_COMPLETED && to != HONE_TRIAL_FAILED && to != HONE_TRIAL_ABANDONED
+            && to != HONE_TRIAL_EARLY_STOPPED))
+        return hone_error_set(err, HONE_EINVAL,
+                              "field 'status' must be COMPLETED, FAILED, ABANDONED or EARLY_STOPPED, "
+                              "not '%.64s'", status);
+    rc = s_metrics(self, req, false, &n, err);
+    if (rc != HONE_OK)
+        return rc;
+    if (n > 0 && to != HONE_TRIAL_COMPLETED)
+        return hone_error_set(err, HONE_EINVAL, "field 'metrics' may only be given with status COMPLETED");
+    return s_finish(self, req, exp, index, to, reason, n, false, reply, err);
+}
+
+static int s_best(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    uint32_t index;
+    double mean, sem;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = hone_experiment_best(exp, &index, &mean, &sem, err);
+    if (rc != HONE_OK)
+        return rc;
+    const hone_trial_t *trial = hone_experiment_trial(exp, index);
+    HONE_ASSERT(trial);
+    bool minimize = false;
+    const char *metric = hone_experiment_objective(exp, &minimize);
+    *reply = s_reply(HONE_MSG_OK, req);
+    hone_node_t *body = hone_msg_body(*reply);
+    S_ADD(hone_node_add_int(body, "trial", index));
+    hone_node_t *params = hone_node_add_map(body, "params");
+    HONE_ASSERT(params);
+    hone_wire_fill_params(params, hone_experiment_space(exp), trial->params);
+    S_ADD(hone_node_add_str(body, "metric", metric));
+    S_ADD(hone_node_add_float(body, "value", mean));
+    hone_wire_add_number_or_nil(body, "sem", sem);
+    S_ADD(hone_node_add_bool(body, "minimize", minimize));
+    return HONE_OK;
+}
+
+static int s_status(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc != HONE_OK)
+        return rc;
+    bool minimize = false;
+    const char *metric = hone_experiment_objective(exp, &minimize);
+    char objective[300];
+    snprintf(objective, sizeof objective, "%s%s", minimize ? "-" : "", metric);
+    *reply = s_reply(HONE_MSG_OK, req);
+    hone_node_t *body = hone_msg_body(*reply);
+    S_ADD(hone_node_add_str(body, "experiment", hone_experiment_name(exp)));
+    S_ADD(hone_node_add_str(body, "objective", objective));
+    S_ADD(hone_node_add_str(body, "method", hone_experiment_method(exp)));
+    S_ADD(hone_node_add_int(body, "max_trials", hone_experiment_max_trials(exp)));
+    hone_node_t *counts = hone_node_add_map(body, "counts");
+    HONE_ASSERT(counts);
+    /* The statuses of the trial object always, others (never set by this broker) when used. */
+    static const hone_trial_status_t listed[] = { HONE_TRIAL_RUNNING, HONE_TRIAL_COMPLETED,
+                                                  HONE_TRIAL_FAILED, HONE_TRIAL_ABANDONED,
+                                                  HONE_TRIAL_EARLY_STOPPED };
+    for (size_t i = 0; i < HONE_ARRAY_LEN(listed); i++)
+        S_ADD(hone_node_add_int(counts, hone_trial_status_name(listed[i]),
+                                (int64_t) hone_experiment_count_status(exp, listed[i])));
+    static const hone_trial_status_t others[] = { HONE_TRIAL_CANDIDATE, HONE_TRIAL_STAGED,
+                                                  HONE_TRIAL_STALE };
+    for (size_t i = 0; i < HONE_ARRAY_LEN(others); i++) {
+        size_t n = hone_experiment_count_status(exp, others[i]);
+        if (n > 0)
+            S_ADD(hone_node_add_int(counts, hone_trial_status_name(others[i]), (int64_t) n));
+    }
+    S_ADD(hone_node_add_int(body, "total", (int64_t) hone_experiment_trial_count(exp)));
+    uint32_t index;
+    double mean, sem;
+    if (hone_experiment_best(exp, &index, &mean, &sem, NULL) == HONE_OK) {
+        hone_node_t *best = hone_node_add_map(body, "best");
+        HONE_ASSERT(best);
+        S_ADD(hone_node_add_int(best, "trial", index));
+        S_ADD(hone_node_add_float(best, "value", mean));
+    }
+    return HONE_OK;
+}
+
+static int s_list(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc != HONE_OK)
+        return rc;
+    *reply = s_reply(HONE_MSG_OK, req);
+    hone_node_t *trials = hone_node_add_array(hone_msg_body(*reply), "trials");
+    HONE_ASSERT(trials);
+    size_t n = hone_experiment_trial_count(exp);
+    for (size_t i = 0; i < n; i++)
+        hone_wire_add_trial(trials, NULL, exp, hone_experiment_trial(exp, (uint32_t) i), true);
+    return HONE_OK;
+}
+
+/* ---- dispatch ---- */
+
+hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const uint8_t *identity, size_t id_len,
+                                   const hone_msg_t *request, int64_t now_ms)
+{
+    HONE_ASSERT(self && request);
+    hone_error_t err;
+    hone_error_clear(&err);
+    hone_msg_t *reply = NULL;
+    hone_msg_id_t id = hone_msg_id(request);
+    int rc;
+    switch (id) {
+    case HONE_MSG_READY: rc = s_ready(self, request, identity, id_len, now_ms, &reply, &err); break;
+    case HONE_MSG_PROGRESS: rc = s_progress(self, request, identity, id_len, now_ms, &reply, &err); break;
+    case HONE_MSG_COMPLETE: rc = s_complete(self, request, &reply, &err); break;
+    case HONE_MSG_FAIL: rc = s_fail(self, request, &reply, &err); break;
+    case HONE_MSG_HEARTBEAT:
+        s_lease_touch_worker(self, identity, id_len, now_ms);
+        reply = s_reply(HONE_MSG_HEARTBEAT, request);
+        rc = HONE_OK;
+        break;
+    case HONE_MSG_CREATE: rc = s_create(self, request, &reply, &err); break;
+    case HONE_MSG_NEXT: rc = s_next(self, request, &reply, &err); break;
+    case HONE_MSG_ATTACH: rc = s_attach(self, request, &reply, &err); break;
+    case HONE_MSG_MARK: rc = s_mark(self, request, &reply, &err); break;
+    case HONE_MSG_BEST: rc = s_best(self, request, &reply, &err); break;
+    case HONE_MSG_STATUS: rc = s_status(self, request, &reply, &err); break;
+    case HONE_MSG_LIST: rc = s_list(self, request, &reply, &err); break;
+    default: {
+        const char *type = hone_msg_name(id);
+        rc = hone_error_set(&err, HONE_EPROTO, "'%s' is not a request the broker accepts",
+                            type ? type : "?");
+        break;
+    }
+    }
+    if (rc == HONE_OK) {
+        HONE_ASSERT(reply);
+        return reply;
+    }
+    hone_msg_destroy(&reply);
+    const char *type = hone_msg_name(id);
+    if (rc == HONE_ESTORE)
+        hone_log_warn("handlers", "%s seq=%" PRIu64 " answered HONE_ESTORE", type ? type : "?",
+                      hone_msg_seq(request));
+    else
+        hone_log_debug("handlers", "%s seq=%" PRIu64 " rejected: %s %s", type ? type : "?",
+                       hone_msg_seq(request), hone_err_name(rc), err.message);
+    return hone_handlers_error(hone_msg_seq(request), rc, err.message);
+}

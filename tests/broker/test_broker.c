@@ -1,0 +1,1177 @@
+#define _GNU_SOURCE
+/* Tests of the hone-broker program: a real broker process on a temporary directory
+ * and an ipc endpoint, driven by a raw DEALER socket speaking the protocol through the
+ * proto codec. Every wait is bounded (zpoller with timeouts). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "handlers.h"
+#include "log.h"
+#include "msg.h"
+#include "registry.h"
+#include "store.h"
+#include "test_support.h"
+
+#include <czmq.h>   /* after the hone headers: czmq defines a streq macro */
+
+#define S_REPLY_TIMEOUT_MS 5000
+
+typedef struct {
+    char *dir;                  /* temporary root */
+    char *data;                 /* broker data directory */
+    char *endpoint;             /* ipc endpoint */
+    char *log;                  /* broker stderr */
+    pid_t pid;                  /* running broker or -1 */
+    zsock_t *client;            /* DEALER connected to the broker */
+    uint64_t seq;               /* last seq used */
+} fixture_t;
+
+static zsock_t *s_connect(fixture_t *f)
+{
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    assert_non_null(sock);
+    zsock_set_linger(sock, 0);
+    assert_int_equal(zsock_connect(sock, "%s", f->endpoint), 0);
+    return sock;
+}
+
+static void s_start(fixture_t *f)
+{
+    f->pid = hone_test_start_broker(f->data, f->endpoint, f->log);
+    if (f->pid < 0) {
+        char *log = hone_test_read_file(f->log, NULL);
+        fprintf(stderr, "broker did not start; its log:\n%s\n", log ? log : "(none)");
+        free(log);
+    }
+    assert_true(f->pid > 0);
+    f->client = s_connect(f);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    f->dir = hone_test_tmpdir("broker");
+    assert_true(asprintf(&f->data, "%s/data", f->dir) > 0);
+    assert_true(asprintf(&f->endpoint, "ipc://%s/broker.sock", f->dir) > 0);
+    assert_true(asprintf(&f->log, "%s/broker.log", f->dir) > 0);
+    f->seq = 100;
+    s_start(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    zsock_destroy(&f->client);
+    if (f->pid > 0) {
+        /* a clean stop on SIGTERM exits with status 0 */
+        kill(f->pid, SIGTERM);
+        int status = -1;
+        assert_int_equal(hone_test_wait(f->pid, 5000, &status), 0);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    char *log = hone_test_read_file(f->log, NULL);
+    assert_non_null(log);
+    if (getenv("HONE_TEST_SHOW_LOG"))
+        fprintf(stderr, "---- broker log ----\n%s", log);
+    assert_null(strstr(log, "ERROR"));    /* nothing in these tests is a broker failure */
+    free(log);
+    hone_test_rmtree(f->dir);
+    free(f->dir);
+    free(f->data);
+    free(f->endpoint);
+    free(f->log);
+    free(f);
+    return 0;
+}
+
+/* ---- talking to the broker ---- */
+
+static void s_send_bytes(zsock_t *sock, const void *data, size_t size)
+{
+    zframe_t *frame = zframe_new(data, size);
+    assert_int_equal(zframe_send(&frame, sock, 0), 0);
+}
+
+static void s_send(zsock_t *sock, const hone_msg_t *msg)
+{
+    uint8_t *data = NULL;
+    size_t size = 0;
+    assert_int_equal(hone_msg_encode(msg, &data, &size), HONE_OK);
+    s_send_bytes(sock, data, size);
+    free(data);
+}
+
+/* The reply with that seq (others are dropped), or NULL after timeout_ms. */
+static hone_msg_t *s_recv(zsock_t *sock, uint64_t seq, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new(sock, NULL);
+    int64_t deadline = zclock_mono() + timeout_ms;
+    hone_msg_t *reply = NULL;
+    while (!reply) {
+        int64_t left = deadline - zclock_mono();
+        if (left <= 0 || !zpoller_wait(poller, (int) left))
+            break;
+        zframe_t *frame = zframe_recv(sock);
+        if (!frame)
+            break;
+        hone_error_t err;
+        assert_int_equal(hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, &err),
+                         HONE_OK);
+        zframe_destroy(&frame);
+        if (hone_msg_seq(reply) != seq)
+            hone_msg_destroy(&reply);
+    }
+    zpoller_destroy(&poller);
+    return reply;
+}
+
+static hone_msg_t *s_req(fixture_t *f, hone_msg_id_t id, const char *experiment)
+{
+    hone_msg_t *msg = hone_msg_new(id);
+    assert_non_null(msg);
+    hone_msg_set_seq(msg, ++f->seq);
+    if (experiment)
+        assert_int_equal(hone_msg_set_str(msg, "experiment", experiment), HONE_OK);
+    return msg;
+}
+
+/* Sends the request (taking it) and returns its reply. */
+static hone_msg_t *s_call_on(zsock_t *sock, hone_msg_t **msg)
+{
+    uint64_t seq = hone_msg_seq(*msg);
+    s_send(sock, *msg);
+    hone_msg_destroy(msg);
+    hone_msg_t *reply = s_recv(sock, seq, S_REPLY_TIMEOUT_MS);
+    assert_non_null(reply);
+    return reply;
+}
+
+static hone_msg_t *s_call(fixture_t *f, hone_msg_t *msg)
+{
+    return s_call_on(f->client, &msg);
+}
+
+static int64_t s_int(const hone_msg_t *msg, const char *key)
+{
+    int64_t v = 0;
+    hone_error_t err;
+    assert_int_equal(hone_msg_get_int(msg, key, &v, &err), HONE_OK);
+    return v;
+}
+
+static const char *s_str(const hone_msg_t *msg, const char *key)
+{
+    const char *v = NULL;
+    hone_error_t err;
+    assert_int_equal(hone_msg_get_str(msg, key, &v, &err), HONE_OK);
+    return v;
+}
+
+/* Asserts an `error` reply with code, destroys it. */
+static void s_expect_error(hone_msg_t *reply, int code)
+{
+    assert_non_null(reply);
+    if (hone_msg_id(reply) != HONE_MSG_ERROR || s_int(reply, "code") != code) {
+        char *text = hone_msg_to_text(reply);
+        fprintf(stderr, "expected error %s, got: %s\n", hone_err_name(code), text);
+        free(text);
+    }
+    assert_int_equal(hone_msg_id(reply), HONE_MSG_ERROR);
+    assert_int_equal(s_int(reply, "code"), code);
+    assert_string_equal(s_str(reply, "name"), hone_err_name(code));
+    assert_true(strlen(s_str(reply, "message")) > 0);
+    hone_msg_destroy(&reply);
+}
+
+static hone_msg_t *s_expect(hone_msg_t *reply, hone_msg_id_t id)
+{
+    assert_non_null(reply);
+    if (hone_msg_id(reply) != id) {
+        char *text = hone_msg_to_text(reply);
+        fprintf(stderr, "expected %s, got: %s\n", hone_msg_name(id), text);
+        free(text);
+    }
+    assert_int_equal(hone_msg_id(reply), id);
+    return reply;
+}
+
+static void s_expect_ok(hone_msg_t *reply)
+{
+    reply = s_expect(reply, HONE_MSG_OK);
+    hone_msg_destroy(&reply);
+}
+
+/* ---- requests ---- */
+
+static const char *s_config(char *buf, size_t size, const char *name, long seed, int max_trials)
+{
+    char seed_part[96] = "";
+    if (seed >= 0)
+        snprintf(seed_part, sizeof seed_part, ", \"generation_strategy\": {\"initialization_random_seed\": %ld}",
+                 seed);
+    snprintf(buf, size,
+             "{\"name\": \"%s\", \"parameters\": ["
+             "{\"name\": \"x1\", \"bounds\": [-5.0, 10.0], \"parameter_type\": \"float\"},"
+             "{\"name\": \"x2\", \"bounds\": [0, 15], \"parameter_type\": \"int\"},"
+             "{\"name\": \"opt\", \"values\": [\"adam\", \"sgd\"], \"parameter_type\": \"str\"}],"
+             " \"objective\": \"-obj\"%s, \"max_trials\": %d}",
+             name, seed_part, max_trials);
+    return buf;
+}
+
+static hone_msg_t *s_create(fixture_t *f, const char *config)
+{
+    hone_msg_t *msg = s_req(f, HONE_MSG_CREATE, NULL);
+    assert_int_equal(hone_msg_set_str(msg, "config", config), HONE_OK);
+    return s_call(f, msg);
+}
+
+static void s_create_ok(fixture_t *f, const char *name, long seed, int max_trials)
+{
+    char config[1024];
+    hone_msg_t *reply = s_expect(s_create(f, s_config(config, sizeof config, name, seed, max_trials)),
+                                 HONE_MSG_OK);
+    assert_string_equal(s_str(reply, "experiment"), name);
+    if (seed >= 0)
+        assert_int_equal(s_int(reply, "seed"), seed);
+    hone_msg_destroy(&reply);
+}
+
+static hone_msg_t *s_next(fixture_t *f, const char *name, int count)
+{
+    hone_msg_t *msg = s_req(f, HONE_MSG_NEXT, name);
+    if (count > 0)
+        assert_int_equal(hone_msg_set_int(msg, "count", count), HONE_OK);
+    return s_call(f, msg);
+}
+
+/* Adds metrics {name: mean} or {name: [mean, sem]} (sem < 0: nil) to a request. */
+static void s_metric(hone_msg_t *msg, const char *metric, double mean, double sem, bool pair)
+{
+    hone_node_t *metrics = (hone_node_t *) hone_msg_get(msg, "metrics");
+    if (!metrics)
+        metrics = hone_node_add_map(hone_msg_body(msg), "metrics");
+    assert_non_null(metrics);
+    if (!pair) {
+        assert_non_null(hone_node_add_float(metrics, metric, mean));
+        return;
+    }
+    hone_node_t *arr = hone_node_add_array(metrics, metric);
+    assert_non_null(hone_node_add_float(arr, NULL, mean));
+    if (sem < 0)
+        assert_non_null(hone_node_add_nil(arr, NULL));
+    else
+        assert_non_null(hone_node_add_float(arr, NULL, sem));
+}
+
+static hone_msg_t *s_trial_req(fixture_t *f, hone_msg_id_t id, const char *name, int64_t trial)
+{
+    hone_msg_t *msg = s_req(f, id, name);
+    assert_int_equal(hone_msg_set_int(msg, "trial", trial), HONE_OK);
+    return msg;
+}
+
+static hone_msg_t *s_mark_req(fixture_t *f, const char *name, int64_t trial, const char *status)
+{
+    hone_msg_t *msg = s_trial_req(f, HONE_MSG_MARK, name, trial);
+    assert_int_equal(hone_msg_set_str(msg, "status", status), HONE_OK);
+    return msg;
+}
+
+/* The `list` reply of an experiment, as text with seq 0 (for before/after comparisons). */
+static char *s_list_text(fixture_t *f, const char *name)
+{
+    hone_msg_t *reply = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, name)), HONE_MSG_OK);
+    hone_msg_set_seq(reply, 0);
+    char *text = hone_msg_to_text(reply);
+    hone_msg_destroy(&reply);
+    assert_non_null(text);
+    return text;
+}
+
+static const hone_node_t *s_list_trial(const hone_msg_t *list, uint32_t index)
+{
+    const hone_node_t *trials = hone_msg_get(list, "trials");
+    assert_non_null(trials);
+    assert_true(index < hone_node_len(trials));
+    const hone_node_t *t = hone_node_at(trials, index);
+    assert_int_equal(hone_node_int(hone_node_get(t, "trial")), index);
+    return t;
+}
+
+static const char *s_node_str(const hone_node_t *obj, const char *key)
+{
+    const hone_node_t *n = hone_node_get(obj, key);
+    assert_non_null(n);
+    assert_int_equal(hone_node_type(n), HONE_NODE_STR);
+    return hone_node_str(n, NULL);
+}
+
+/* The next reply whatever its seq. */
+static hone_msg_t *s_recv_any(zsock_t *sock)
+{
+    zpoller_t *poller = zpoller_new(sock, NULL);
+    hone_msg_t *reply = NULL;
+    if (zpoller_wait(poller, S_REPLY_TIMEOUT_MS)) {
+        zframe_t *frame = zframe_recv(sock);
+        assert_non_null(frame);
+        hone_error_t err;
+        assert_int_equal(hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, &err),
+                         HONE_OK);
+        zframe_destroy(&frame);
+    }
+    zpoller_destroy(&poller);
+    assert_non_null(reply);
+    return reply;
+}
+
+/* A `create` frame whose config string has str_len bytes, built by hand because the
+ * codec refuses to encode anything over the limits:
+ * [ "HONE", 1, "create", seq, { "config": str32 } ]. */
+static uint8_t *s_oversized_create(uint64_t seq, size_t str_len, size_t *size)
+{
+    uint8_t *p = malloc(64 + str_len);
+    size_t n = 0;
+    p[n++] = 0x95;
+    p[n++] = 0xa4;
+    memcpy(p + n, "HONE", 4);
+    n += 4;
+    p[n++] = 0x01;
+    p[n++] = 0xa6;
+    memcpy(p + n, "create", 6);
+    n += 6;
+    p[n++] = 0xcf;                                  /* uint 64 */
+    for (int i = 7; i >= 0; i--)
+        p[n++] = (uint8_t) (seq >> (8 * i));
+    p[n++] = 0x81;                                  /* fixmap of 1 */
+    p[n++] = 0xa6;
+    memcpy(p + n, "config", 6);
+    n += 6;
+    p[n++] = 0xdb;                                  /* str 32 */
+    for (int i = 3; i >= 0; i--)
+        p[n++] = (uint8_t) (str_len >> (8 * i));
+    memset(p + n, 'a', str_len);
+    n += str_len;
+    *size = n;
+    return p;
+}
+
+/* ---- tests ---- */
+
+static void test_create_next_complete_best(void **state)
+{
+    fixture_t *f = *state;
+    s_create_ok(f, "alpha", 1, 0);
+
+    /* client: two trials at once, the center first */
+    hone_msg_t *reply = s_expect(s_next(f, "alpha", 2), HONE_MSG_OK);
+    const hone_node_t *trials = hone_msg_get(reply, "trials");
+    assert_int_equal(hone_node_len(trials), 2);
+    const hone_node_t *t0 = hone_node_at(trials, 0);
+    assert_int_equal(hone_node_int(hone_node_get(t0, "trial")), 0);
+    assert_string_equal(s_node_str(t0, "status"), "RUNNING");
+    assert_string_equal(s_node_str(t0, "note"), "center");
+    const hone_node_t *params = hone_node_get(t0, "params");
+    assert_int_equal(hone_node_type(hone_node_get(params, "x1")), HONE_NODE_FLOAT);
+    assert_true(fabs(hone_node_float(hone_node_get(params, "x1")) - 2.5) < 1e-12);
+    assert_int_equal(hone_node_type(hone_node_get(params, "x2")), HONE_NODE_INT);
+    assert_int_equal(hone_node_type(hone_node_get(params, "opt")), HONE_NODE_STR);
+    assert_null(hone_node_get(t0, "metrics"));
+    assert_string_equal(s_node_str(hone_node_at(trials, 1), "note"), "sobol");
+    hone_msg_destroy(&reply);
+
+    /* worker: ready, progress, complete */
+    hone_msg_t *msg = s_req(f, HONE_MSG_READY, "alpha");
+    assert_int_equal(hone_msg_set_str(msg, "worker", "test-worker"), HONE_OK);
+    reply = s_expect(s_call(f, msg), HONE_MSG_TRIAL);
+    assert_string_equal(s_str(reply, "experiment"), "alpha");
+    assert_int_equal(s_int(reply, "trial"), 2);
+    assert_string_equal(s_str(reply, "note"), "sobol");
+    assert_non_null(hone_msg_get(reply, "params"));
+    hone_msg_destroy(&reply);
+
+    msg = s_trial_req(f, HONE_MSG_HEARTBEAT, NULL, 2);
+    uint64_t hb_seq = hone_msg_seq(msg);
+    reply = s_expect(s_call(f, msg), HONE_MSG_HEARTBEAT);
+    assert_int_equal(hone_msg_seq(reply), hb_seq);
+    hone_msg_destroy(&reply);
+
+    msg = s_trial_req(f, HONE_MSG_PROGRESS, "alpha", 2);
+    s_metric(msg, "obj", 3.0, 0.1, true);
+    assert_int_equal(hone_msg_set_int(msg, "progression", 10), HONE_OK);
+    s_expect_ok(s_call(f, msg));
+    msg = s_trial_req(f, HONE_MSG_COMPLETE, "alpha", 2);
+    s_metric(msg, "obj", 1.5, 0, false);
+    s_metric(msg, "aux", 7, -1, true);
+    reply = s_expect(s_call(f, msg), HONE_MSG_OK);
+    assert_string_equal(s_str(reply, "status"), "COMPLETED");
+    hone_msg_destroy(&reply);
+
+    /* client: attach + mark, mark with metrics, abandon */
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "alpha", 0);
+    s_metric(msg, "obj", 9.0, 0.5, true);
+    s_expect_ok(s_call(f, msg));
+    msg = s_mark_req(f, "alpha", 0, "COMPLETED");
+    s_metric(msg, "obj", 4.0, 0, false);
+    reply = s_expect(s_call(f, msg), HONE_MSG_OK);
+    assert_string_equal(s_str(reply, "status"), "COMPLETED");
+    hone_msg_destroy(&reply);
+    msg = s_mark_req(f, "alpha", 1, "ABANDONED");
+    assert_int_equal(hone_msg_set_str(msg, "reason", "node lost"), HONE_OK);
+    s_expect_ok(s_call(f, msg));
+    /* marking the status a trial already has succeeds */
+    s_expect_ok(s_call(f, s_mark_req(f, "alpha", 0, "COMPLETED")));
+
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_BEST, "alpha")), HONE_MSG_OK);
+    assert_int_equal(s_int(reply, "trial"), 2);
+    assert_string_equal(s_str(reply, "metric"), "obj");
+    double value = 0;
+    assert_int_equal(hone_msg_get_float(reply, "value", &value, NULL), HONE_OK);
+    assert_true(value == 1.5);
+    assert_null(hone_msg_get(reply, "sem"));     /* nil: unknown */
+    bool minimize = false;
+    assert_int_equal(hone_msg_get_bool(reply, "minimize", &minimize, NULL), HONE_OK);
+    assert_true(minimize);
+    hone_msg_destroy(&reply);
+
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "alpha")), HONE_MSG_OK);
+    assert_string_equal(s_str(reply, "experiment"), "alpha");
+    assert_string_equal(s_str(reply, "objective"), "-obj");
+    assert_string_equal(s_str(reply, "method"), "random_search");
+    assert_int_equal(s_int(reply, "max_trials"), 0);
+    assert_int_equal(s_int(reply, "total"), 3);
+    const hone_node_t *counts = hone_msg_get(reply, "counts");
+    assert_int_equal(hone_node_int(hone_node_get(counts, "COMPLETED")), 2);
+    assert_int_equal(hone_node_int(hone_node_get(counts, "ABANDONED")), 1);
+    assert_int_equal(hone_node_int(hone_node_get(counts, "RUNNING")), 0);
+    assert_int_equal(hone_node_int(hone_node_get(counts, "FAILED")), 0);
+    assert_int_equal(hone_node_int(hone_node_get(counts, "EARLY_STOPPED")), 0);
+    assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "best"), "trial")), 2);
+    hone_msg_destroy(&reply);
+
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "alpha")), HONE_MSG_OK);
+    const hone_node_t *t2 = s_list_trial(reply, 2);
+    assert_string_equal(s_node_str(t2, "status"), "COMPLETED");
+    const hone_node_t *obj = hone_node_get(hone_node_get(t2, "metrics"), "obj");
+    assert_int_equal(hone_node_len(obj), 2);
+    assert_true(hone_node_float(hone_node_at(obj, 0)) == 1.5);   /* no step wins over step 10 */
+    assert_int_equal(hone_node_type(hone_node_at(obj, 1)), HONE_NODE_NIL);
+    assert_non_null(hone_node_get(hone_node_get(t2, "metrics"), "aux"));
+    assert_int_equal(hone_node_int(hone_node_get(t2, "progression")), 10);
+    const hone_node_t *t1 = s_list_trial(reply, 1);
+    assert_string_equal(s_node_str(t1, "status"), "ABANDONED");
+    assert_string_equal(s_node_str(t1, "reason"), "node lost");
+    assert_null(hone_node_get(t1, "progression"));
+    const hone_node_t *t0m = hone_node_get(hone_node_get(s_list_trial(reply, 0), "metrics"), "obj");
+    assert_true(hone_node_float(hone_node_at(t0m, 0)) == 4.0);   /* replaced */
+    hone_msg_destroy(&reply);
+
+    /* a REQ peer (empty delimiter frame) is answered the same way */
+    zsock_t *req = zsock_new(ZMQ_REQ);
+    zsock_set_linger(req, 0);
+    assert_int_equal(zsock_connect(req, "%s", f->endpoint), 0);
+    msg = s_req(f, HONE_MSG_STATUS, "alpha");
+    reply = s_expect(s_call_on(req, &msg), HONE_MSG_OK);
+    assert_int_equal(s_int(reply, "total"), 3);
+    hone_msg_destroy(&reply);
+    zsock_destroy(&req);
+
+    /* a peer that leaves before its reply does not disturb the broker */
+    zsock_t *gone = s_connect(f);
+    msg = s_req(f, HONE_MSG_LIST, "alpha");
+    s_send(gone, msg);
+    hone_msg_destroy(&msg);
+    zsock_destroy(&gone);
+
+    /* a config without a seed gets one drawn by the broker, reported back */
+    char config[1024];
+    reply = s_expect(s_create(f, s_config(config, sizeof config, "beta", -1, 0)), HONE_MSG_OK);
+    assert_true(s_int(reply, "seed") >= 0);
+    hone_msg_destroy(&reply);
+}
+
+static void test_two_experiments_and_budget(void **state)
+{
+    fixture_t *f = *state;
+    s_create_ok(f, "one", 5, 0);
+    s_create_ok(f, "two", 5, 2);
+
+    hone_msg_t *r1 = s_expect(s_next(f, "one", 1), HONE_MSG_OK);
+    hone_msg_t *r2 = s_expect(s_next(f, "two", 5), HONE_MSG_OK);    /* fewer than asked */
+    assert_int_equal(hone_node_len(hone_msg_get(r1, "trials")), 1);
+    assert_int_equal(hone_node_len(hone_msg_get(r2, "trials")), 2);
+    hone_msg_destroy(&r1);
+    hone_msg_destroy(&r2);
+    r1 = s_expect(s_next(f, "one", 3), HONE_MSG_OK);
+    const hone_node_t *trials = hone_msg_get(r1, "trials");
+    assert_int_equal(hone_node_int(hone_node_get(hone_node_at(trials, 0), "trial")), 1);
+    hone_msg_destroy(&r1);
+
+    /* two's budget is out while its trials run */
+    s_expect_error(s_next(f, "two", 1), HONE_EAGAIN);
+    hone_msg_t *reply = s_expect(s_call(f, s_req(f, HONE_MSG_READY, "two")), HONE_MSG_NO_WORK);
+    assert_int_equal(s_int(reply, "retry_ms"), 250);
+    bool done = true;
+    assert_int_equal(hone_msg_get_bool(reply, "done", &done, NULL), HONE_OK);
+    assert_false(done);
+    assert_true(strlen(s_str(reply, "reason")) > 0);
+    hone_msg_destroy(&reply);
+
+    for (int i = 0; i < 2; i++) {
+        hone_msg_t *msg = s_trial_req(f, HONE_MSG_COMPLETE, "two", i);
+        s_metric(msg, "obj", i, 0, false);
+        s_expect_ok(s_call(f, msg));
+    }
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_READY, "two")), HONE_MSG_NO_WORK);
+    assert_int_equal(s_int(reply, "retry_ms"), 0);
+    assert_int_equal(hone_msg_get_bool(reply, "done", &done, NULL), HONE_OK);
+    assert_true(done);
+    hone_msg_destroy(&reply);
+    s_expect_error(s_next(f, "two", 1), HONE_EDONE);
+
+    /* "one" is untouched by "two" */
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "one")), HONE_MSG_OK);
+    assert_int_equal(s_int(reply, "total"), 4);
+    assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "counts"), "RUNNING")), 4);
+    assert_null(hone_msg_get(reply, "best"));
+    hone_msg_destroy(&reply);
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "two")), HONE_MSG_OK);
+    assert_int_equal(s_int(reply, "total"), 2);
+    assert_int_equal(s_int(reply, "max_trials"), 2);
+    assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "best"), "trial")), 0);
+    hone_msg_destroy(&reply);
+}
+
+/* Encodes a request for raw manipulation. */
+static uint8_t *s_encode(const hone_msg_t *msg, size_t *size)
+{
+    uint8_t *data = NULL;
+    assert_int_equal(hone_msg_encode(msg, &data, size), HONE_OK);
+    return data;
+}
+
+static void test_errors_change_nothing(void **state)
+{
+    fixture_t *f = *state;
+    s_create_ok(f, "base", 3, 10);
+    hone_msg_t *reply = s_expect(s_next(f, "base", 3), HONE_MSG_OK);
+    hone_msg_destroy(&reply);
+    hone_msg_t *msg = s_trial_req(f, HONE_MSG_COMPLETE, "base", 0);
+    s_metric(msg, "obj", 1.0, 0, false);
+    s_expect_ok(s_call(f, msg));
+    msg = s_trial_req(f, HONE_MSG_FAIL, "base", 1);
+    assert_int_equal(hone_msg_set_str(msg, "reason", "crashed"), HONE_OK);
+    reply = s_expect(s_call(f, msg), HONE_MSG_OK);
+    assert_string_equal(s_str(reply, "status"), "FAILED");
+    hone_msg_destroy(&reply);
+    char *before = s_list_text(f, "base");
+
+    /* invalid configurations, one rule each */
+    static const char *const bad_configs[] = {
+        "not json",
+        "[1, 2]",
+        "{\"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], \"parameter_type\": \"float\"}], \"objective\": \"y\"}",
+        "{\"name\": \"bad name!\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], \"parameter_type\": \"float\"}], \"objective\": \"y\"}",
+        "{\"name\": \"c\", \"parameters\": [], \"objective\": \"y\"}",
+        "{\"name\": \"c\", \"parameters\": [{\"name\": \"x\", \"bounds\": [1, 0], \"parameter_type\": \"float\"}], \"objective\": \"y\"}",
+        "{\"name\": \"c\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], \"parameter_type\": \"complex\"}], \"objective\": \"y\"}",
+        "{\"name\": \"c\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], \"parameter_type\": \"float\", \"scaling\": \"log\"}], \"objective\": \"y\"}",
+        "{\"name\": \"c\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], \"parameter_type\": \"float\"}]}",
+        "{\"name\": \"c\", \"parameters\": [{\"name\": \"x\", \"values\": [], \"parameter_type\": \"str\"}], \"objective\": \"y\"}",
+        "{\"name\": \"c\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], \"parameter_type\": \"float\"}], \"objective\": \"y\", \"max_trials\": -1}",
+    };
+    for (size_t i = 0; i < sizeof bad_configs / sizeof bad_configs[0]; i++)
+        s_expect_error(s_create(f, bad_configs[i]), HONE_EINVAL);
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_CREATE, NULL)), HONE_EPROTO);       /* no config */
+    msg = s_req(f, HONE_MSG_CREATE, NULL);
+    assert_int_equal(hone_msg_set_int(msg, "config", 3), HONE_OK);
+    s_expect_error(s_call(f, msg), HONE_EPROTO);                                     /* wrong type */
+    char config[1024];
+    s_expect_error(s_create(f, s_config(config, sizeof config, "base", 4, 0)), HONE_EEXIST);
+
+    /* unknown experiment, unknown trial */
+    s_expect_error(s_next(f, "nope", 1), HONE_ENOTFOUND);
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_READY, "nope")), HONE_ENOTFOUND);
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_LIST, "nope")), HONE_ENOTFOUND);
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_BEST, "nope")), HONE_ENOTFOUND);
+    s_expect_error(s_call(f, s_mark_req(f, "base", 99, "COMPLETED")), HONE_ENOTFOUND);
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 99);
+    s_metric(msg, "obj", 1, 0, false);
+    s_expect_error(s_call(f, msg), HONE_ENOTFOUND);
+
+    /* readings for trials that are not running (worker role) */
+    msg = s_trial_req(f, HONE_MSG_PROGRESS, "base", 0);
+    s_metric(msg, "obj", 2.0, 0, false);
+    s_expect_error(s_call(f, msg), HONE_ESTATE);
+    msg = s_trial_req(f, HONE_MSG_COMPLETE, "base", 1);
+    s_metric(msg, "obj", 2.0, 0, false);
+    s_expect_error(s_call(f, msg), HONE_ESTATE);
+
+    /* illegal transitions */
+    s_expect_error(s_call(f, s_trial_req(f, HONE_MSG_COMPLETE, "base", 1)), HONE_ESTATE);
+    s_expect_error(s_call(f, s_mark_req(f, "base", 1, "COMPLETED")), HONE_ESTATE);
+    s_expect_error(s_call(f, s_mark_req(f, "base", 0, "FAILED")), HONE_ESTATE);
+    s_expect_error(s_call(f, s_mark_req(f, "base", 0, "ABANDONED")), HONE_ESTATE);
+    s_expect_error(s_call(f, s_mark_req(f, "base", 2, "EARLY_STOPPED")), HONE_ESTATE);  /* no data */
+    msg = s_mark_req(f, "base", 1, "COMPLETED");       /* metrics must not stick on failure */
+    s_metric(msg, "obj", -100, 0, false);
+    s_expect_error(s_call(f, msg), HONE_ESTATE);
+
+    /* bad field values and types */
+    s_expect_error(s_call(f, s_mark_req(f, "base", 2, "DONE")), HONE_EINVAL);
+    s_expect_error(s_call(f, s_mark_req(f, "base", 2, "RUNNING")), HONE_EINVAL);
+    msg = s_mark_req(f, "base", 2, "FAILED");
+    s_metric(msg, "obj", 1, 0, false);
+    s_expect_error(s_call(f, msg), HONE_EINVAL);
+    s_expect_error(s_next(f, "base", 1001), HONE_EINVAL);
+    msg = s_req(f, HONE_MSG_NEXT, "base");
+    assert_int_equal(hone_msg_set_int(msg, "count", 0), HONE_OK);
+    s_expect_error(s_call(f, msg), HONE_EINVAL);
+    msg = s_req(f, HONE_MSG_NEXT, "base");
+    assert_int_equal(hone_msg_set_int(msg, "count", -1), HONE_OK);
+    s_expect_error(s_call(f, msg), HONE_EPROTO);
+    msg = s_req(f, HONE_MSG_NEXT, "base");
+    assert_int_equal(hone_msg_set_str(msg, "count", "two"), HONE_OK);
+    s_expect_error(s_call(f, msg), HONE_EPROTO);
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_NEXT, NULL)), HONE_EPROTO);        /* no experiment */
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_PROGRESS, "base")), HONE_EPROTO);  /* no trial */
+    s_expect_error(s_call(f, s_trial_req(f, HONE_MSG_PROGRESS, "base", 2)), HONE_EPROTO); /* no metrics */
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
+    assert_int_equal(hone_msg_set_str(msg, "metrics", "lots"), HONE_OK);
+    s_expect_error(s_call(f, msg), HONE_EPROTO);
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
+    hone_node_t *metrics = hone_node_add_map(hone_msg_body(msg), "metrics");
+    assert_non_null(hone_node_add_str(metrics, "obj", "high"));
+    s_expect_error(s_call(f, msg), HONE_EPROTO);
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
+    metrics = hone_node_add_map(hone_msg_body(msg), "metrics");
+    hone_node_t *pair = hone_node_add_array(metrics, "obj");
+    assert_non_null(hone_node_add_float(pair, NULL, 1.0));
+    assert_non_null(hone_node_add_float(pair, NULL, -0.5));      /* a negative sem */
+    s_expect_error(s_call(f, msg), HONE_EINVAL);
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
+    s_metric(msg, "obj", NAN, 0, false);         /* a NaN mean */
+    s_expect_error(s_call(f, msg), HONE_EINVAL);
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
+    s_metric(msg, "ok", 1.0, 0, false);
+    s_metric(msg, "bad", INFINITY, 0, false);    /* all or nothing */
+    s_expect_error(s_call(f, msg), HONE_EINVAL);
+    s_create_ok(f, "empty", 1, 0);
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_BEST, "empty")), HONE_EDATA);
+
+    /* wire-level errors: each gets an error reply, seq when the header is readable */
+    s_send_bytes(f->client, "\xc1garbage", 8);
+    s_expect_error(s_recv_any(f->client), HONE_EPROTO);
+    s_send_bytes(f->client, "", 0);
+    s_expect_error(s_recv_any(f->client), HONE_EPROTO);
+
+    size_t size = 0;
+    msg = s_req(f, HONE_MSG_LIST, "base");
+    uint8_t *data = s_encode(msg, &size);
+    s_send_bytes(f->client, data, size - 3);                      /* truncated */
+    s_expect_error(s_recv_any(f->client), HONE_EPROTO);
+    uint8_t *type = memmem(data, size, "list", 4);
+    assert_non_null(type);
+    type[3] = 'x';                                                 /* unknown type "lisx" */
+    s_send_bytes(f->client, data, size);
+    hone_msg_t *got = s_recv(f->client, hone_msg_seq(msg), S_REPLY_TIMEOUT_MS);
+    s_expect_error(got, HONE_EPROTO);
+    type[3] = 't';
+    assert_int_equal(data[0], 0x95);
+    assert_int_equal(data[6], 0x01);
+    data[6] = 99;                                                  /* version 99 */
+    s_send_bytes(f->client, data, size);
+    got = s_recv(f->client, hone_msg_seq(msg), S_REPLY_TIMEOUT_MS);
+    s_expect_error(got, HONE_EVERSION);
+    free(data);
+    hone_msg_destroy(&msg);
+
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_OK, NULL)), HONE_EPROTO);     /* a reply type */
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_TRIAL, "base")), HONE_EPROTO);
+
+    /* over a protocol limit (a 70 KiB string) but under the socket's frame limit */
+    uint64_t big_seq = ++f->seq;
+    data = s_oversized_create(big_seq, 70 << 10, &size);
+    s_send_bytes(f->client, data, size);
+    free(data);
+    got = s_recv(f->client, big_seq, S_REPLY_TIMEOUT_MS);
+    s_expect_error(got, HONE_ETOOBIG);
+
+    /* several frames in one message */
+    zmsg_t *multi = zmsg_new();
+    zmsg_addstr(multi, "one");
+    zmsg_addstr(multi, "two");
+    assert_int_equal(zmsg_send(&multi, f->client), 0);
+    s_expect_error(s_recv_any(f->client), HONE_EPROTO);
+
+    /* above the socket's frame limit: libzmq drops the connection, the broker lives on */
+    zsock_t *rogue = s_connect(f);
+    size = HONE_PROTO_MAX_BYTES + 1024;
+    data = calloc(1, size);
+    s_send_bytes(rogue, data, size);
+    free(data);
+    zpoller_t *poller = zpoller_new(rogue, NULL);
+    assert_null(zpoller_wait(poller, 500));
+    zpoller_destroy(&poller);
+    zsock_destroy(&rogue);
+
+    /* nothing changed, and the broker still answers */
+    char *after = s_list_text(f, "base");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_HEARTBEAT, NULL)), HONE_MSG_HEARTBEAT);
+    hone_msg_destroy(&reply);
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "base")), HONE_MSG_OK);
+    assert_int_equal(s_int(reply, "total"), 3);
+    hone_msg_destroy(&reply);
+}
+
+
+/* ---- restart ---- */
+
+typedef enum { OP_ATTACH, OP_MARK, OP_NEXT } op_kind_t;
+
+static const hone_node_t *s_param(const hone_node_t *trial, const char *name)
+{
+    const hone_node_t *v = hone_node_get(hone_node_get(trial, "params"), name);
+    assert_non_null(v);
+    return v;
+}
+
+static void test_restart_after_sigkill(void **state)
+{
+    fixture_t *f = *state;
+    s_create_ok(f, "live", 42, 0);
+    hone_msg_t *reply = s_expect(s_next(f, "live", 10), HONE_MSG_OK);
+    hone_msg_destroy(&reply);
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_READY, "live")), HONE_MSG_TRIAL);
+    assert_int_equal(s_int(reply, "trial"), 10);
+    hone_msg_destroy(&reply);
+
+    /* a burst of pipelined changes; the broker is killed after 9 acknowledgements */
+    enum { N = 24, ACKED = 9 };
+    op_kind_t kinds[N];
+    uint64_t seqs[N];
+    int args[N];
+    for (int k = 0; k < N; k++) {
+        hone_msg_t *msg;
+        char metric[16];
+        if (k % 8 == 7) {
+            kinds[k] = OP_NEXT;
+            msg = s_req(f, HONE_MSG_NEXT, "live");
+        } else if (k % 2 == 0) {
+            kinds[k] = OP_ATTACH;
+            args[k] = k;
+            msg = s_trial_req(f, HONE_MSG_ATTACH, "live", 0);
+            snprintf(metric, sizeof metric, "m%d", k);
+            s_metric(msg, metric, k, -1, true);
+            assert_int_equal(hone_msg_set_int(msg, "progression", k), HONE_OK);
+        } else {
+            kinds[k] = OP_MARK;
+            args[k] = 1 + k / 2;                   /* trials 1 .. 12 */
+            msg = s_mark_req(f, "live", args[k], "COMPLETED");
+            s_metric(msg, "obj", k, 0, false);
+        }
+        seqs[k] = hone_msg_seq(msg);
+        s_send(f->client, msg);
+        hone_msg_destroy(&msg);
+    }
+    bool acked[N] = { false };
+    for (int got = 0; got < ACKED; got++) {
+        reply = s_recv_any(f->client);
+        int k = 0;
+        while (k < N && seqs[k] != hone_msg_seq(reply))
+            k++;
+        assert_true(k < N);
+        if (hone_msg_id(reply) == HONE_MSG_OK)
+            acked[k] = true;
+        else
+            assert_true(kinds[k] == OP_MARK && args[k] > 10);   /* trials not yet made */
+        hone_msg_destroy(&reply);
+    }
+    kill(f->pid, SIGKILL);
+    int status;
+    assert_int_equal(hone_test_wait(f->pid, 5000, &status), 0);
+    assert_true(WIFSIGNALED(status));
+    zsock_destroy(&f->client);
+    s_start(f);
+
+    /* every acknowledged change is there */
+    hone_msg_t *list = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "live")), HONE_MSG_OK);
+    size_t total = hone_node_len(hone_msg_get(list, "trials"));
+    int max_prog = -1;
+    size_t min_total = 11;
+    for (int k = 0; k < N; k++) {
+        if (!acked[k])
+            continue;
+        if (kinds[k] == OP_ATTACH) {
+            char metric[16];
+            snprintf(metric, sizeof metric, "m%d", k);
+            const hone_node_t *m = hone_node_get(hone_node_get(s_list_trial(list, 0), "metrics"), metric);
+            assert_non_null(m);
+            assert_true(hone_node_float(hone_node_at(m, 0)) == k);
+            max_prog = k;
+        } else if (kinds[k] == OP_MARK) {
+            const hone_node_t *t = s_list_trial(list, (uint32_t) args[k]);
+            assert_string_equal(s_node_str(t, "status"), "COMPLETED");
+            const hone_node_t *obj = hone_node_get(hone_node_get(t, "metrics"), "obj");
+            assert_true(hone_node_float(hone_node_at(obj, 0)) == k);
+        } else {
+            min_total++;
+        }
+    }
+    assert_true(max_prog >= 0);
+    assert_true(hone_node_int(hone_node_get(s_list_trial(list, 0), "progression")) >= max_prog);
+    assert_true(total >= min_total);
+    assert_string_equal(s_node_str(s_list_trial(list, 10), "status"), "RUNNING");
+    hone_msg_destroy(&list);
+
+    /* the experiment continues: next index, the restored running trial, the Sobol sequence */
+    reply = s_expect(s_next(f, "live", 2), HONE_MSG_OK);
+    assert_int_equal(hone_node_int(hone_node_get(hone_node_at(hone_msg_get(reply, "trials"), 0), "trial")),
+                     total);
+    hone_msg_destroy(&reply);
+    hone_msg_t *msg = s_trial_req(f, HONE_MSG_COMPLETE, "live", 10);
+    s_metric(msg, "obj", 0.5, 0, false);
+    s_expect_ok(s_call(f, msg));
+
+    s_create_ok(f, "twin", 42, 0);
+    reply = s_expect(s_next(f, "twin", (int) total + 2), HONE_MSG_OK);
+    hone_msg_destroy(&reply);
+    list = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "live")), HONE_MSG_OK);
+    hone_msg_t *twin = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "twin")), HONE_MSG_OK);
+    assert_int_equal(hone_node_len(hone_msg_get(list, "trials")), total + 2);
+    assert_int_equal(hone_node_len(hone_msg_get(twin, "trials")), total + 2);
+    for (uint32_t i = 0; i < total + 2; i++) {
+        const hone_node_t *a = s_list_trial(list, i), *b = s_list_trial(twin, i);
+        assert_string_equal(s_node_str(a, "note"), s_node_str(b, "note"));
+        double xa = hone_node_float(s_param(a, "x1")), xb = hone_node_float(s_param(b, "x1"));
+        assert_memory_equal(&xa, &xb, sizeof xa);
+        assert_int_equal(hone_node_int(s_param(a, "x2")), hone_node_int(s_param(b, "x2")));
+        assert_string_equal(hone_node_str(s_param(a, "opt"), NULL), hone_node_str(s_param(b, "opt"), NULL));
+    }
+    hone_msg_destroy(&list);
+    hone_msg_destroy(&twin);
+}
+
+static void test_restart_clean_keeps_everything(void **state)
+{
+    fixture_t *f = *state;
+    s_create_ok(f, "keep", 9, 5);
+    hone_msg_t *reply = s_expect(s_next(f, "keep", 3), HONE_MSG_OK);
+    hone_msg_destroy(&reply);
+    hone_msg_t *msg = s_trial_req(f, HONE_MSG_PROGRESS, "keep", 1);
+    s_metric(msg, "obj", 2.0, 0.25, true);
+    assert_int_equal(hone_msg_set_int(msg, "progression", -4), HONE_OK);
+    s_expect_ok(s_call(f, msg));
+    msg = s_trial_req(f, HONE_MSG_FAIL, "keep", 2);
+    assert_int_equal(hone_msg_set_str(msg, "reason", "out of memory"), HONE_OK);
+    s_expect_ok(s_call(f, msg));
+    char *before = s_list_text(f, "keep");
+
+    zsock_destroy(&f->client);
+    kill(f->pid, SIGTERM);
+    int status;
+    assert_int_equal(hone_test_wait(f->pid, 5000, &status), 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    s_start(f);
+    char *after = s_list_text(f, "keep");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "keep")), HONE_MSG_OK);
+    assert_int_equal(s_int(reply, "max_trials"), 5);
+    assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "counts"), "FAILED")), 1);
+    hone_msg_destroy(&reply);
+}
+
+
+/* ---- storage failures, in process: handlers over a store that cannot grow ---- */
+
+static hone_msg_t *s_local(hone_handlers_t *h, hone_msg_t **msg)
+{
+    hone_msg_t *reply = hone_handlers_dispatch(h, (const uint8_t *) "peer", 4, *msg, 0);
+    hone_msg_destroy(msg);
+    assert_non_null(reply);
+    return reply;
+}
+
+static char *s_local_list(hone_handlers_t *h, fixture_t *f, const char *name)
+{
+    hone_msg_t *msg = s_req(f, HONE_MSG_LIST, name);
+    hone_msg_t *reply = s_expect(s_local(h, &msg), HONE_MSG_OK);
+    hone_msg_set_seq(reply, 0);
+    char *text = hone_msg_to_text(reply);
+    hone_msg_destroy(&reply);
+    return text;
+}
+
+static void test_store_full_changes_nothing(void **state)
+{
+    fixture_t *f = *state;
+    char *dir = NULL;
+    assert_true(asprintf(&dir, "%s/small", f->dir) > 0);
+    hone_store_options_t options = { .map_size = 96 << 10, .map_size_max = 1 };   /* never grows */
+    hone_log_set_sink(hone_log_sink_null, NULL);    /* the store failures below are expected */
+    hone_store_t *store = NULL;
+    hone_registry_t *registry = NULL;
+    hone_error_t err;
+    assert_int_equal(hone_store_open(&store, dir, &options, &err), HONE_OK);
+    assert_int_equal(hone_registry_open(&registry, store, &err), HONE_OK);
+    hone_handlers_t *h = hone_handlers_new(registry);
+
+    char config[1024];
+    hone_msg_t *msg = s_req(f, HONE_MSG_CREATE, NULL);
+    assert_int_equal(hone_msg_set_str(msg, "config", s_config(config, sizeof config, "tight", 8, 0)), HONE_OK);
+    s_expect_ok(s_local(h, &msg));
+    msg = s_req(f, HONE_MSG_NEXT, "tight");
+    assert_int_equal(hone_msg_set_int(msg, "count", 3), HONE_OK);
+    s_expect_ok(s_local(h, &msg));
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "tight", 0);
+    s_metric(msg, "obj", 1.0, 0, false);
+    s_expect_ok(s_local(h, &msg));
+    char *before = s_local_list(h, f, "tight");
+
+    /* one attach with 400 long metric names does not fit in the map */
+    msg = s_trial_req(f, HONE_MSG_ATTACH, "tight", 1);
+    char metric[HONE_STORE_METRIC_MAX + 1];
+    memset(metric, 'm', 200);
+    for (int i = 0; i < 400; i++) {
+        snprintf(metric + 200, sizeof metric - 200, "%d", i);
+        s_metric(msg, metric, i, 0, false);
+    }
+    s_expect_error(s_local(h, &msg), HONE_ESTORE);
+    /* a mark with metrics: the status change is undone along with the readings */
+    msg = s_mark_req(f, "tight", 2, "COMPLETED");
+    for (int i = 0; i < 400; i++) {
+        snprintf(metric + 200, sizeof metric - 200, "%d", i);
+        s_metric(msg, metric, i, 0, false);
+    }
+    s_expect_error(s_local(h, &msg), HONE_ESTORE);
+    char *after = s_local_list(h, f, "tight");
+    assert_string_equal(before, after);
+    free(after);
+
+    /* small changes still work, and memory matches what a reload finds */
+    msg = s_mark_req(f, "tight", 2, "ABANDONED");
+    s_expect_ok(s_local(h, &msg));
+    char *live = s_local_list(h, f, "tight");
+    hone_handlers_destroy(&h);
+    hone_registry_destroy(&registry);
+    hone_store_destroy(&store);
+    assert_int_equal(hone_store_open(&store, dir, &options, &err), HONE_OK);
+    assert_int_equal(hone_registry_open(&registry, store, &err), HONE_OK);
+    h = hone_handlers_new(registry);
+    char *reloaded = s_local_list(h, f, "tight");
+    assert_string_equal(live, reloaded);
+    assert_non_null(strstr(reloaded, "ABANDONED"));
+    free(live);
+    free(reloaded);
+    free(before);
+    hone_handlers_destroy(&h);
+    hone_registry_destroy(&registry);
+    hone_store_destroy(&store);
+    hone_log_set_sink(NULL, NULL);
+    free(dir);
+}
+
+
+/* ---- replies near the frame limit ---- */
+
+static void test_reply_size_limits(void **state)
+{
+    fixture_t *f = *state;
+    /* 40 parameters with 120-character names: about 5.3 KB per trial on the wire */
+    size_t cap = 16384, len = 0;
+    char *config = malloc(cap);
+    len += (size_t) snprintf(config + len, cap - len, "{\"name\": \"wide\", \"parameters\": [");
+    for (int i = 0; i < 40; i++) {
+        char name[121];
+        memset(name, 'p', 120);
+        snprintf(name + 115, 6, "%05d", i);
+        len += (size_t) snprintf(config + len, cap - len,
+                                 "%s{\"name\": \"%s\", \"bounds\": [0, 1], \"parameter_type\": \"float\"}",
+                                 i ? ", " : "", name);
+    }
+    snprintf(config + len, cap - len, "], \"objective\": \"y\", "
+             "\"generation_strategy\": {\"initialization_random_seed\": 2}}");
+    hone_msg_t *reply = s_expect(s_create(f, config), HONE_MSG_OK);
+    hone_msg_destroy(&reply);
+    free(config);
+
+    /* `next` makes only as many trials as one reply can carry */
+    size_t made = 0;
+    for (int round = 0; round < 2; round++) {
+        reply = s_expect(s_next(f, "wide", 1000), HONE_MSG_OK);
+        size_t n = hone_node_len(hone_msg_get(reply, "trials"));
+        assert_true(n >= 100 && n < 1000);
+        assert_int_equal(hone_node_int(hone_node_get(hone_node_at(hone_msg_get(reply, "trials"), 0), "trial")),
+                         made);
+        made += n;
+        hone_msg_destroy(&reply);
+    }
+    /* `list` of all of them exceeds the frame limit: HONE_ETOOBIG, and nothing breaks */
+    s_expect_error(s_call(f, s_req(f, HONE_MSG_LIST, "wide")), HONE_ETOOBIG);
+    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "wide")), HONE_MSG_OK);
+    assert_int_equal(s_int(reply, "total"), made);
+    hone_msg_destroy(&reply);
+}
+
+/* ---- the command line ---- */
+
+/* Runs hone-broker with args; returns its exit status and its stderr (malloc'd). */
+static int s_run(fixture_t *f, char **args, char **out, char **err_text)
+{
+    char *program = hone_test_program("hone-broker");
+    char *argv[16] = { program };
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    char *out_path = NULL, *err_path = NULL;
+    assert_true(asprintf(&out_path, "%s/run.out", f->dir) > 0);
+    assert_true(asprintf(&err_path, "%s/run.err", f->dir) > 0);
+    unlink(out_path);
+    unlink(err_path);
+    pid_t pid = hone_test_spawn(argv, out_path, err_path);
+    assert_true(pid > 0);
+    int status = -1;
+    if (hone_test_wait(pid, 10000, &status) != 0) {
+        hone_test_stop(pid, SIGKILL);
+        fail_msg("hone-broker did not exit");
+    }
+    *out = hone_test_read_file(out_path, NULL);
+    *err_text = hone_test_read_file(err_path, NULL);
+    assert_non_null(*out);
+    assert_non_null(*err_text);
+    free(out_path);
+    free(err_path);
+    free(program);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static int s_lines(const char *text)
+{
+    int n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+static void test_command_line(void **state)
+{
+    fixture_t *f = *state;
+    char *out, *err_text;
+
+    assert_int_equal(s_run(f, (char *[]) { "--help", NULL }, &out, &err_text), 0);
+    assert_non_null(strstr(out, "usage: hone-broker"));
+    assert_non_null(strstr(out, "--data DIR"));
+    free(out);
+    free(err_text);
+
+    assert_int_equal(s_run(f, (char *[]) { "--bogus", NULL }, &out, &err_text), 2);
+    assert_string_equal(err_text, "hone-broker: unknown option '--bogus' (see --help)\n");
+    free(out);
+    free(err_text);
+    assert_int_equal(s_run(f, (char *[]) { "--log-level", "loud", NULL }, &out, &err_text), 2);
+    assert_int_equal(s_lines(err_text), 1);
+    free(out);
+    free(err_text);
+    assert_int_equal(s_run(f, (char *[]) { "--bind", NULL }, &out, &err_text), 2);
+    assert_int_equal(s_lines(err_text), 1);
+    free(out);
+    free(err_text);
+
+    /* the data directory is locked by the running broker */
+    char *other = NULL;
+    assert_true(asprintf(&other, "ipc://%s/other.sock", f->dir) > 0);
+    assert_int_equal(s_run(f, (char *[]) { "--data", f->data, "--bind", other, "--log-level", "error", NULL },
+                           &out, &err_text), 1);
+    assert_int_equal(s_lines(err_text), 1);
+    assert_non_null(strstr(err_text, "in use"));
+    free(out);
+    free(err_text);
+
+    /* a data path that is a file */
+    char *file = NULL;
+    assert_true(asprintf(&file, "%s/broker.log", f->dir) > 0);
+    assert_int_equal(s_run(f, (char *[]) { "--data", file, "--bind", other, "--log-level", "error", NULL },
+                           &out, &err_text), 1);
+    assert_int_equal(s_lines(err_text), 1);
+    assert_true(strncmp(err_text, "hone-broker: ", 13) == 0);
+    free(out);
+    free(err_text);
+    free(file);
+    free(other);
+
+    /* the address is taken */
+    zsock_t *blocker = zsock_new(ZMQ_ROUTER);
+    int port = zsock_bind(blocker, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    char *endpoint = NULL, *data2 = NULL;
+    assert_true(asprintf(&endpoint, "tcp://127.0.0.1:%d", port) > 0);
+    assert_true(asprintf(&data2, "%s/data2", f->dir) > 0);
+    assert_int_equal(s_run(f, (char *[]) { "--data", data2, "--bind", endpoint, "--log-level", "error", NULL },
+                           &out, &err_text), 1);
+    assert_int_equal(s_lines(err_text), 1);
+    assert_non_null(strstr(err_text, "hone-broker: cannot bind tcp://127.0.0.1:"));
+    assert_non_null(strstr(err_text, "Address already in use"));
+    free(out);
+    free(err_text);
+    zsock_destroy(&blocker);
+
+    /* on loopback TCP the broker says it is reachable from this host only */
+    char *log2 = NULL;
+    assert_true(asprintf(&log2, "%s/broker2.log", f->dir) > 0);
+    pid_t pid = -1;
+    for (int attempt = 0; attempt < 5 && pid < 0; attempt++) {
+        blocker = zsock_new(ZMQ_ROUTER);
+        port = zsock_bind(blocker, "tcp://127.0.0.1:*");
+        zsock_destroy(&blocker);    /* frees the port for the broker (retried if raced) */
+        free(endpoint);
+        assert_true(asprintf(&endpoint, "tcp://127.0.0.1:%d", port) > 0);
+        pid = hone_test_start_broker(data2, endpoint, log2);
+    }
+    assert_true(pid > 0);
+    char *log = hone_test_read_file(log2, NULL);
+    assert_non_null(strstr(log, "loopback only"));
+    assert_non_null(strstr(log, "listening on tcp://127.0.0.1:"));
+    free(log);
+    kill(pid, SIGINT);
+    int status;
+    assert_int_equal(hone_test_wait(pid, 5000, &status), 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    free(log2);
+    free(endpoint);
+    free(data2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_next_complete_best, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_experiments_and_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_clean_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_full_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_size_limits, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
