@@ -355,7 +355,7 @@ static int s_cmd_next(const s_command_t *cmd, const s_opts_t *o, hone_client_t *
 
 static int s_cmd_attach(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
 {
-    uint64_t trial;
+    uint64_t trial = 0;
     int status = s_parse_trial(cmd, o->pos[1], &trial);
     int64_t progression = 0;
     if (status == 0 && o->progression && !s_parse_int(o->progression, INT64_MIN, INT64_MAX, &progression))
@@ -397,7 +397,7 @@ static int s_print_marked(const s_command_t *cmd, const s_opts_t *o, uint64_t tr
 
 static int s_cmd_complete(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
 {
-    uint64_t trial;
+    uint64_t trial = 0;
     int status = s_parse_trial(cmd, o->pos[1], &trial);
     hone_json_reading_t r;
     memset(&r, 0, sizeof r);
@@ -415,7 +415,7 @@ static int s_cmd_complete(const s_command_t *cmd, const s_opts_t *o, hone_client
 /* fail, abandon, early-stop */
 static int s_cmd_mark(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
 {
-    uint64_t trial;
+    uint64_t trial = 0;
     int status = s_parse_trial(cmd, o->pos[1], &trial);
     if (status != 0)
         return status;

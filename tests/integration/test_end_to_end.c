@@ -1,0 +1,452 @@
+#define _GNU_SOURCE
+/* End to end, with real processes on loopback: hone-broker, hone-worker running
+ * programs, and the C SDK in this process.
+ *
+ *  - several hone-workers finish an experiment's budget, and every stored reading is
+ *    the true value of the benchmark function at the trial's parameters;
+ *  - hone-worker runs the Python example worker;
+ *  - the broker is killed with SIGKILL while a worker streams readings, again and again,
+ *    and after each restart every acknowledged reading and status is still there and
+ *    the experiment carries on;
+ *  - hone-workers ride through a broker SIGKILL + restart and still finish the budget. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "functions.h"
+#include "hone.h"
+#include "test_support.h"
+
+typedef struct {
+    char *dir;          /* temporary directory of the test */
+    char *data;         /* the broker's store */
+    char *log;          /* the broker's log */
+    char endpoint[64];  /* tcp://127.0.0.1:PORT */
+    pid_t broker;
+} fixture_t;
+
+/* A loopback port that is free right now (the kernel picks it). */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    assert_int_equal(bind(fd, (struct sockaddr *) &addr, sizeof addr), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *) &addr, &len), 0);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    f->dir = hone_test_tmpdir("e2e");
+    if (asprintf(&f->data, "%s/data", f->dir) < 0 || asprintf(&f->log, "%s/broker.log", f->dir) < 0)
+        return -1;
+    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", s_free_port());
+    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
+    if (f->broker <= 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    hone_test_stop(f->broker, SIGTERM);
+    hone_test_rmtree(f->dir);
+    free(f->dir);
+    free(f->data);
+    free(f->log);
+    free(f);
+    return 0;
+}
+
+static hone_client_t *s_client(const fixture_t *f)
+{
+    hone_options_t opts;
+    hone_options_init(&opts);
+    opts.timeout_ms = 5000;
+    opts.retries = 0;
+    hone_client_t *client = NULL;
+    assert_int_equal(hone_client_open(&client, f->endpoint, &opts), HONE_OK);
+    return client;
+}
+
+static void s_create(hone_client_t *client, const char *config)
+{
+    char *name = NULL;
+    int rc = hone_client_create(client, config, &name);
+    if (rc != HONE_OK)
+        fail_msg("create failed: %s", hone_client_last_error(client));
+    hone_strfree(name);
+}
+
+/* Starts hone-worker for experiment with the program argv (NULL-terminated). */
+static pid_t s_start_worker(const fixture_t *f, const char *experiment, const char *name,
+                            const char *const program[])
+{
+    char *worker = hone_test_program("hone-worker");
+    char *argv[32];
+    int n = 0;
+    argv[n++] = worker;
+    argv[n++] = "--broker";
+    argv[n++] = (char *) f->endpoint;
+    argv[n++] = "--experiment";
+    argv[n++] = (char *) experiment;
+    argv[n++] = "--name";
+    argv[n++] = (char *) name;
+    argv[n++] = "--";
+    for (int i = 0; program[i]; i++)
+        argv[n++] = (char *) program[i];
+    argv[n] = NULL;
+    char *out = NULL, *err = NULL;
+    if (asprintf(&out, "%s/%s.out", f->dir, name) < 0 || asprintf(&err, "%s/%s.err", f->dir, name) < 0)
+        abort();
+    pid_t pid = hone_test_spawn(argv, out, err);
+    free(out);
+    free(err);
+    free(worker);
+    return pid;
+}
+
+static void s_wait_worker_ok(const fixture_t *f, pid_t pid, const char *name, int timeout_ms)
+{
+    int status = 0;
+    if (hone_test_wait(pid, timeout_ms, &status) != 0) {
+        hone_test_stop(pid, SIGKILL);
+        fail_msg("hone-worker %s did not finish within %d ms", name, timeout_ms);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s.err", f->dir, name) < 0)
+            abort();
+        char *log = hone_test_read_file(path, NULL);
+        fail_msg("hone-worker %s exited with status %d; stderr:\n%s", name, status, log ? log : "");
+    }
+}
+
+/* The value of metric in trial t, or NAN. */
+static double s_metric(const hone_trial_t *t, const char *metric)
+{
+    for (size_t i = 0; i < hone_trial_metric_count(t); i++)
+        if (strcmp(hone_trial_metric_name(t, i), metric) == 0)
+            return hone_trial_metric_mean(t, i);
+    return NAN;
+}
+
+static double s_param(const hone_trial_t *t, const char *name)
+{
+    size_t i = 0;
+    double v = NAN;
+    assert_int_equal(hone_trial_param_find(t, name, &i), HONE_OK);
+    assert_int_equal(hone_trial_param_double(t, i, &v), HONE_OK);
+    return v;
+}
+
+static const char s_branin_config[] =
+    "{\"name\": \"branin\", \"objective\": \"-branin\", \"max_trials\": 12,"
+    " \"generation_strategy\": {\"initialization_random_seed\": 11},"
+    " \"parameters\": [{\"name\": \"x1\", \"bounds\": [-5, 10]},"
+    "                  {\"name\": \"x2\", \"bounds\": [0, 15]}]}";
+
+static void test_workers_finish_the_budget(void **state)
+{
+    fixture_t *f = *state;
+    hone_client_t *client = s_client(f);
+    s_create(client, s_branin_config);
+
+    char *eval = NULL;
+    if (asprintf(&eval, "%s/bench/hone-eval", HONE_BINARY_DIR) < 0)
+        abort();
+    const char *program[] = { eval, "branin", "{x1}", "{x2}", NULL };
+    pid_t workers[3];
+    char names[3][16];
+    for (int w = 0; w < 3; w++) {
+        snprintf(names[w], sizeof names[w], "w%d", w);
+        workers[w] = s_start_worker(f, "branin", names[w], program);
+        assert_true(workers[w] > 0);
+    }
+    for (int w = 0; w < 3; w++)
+        s_wait_worker_ok(f, workers[w], names[w], 60000);
+    free(eval);
+
+    hone_trial_list_t *list = NULL;
+    assert_int_equal(hone_client_list(client, "branin", &list), HONE_OK);
+    assert_int_equal(hone_trial_list_count(list), 12);
+    double best = INFINITY;
+    uint64_t best_trial = 0;
+    for (size_t i = 0; i < 12; i++) {
+        const hone_trial_t *t = hone_trial_list_at(list, i);
+        assert_int_equal(hone_trial_index(t), i);
+        assert_string_equal(hone_trial_status(t), "COMPLETED");
+        double x[2] = { s_param(t, "x1"), s_param(t, "x2") };
+        double expected = hone_bench_branin(x, 2);
+        assert_true(fabs(s_metric(t, "branin") - expected) <= 1e-12 * (1 + fabs(expected)));
+        if (expected < best) {
+            best = expected;
+            best_trial = i;
+        }
+    }
+    /* The center comes first: the midpoints of both ranges. */
+    assert_true(fabs(s_param(hone_trial_list_at(list, 0), "x1") - 2.5) < 1e-12);
+    assert_true(fabs(s_param(hone_trial_list_at(list, 0), "x2") - 7.5) < 1e-12);
+    hone_trial_list_destroy(&list);
+
+    hone_best_t *b = NULL;
+    assert_int_equal(hone_client_best(client, "branin", &b), HONE_OK);
+    assert_int_equal(hone_best_trial_index(b), best_trial);
+    assert_true(fabs(hone_best_value(b) - best) < 1e-12);
+    assert_true(hone_best_minimize(b));
+    hone_best_destroy(&b);
+
+    hone_status_t *status = NULL;
+    assert_int_equal(hone_client_status(client, "branin", &status), HONE_OK);
+    assert_int_equal(hone_status_count(status, "COMPLETED"), 12);
+    assert_int_equal(hone_status_count(status, "RUNNING"), 0);
+    hone_status_destroy(&status);
+    hone_client_destroy(&client);
+}
+
+static void test_worker_runs_the_python_example(void **state)
+{
+    fixture_t *f = *state;
+    hone_client_t *client = s_client(f);
+    char *path = hone_test_source_path("examples/hartmann6.json");
+    char *config = hone_test_read_file(path, NULL);
+    assert_non_null(config);
+    s_create(client, config);
+    free(config);
+    free(path);
+
+    char *script = hone_test_source_path("examples/hartmann6_worker.py");
+    const char *program[] = { "python3", script, "{x1}", "{x2}", "{x3}", "{x4}", "{x5}", "{x6}", NULL };
+    pid_t worker = s_start_worker(f, "hartmann6", "py", program);
+    assert_true(worker > 0);
+    s_wait_worker_ok(f, worker, "py", 120000);
+    free(script);
+
+    hone_trial_list_t *list = NULL;
+    assert_int_equal(hone_client_list(client, "hartmann6", &list), HONE_OK);
+    assert_int_equal(hone_trial_list_count(list), 40);
+    for (size_t i = 0; i < hone_trial_list_count(list); i++) {
+        const hone_trial_t *t = hone_trial_list_at(list, i);
+        assert_string_equal(hone_trial_status(t), "COMPLETED");
+        double x[6];
+        for (int k = 0; k < 6; k++) {
+            char name[4] = { 'x', (char) ('1' + k), 0 };
+            x[k] = s_param(t, name);
+        }
+        /* The Python program prints with repr precision: 17 significant digits. */
+        double expected = hone_bench_hartmann6(x, 6);
+        assert_true(fabs(s_metric(t, "hartmann6") - expected) < 1e-12);
+    }
+    hone_trial_list_destroy(&list);
+    hone_client_destroy(&client);
+}
+
+/* ---- SIGKILL the broker while a worker streams readings ---- */
+
+#define LEDGER_MAX 4096
+typedef struct {
+    int64_t last_step;      /* last acknowledged progression, -1 if none */
+    bool completed;         /* completion acknowledged */
+} ledger_entry_t;
+
+typedef struct {
+    const fixture_t *f;
+    ledger_entry_t entries[LEDGER_MAX];
+    uint64_t max_trial;     /* largest acknowledged trial index + 1 */
+    atomic_bool stop;
+    int acks;               /* acknowledged operations in this round */
+} ledger_t;
+
+static double s_reading(uint64_t trial, int64_t step) { return (double) trial * 1000.0 + (double) step; }
+
+/* A worker in a thread: next, three progress readings, complete; records each
+ * acknowledgement. Returns when the broker stops answering (or on stop). */
+static void *s_load(void *arg)
+{
+    ledger_t *l = arg;
+    hone_options_t opts;
+    hone_options_init(&opts);
+    opts.timeout_ms = 1000;
+    opts.retries = 0;
+    hone_worker_t *w = NULL;
+    if (hone_worker_open(&w, l->f->endpoint, "crash", "crash-worker", &opts) != HONE_OK)
+        return NULL;
+    const char *metric[] = { "y" };
+    while (!atomic_load(&l->stop)) {
+        hone_trial_t *t = NULL;
+        if (hone_worker_next(w, &t, 0) != HONE_OK)
+            break;
+        uint64_t idx = hone_trial_index(t);
+        hone_trial_destroy(&t);
+        if (idx >= LEDGER_MAX)
+            break;
+        l->entries[idx].last_step = -1;
+        if (idx + 1 > l->max_trial)
+            l->max_trial = idx + 1;
+        l->acks++;
+        bool ok = true;
+        for (int64_t step = 1; step <= 3 && ok; step++) {
+            double mean = s_reading(idx, step);
+            ok = hone_worker_report(w, idx, 1, metric, &mean, NULL, true, step) == HONE_OK;
+            if (ok) {
+                l->entries[idx].last_step = step;
+                l->acks++;
+            }
+        }
+        if (!ok)
+            break;
+        double final = s_reading(idx, 99);
+        if (hone_worker_complete(w, idx, 1, metric, &final, NULL) != HONE_OK)
+            break;
+        l->entries[idx].completed = true;
+        l->acks++;
+    }
+    hone_worker_destroy(&w);
+    return NULL;
+}
+
+static void s_check_ledger(const ledger_t *l, hone_client_t *client)
+{
+    hone_trial_list_t *list = NULL;
+    assert_int_equal(hone_client_list(client, "crash", &list), HONE_OK);
+    size_t n = hone_trial_list_count(list);
+    assert_true(n >= l->max_trial);     /* every acknowledged trial exists */
+    for (size_t i = 0; i < n; i++) {
+        const hone_trial_t *t = hone_trial_list_at(list, i);
+        assert_int_equal(hone_trial_index(t), i);   /* numbering has no gap */
+        if (i >= l->max_trial)
+            continue;
+        const ledger_entry_t *e = &l->entries[i];
+        const char *status = hone_trial_status(t);
+        if (e->completed) {
+            assert_string_equal(status, "COMPLETED");
+            assert_true(s_metric(t, "y") == s_reading(i, 99));
+        } else if (e->last_step >= 1) {
+            /* The acknowledged reading is there (a later one may have been stored
+             * without its acknowledgement reaching the worker). */
+            int64_t step = -1;
+            if (strcmp(status, "COMPLETED") != 0) {
+                assert_int_equal(hone_trial_progression(t, &step), HONE_OK);
+                assert_true(step >= e->last_step);
+                assert_true(s_metric(t, "y") == s_reading(i, step));
+            }
+        }
+    }
+    hone_trial_list_destroy(&list);
+}
+
+static void test_sigkill_loses_no_acknowledged_reading(void **state)
+{
+    fixture_t *f = *state;
+    hone_client_t *client = s_client(f);
+    s_create(client, "{\"name\": \"crash\", \"objective\": \"y\","
+                     " \"generation_strategy\": {\"initialization_random_seed\": 5},"
+                     " \"parameters\": [{\"name\": \"a\", \"bounds\": [0, 1]},"
+                     "                  {\"name\": \"b\", \"values\": [\"p\", \"q\", \"r\"]}]}");
+    hone_client_destroy(&client);
+
+    static ledger_t ledger;
+    memset(&ledger, 0, sizeof ledger);
+    ledger.f = f;
+    unsigned seed = 20261128;
+    int rounds = 8, total_acks = 0;
+    for (int round = 0; round < rounds; round++) {
+        atomic_store(&ledger.stop, false);
+        ledger.acks = 0;
+        pthread_t load;
+        assert_int_equal(pthread_create(&load, NULL, s_load, &ledger), 0);
+        hone_test_sleep_ms(60 + (int) (rand_r(&seed) % 240));
+        kill(f->broker, SIGKILL);
+        int st;
+        hone_test_wait(f->broker, 5000, &st);
+        atomic_store(&ledger.stop, true);
+        pthread_join(load, NULL);
+        total_acks += ledger.acks;
+
+        f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
+        assert_true(f->broker > 0);
+        client = s_client(f);
+        s_check_ledger(&ledger, client);
+        hone_client_destroy(&client);
+    }
+    /* The load really ran: many acknowledged operations across the rounds. */
+    assert_true(total_acks > rounds * 4);
+    assert_true(ledger.max_trial > (uint64_t) rounds);
+}
+
+static void test_workers_ride_through_a_broker_restart(void **state)
+{
+    fixture_t *f = *state;
+    hone_client_t *client = s_client(f);
+    s_create(client, "{\"name\": \"restart\", \"objective\": \"-branin\", \"max_trials\": 30,"
+                     " \"generation_strategy\": {\"initialization_random_seed\": 3},"
+                     " \"parameters\": [{\"name\": \"x1\", \"bounds\": [-5, 10]},"
+                     "                  {\"name\": \"x2\", \"bounds\": [0, 15]}]}");
+    char *eval = NULL;
+    if (asprintf(&eval, "%s/bench/hone-eval", HONE_BINARY_DIR) < 0)
+        abort();
+    const char *program[] = { eval, "--delay-ms", "40", "branin", "{x1}", "{x2}", NULL };
+    pid_t workers[2] = { s_start_worker(f, "restart", "r0", program), s_start_worker(f, "restart", "r1", program) };
+
+    /* Wait until about a third of the budget is done, then kill and restart. */
+    for (int waited = 0; waited < 30000; waited += 50) {
+        hone_status_t *status = NULL;
+        if (hone_client_status(client, "restart", &status) == HONE_OK) {
+            uint64_t done = hone_status_count(status, "COMPLETED");
+            hone_status_destroy(&status);
+            if (done >= 10)
+                break;
+        }
+        hone_test_sleep_ms(50);
+    }
+    hone_client_destroy(&client);
+    kill(f->broker, SIGKILL);
+    int st;
+    hone_test_wait(f->broker, 5000, &st);
+    hone_test_sleep_ms(300);
+    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
+    assert_true(f->broker > 0);
+
+    s_wait_worker_ok(f, workers[0], "r0", 90000);
+    s_wait_worker_ok(f, workers[1], "r1", 90000);
+    free(eval);
+
+    client = s_client(f);
+    hone_status_t *status = NULL;
+    assert_int_equal(hone_client_status(client, "restart", &status), HONE_OK);
+    assert_int_equal(hone_status_count(status, "COMPLETED"), 30);
+    assert_int_equal(hone_status_count(status, "RUNNING"), 0);
+    hone_status_destroy(&status);
+    hone_client_destroy(&client);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_workers_finish_the_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_runs_the_python_example, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigkill_loses_no_acknowledged_reading, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workers_ride_through_a_broker_restart, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
