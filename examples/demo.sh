@@ -3,7 +3,7 @@
 #
 # Starts a broker on a temporary directory, creates the Hartmann6 experiment
 # (examples/hartmann6.json, 40 trials), starts 4 hone-workers that evaluate it with
-# bench's hone-eval (each evaluation made to take 150 ms, like a real job), shows
+# bench's hone-eval (each evaluation made to take 250 ms, like a real job), shows
 # progress while it runs, and prints the best parameterization with its value next to
 # the known optimum.
 set -euo pipefail
@@ -42,12 +42,12 @@ done
 "$HONE" create examples/hartmann6.json
 for w in $(seq "$WORKERS"); do
   "$WORKER" --experiment hartmann6 --name "demo-worker-$w" -- \
-    "$EVAL" --delay-ms 150 hartmann6 {x1} {x2} {x3} {x4} {x5} {x6} >/dev/null 2>"$DATA/worker-$w.log" &
+    "$EVAL" --delay-ms 250 hartmann6 {x1} {x2} {x3} {x4} {x5} {x6} >/dev/null 2>"$DATA/worker-$w.log" &
   pids+=($!)
 done
 worker_pids=("${pids[@]:1}")
 
-# Progress: one line a second until every worker has finished.
+# Progress: two lines a second until every worker has finished.
 while :; do
   running=0
   for p in "${worker_pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
@@ -62,7 +62,7 @@ if best:
     line += ", best so far %.5f (trial %d)" % (best["value"], best["trial"])
 print(line, flush=True)'
   [ "$running" -eq 0 ] && break
-  sleep 1
+  sleep 0.5
 done
 for p in "${worker_pids[@]}"; do
   wait "$p" || { echo "a worker failed; its log:"; cat "$DATA"/worker-*.log; exit 1; }
