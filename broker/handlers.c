@@ -237,7 +237,7 @@ hone_msg_t *hone_handlers_error(uint64_t seq, int code, const char *message)
  * sequence). Returns the core's code, or HONE_ESTORE when the change could not be
  * stored; *exp is then NULL (the registry reloaded it). */
 static int s_generate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t max,
-                      uint32_t *indices, uint32_t *n, hone_error_t *err)
+                      const char *worker, uint32_t *indices, uint32_t *n, hone_error_t *err)
 {
     size_t before = hone_experiment_trial_count(*exp);
     uint64_t sobol_before = hone_experiment_sobol_drawn(*exp);
@@ -246,6 +246,8 @@ static int s_generate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t m
     if (rc == HONE_OK && *n == 0)
         rc = hone_error_set(err, HONE_EAGAIN, "no trial could be generated now");
     size_t after = hone_experiment_trial_count(*exp);
+    for (uint32_t i = 0; i < *n; i++)
+        hone_experiment_set_worker(*exp, indices[i], worker);
     if (after == before && hone_experiment_sobol_drawn(*exp) == sobol_before)
         return rc;
     hone_registry_change_t change = {
@@ -283,7 +285,16 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const uint8_t *
     if (rc != HONE_OK)
         return rc;
     uint32_t index = 0, n = 0;
-    rc = s_generate(self, &exp, 1, &index, &n, err);
+    const hone_trial_t *held = hone_experiment_running_for(exp, worker);
+    if (held) {
+        /* The reply that handed this trial out was lost (a broker restart or a dropped
+         * link): the worker would not ask for work while evaluating it. */
+        hone_log_info("handlers", "worker '%s' resumes trial %s#%" PRIu32, worker, name, held->index);
+        index = held->index;
+        n = 1;
+    } else {
+        rc = s_generate(self, &exp, 1, worker, &index, &n, err);
+    }
     if (rc == HONE_OK) {
         const hone_trial_t *trial = hone_experiment_trial(exp, index);
         HONE_ASSERT(trial);
@@ -483,7 +494,7 @@ static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     }
     uint32_t indices[HONE_HANDLERS_NEXT_MAX];
     uint32_t n = 0;
-    rc = s_generate(self, &exp, (uint32_t) count, indices, &n, err);
+    rc = s_generate(self, &exp, (uint32_t) count, NULL, indices, &n, err);
     if (rc != HONE_OK)
         return rc;
     *reply = s_reply(HONE_MSG_OK, req);

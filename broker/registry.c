@@ -80,6 +80,8 @@ static int s_on_trial(const char *name, const hone_store_trial_t *rec, void *arg
     if (rc == HONE_OK)
         rc = hone_experiment_restore_trial(ld->exp, rec->index, (hone_trial_status_t) rec->status,
                                            ld->values, rec->note, rec->reason, &cerr);
+    if (rc == HONE_OK && rec->worker)
+        hone_experiment_set_worker(ld->exp, rec->index, rec->worker);
     if (rc != HONE_OK)
         return hone_error_set(err, HONE_ESTORE, "stored trial %s#%u does not load: %s", name,
                               rec->index, cerr.message);
@@ -264,6 +266,7 @@ static int s_write(hone_registry_t *self, hone_experiment_t *exp, const hone_reg
             .params = params,
             .note = trial->note,
             .reason = trial->reason,
+            .worker = trial->worker,
             .created_ms = now,
             .updated_ms = now,
         };

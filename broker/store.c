@@ -544,6 +544,8 @@ int hone_store_put_trial(hone_store_t *self, const char *experiment, const hone_
         S_ADD(hone_node_add_str(node, "note", rec->note));
     if (rec->reason)
         S_ADD(hone_node_add_str(node, "reason", rec->reason));
+    if (rec->worker)
+        S_ADD(hone_node_add_str(node, "worker", rec->worker));
     S_ADD(hone_node_add_int(node, "created", created ? created : rec->created_ms));
     S_ADD(hone_node_add_int(node, "updated", rec->updated_ms));
     return s_put_node(self, S_DB_TRIALS, key, klen, &node, err);
@@ -682,6 +684,8 @@ static int s_load_trials(s_loader_t *ld, const char *name, hone_error_t *err)
             rc = s_field_str(node, "note", &rec.note, false, what, err);
         if (rc == HONE_OK)
             rc = s_field_str(node, "reason", &rec.reason, false, what, err);
+        if (rc == HONE_OK)
+            rc = s_field_str(node, "worker", &rec.worker, false, what, err);
         if (rc == HONE_OK)
             rc = s_field_int(node, "created", &rec.created_ms, what, err);
         if (rc == HONE_OK)

@@ -64,6 +64,7 @@ typedef struct hone_store_trial {
     const hone_node_t *params;  /* MAP parameter name → value; borrowed */
     const char *note;           /* "center", "sobol", ...; NULL when none */
     const char *reason;         /* why it failed or was abandoned; NULL when none */
+    const char *worker;         /* the worker evaluating it; NULL when none */
     int64_t created_ms;         /* wall-clock creation time */
     int64_t updated_ms;         /* wall-clock time of this write */
 } hone_store_trial_t;

@@ -139,6 +139,8 @@ void hone_wire_add_trial(hone_node_t *parent, const char *key, const hone_experi
         return;
     if (trial->reason)
         S_ADD(hone_node_add_str(obj, "reason", trial->reason));
+    if (trial->worker)
+        S_ADD(hone_node_add_str(obj, "worker", trial->worker));
     hone_node_t *metrics = hone_node_add_map(obj, "metrics");
     HONE_ASSERT(metrics);
     size_t n_metrics = hone_experiment_metric_count(exp);

@@ -240,6 +240,7 @@ static void s_trial_free(hone_trial_t *t)
     hone_free(t->params);
     hone_strfree(t->note);
     hone_strfree(t->reason);
+    hone_strfree(t->worker);
     hone_free(t->readings);
 }
 
@@ -593,6 +594,28 @@ int hone_experiment_best(const hone_experiment_t *self, uint32_t *trial_out,
     if (sem_out)
         *sem_out = best_sem;
     return HONE_OK;
+}
+
+void hone_experiment_set_worker(hone_experiment_t *self, uint32_t trial, const char *worker)
+{
+    HONE_ASSERT(self && trial < self->n_trials);
+    hone_trial_t *t = &self->trials[trial];
+    hone_strfree(t->worker);
+    t->worker = worker && *worker ? hone_strdup(worker) : NULL;
+}
+
+const hone_trial_t *hone_experiment_running_for(const hone_experiment_t *self, const char *worker)
+{
+    HONE_ASSERT(self);
+    if (!worker || !*worker || self->status_count[HONE_TRIAL_RUNNING] == 0)
+        return NULL;
+    /* Newest first: a worker's trial is almost always among the last ones handed out. */
+    for (size_t i = self->n_trials; i-- > 0;) {
+        const hone_trial_t *t = &self->trials[i];
+        if (t->status == HONE_TRIAL_RUNNING && t->worker && streq(t->worker, worker))
+            return t;
+    }
+    return NULL;
 }
 
 int hone_experiment_restore_trial(hone_experiment_t *self, uint32_t index,

@@ -105,6 +105,13 @@ int hone_experiment_mark(hone_experiment_t *self, uint32_t trial, hone_trial_sta
 int hone_experiment_best(const hone_experiment_t *self, uint32_t *trial_out,
                          double *mean_out, double *sem_out, hone_error_t *err);
 
+/* Records which worker (by the name it gave) evaluates a trial; NULL or "" clears it. */
+void hone_experiment_set_worker(hone_experiment_t *self, uint32_t trial, const char *worker);
+/* The RUNNING trial held by the worker with that name, or NULL. A worker evaluates one
+ * trial at a time, so a worker that asks for work while holding one lost the reply
+ * that handed it out (a broker restart, a dropped link): it gets the same trial back. */
+const hone_trial_t *hone_experiment_running_for(const hone_experiment_t *self, const char *worker);
+
 /* Restoring from storage: recreates trial `index` (which must equal the trial count)
  * with the given status, parameters (interned), note and reason. */
 int hone_experiment_restore_trial(hone_experiment_t *self, uint32_t index,

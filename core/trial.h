@@ -38,6 +38,7 @@ typedef struct hone_trial {
     hone_value_t *params;       /* one value per search-space parameter */
     char *note;                 /* how it was generated: "center", "sobol", "manual" */
     char *reason;               /* why it failed or was abandoned; NULL otherwise */
+    char *worker;               /* name of the worker evaluating it (worker role); NULL otherwise */
     hone_reading_t *readings;   /* every stored reading, in attach order */
     size_t n_readings;          /* number of readings */
     size_t cap_readings;        /* allocated slots */

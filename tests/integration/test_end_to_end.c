@@ -439,6 +439,57 @@ static void test_workers_ride_through_a_broker_restart(void **state)
     hone_client_destroy(&client);
 }
 
+/* A worker that asks for work while the broker thinks it holds a trial lost the reply
+ * that handed it out; it gets the same trial back, also after a broker restart. */
+static void test_worker_resumes_its_trial(void **state)
+{
+    fixture_t *f = *state;
+    hone_client_t *client = s_client(f);
+    s_create(client, s_branin_config);
+    hone_client_destroy(&client);
+
+    hone_worker_t *w = NULL, *again = NULL;
+    hone_trial_t *t = NULL, *t2 = NULL;
+    assert_int_equal(hone_worker_open(&w, f->endpoint, "branin", "resumer", NULL), HONE_OK);
+    assert_int_equal(hone_worker_next(w, &t, 0), HONE_OK);
+    uint64_t held = hone_trial_index(t);
+    hone_trial_destroy(&t);
+    hone_worker_destroy(&w);
+
+    /* Same name on a new connection: the same trial. */
+    assert_int_equal(hone_worker_open(&again, f->endpoint, "branin", "resumer", NULL), HONE_OK);
+    assert_int_equal(hone_worker_next(again, &t2, 0), HONE_OK);
+    assert_int_equal(hone_trial_index(t2), held);
+    hone_trial_destroy(&t2);
+    hone_worker_destroy(&again);
+
+    /* Another worker gets another trial. */
+    assert_int_equal(hone_worker_open(&w, f->endpoint, "branin", "other", NULL), HONE_OK);
+    assert_int_equal(hone_worker_next(w, &t, 0), HONE_OK);
+    assert_int_not_equal(hone_trial_index(t), held);
+    hone_trial_destroy(&t);
+    hone_worker_destroy(&w);
+
+    /* After SIGKILL and a restart, the holder still gets its trial back. */
+    kill(f->broker, SIGKILL);
+    int st;
+    hone_test_wait(f->broker, 5000, &st);
+    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
+    assert_true(f->broker > 0);
+    assert_int_equal(hone_worker_open(&w, f->endpoint, "branin", "resumer", NULL), HONE_OK);
+    assert_int_equal(hone_worker_next(w, &t, 0), HONE_OK);
+    assert_int_equal(hone_trial_index(t), held);
+    hone_trial_destroy(&t);
+    /* Once it is completed, the next request makes a new trial. */
+    const char *metric[] = { "branin" };
+    double value = 1.0;
+    assert_int_equal(hone_worker_complete(w, held, 1, metric, &value, NULL), HONE_OK);
+    assert_int_equal(hone_worker_next(w, &t, 0), HONE_OK);
+    assert_true(hone_trial_index(t) > held);
+    hone_trial_destroy(&t);
+    hone_worker_destroy(&w);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -447,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_worker_runs_the_python_example, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_loses_no_acknowledged_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workers_ride_through_a_broker_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_resumes_its_trial, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,7 +83,11 @@ static hone_worker_t *s_worker(const char *experiment)
     opts.timeout_ms = 5000;
     opts.retries = 0;
     hone_worker_t *w = NULL;
-    assert_int_equal(hone_worker_open(&w, s_group.endpoint, experiment, "test-worker", &opts), HONE_OK);
+    /* Names are identities (a name holding a running trial gets it back): one each. */
+    static int serial;
+    char name[32];
+    snprintf(name, sizeof name, "test-worker-%d", ++serial);
+    assert_int_equal(hone_worker_open(&w, s_group.endpoint, experiment, name, &opts), HONE_OK);
     assert_non_null(w);
     return w;
 }

@@ -4,6 +4,7 @@
 #include "result.h"
 #include "transport.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -36,15 +37,19 @@ int hone_worker_open(hone_worker_t **out, const char *endpoint, const char *expe
     char host[64] = "host";
     gethostname(host, sizeof host - 1);
     host[sizeof host - 1] = '\0';
-    char default_name[128];
-    if (!worker_name || !*worker_name) {
-        snprintf(default_name, sizeof default_name, "%s-%ld", host, (long) getpid());
-        worker_name = default_name;
-    }
     /* Jitter for retry_ms (PROTOCOL.md 11): seeded per handle, no global state. */
     self->jitter = (uint64_t) (uintptr_t) self ^ (uint64_t) hone_clock_mono_us() ^ ((uint64_t) getpid() << 32);
     if (!self->jitter)
         self->jitter = 1;
+    /* The name identifies the worker to the broker (a worker asking for work while the
+     * broker thinks it holds a trial gets that trial back), so the default must be
+     * unique per handle, not only per process. */
+    char default_name[128];
+    if (!worker_name || !*worker_name) {
+        snprintf(default_name, sizeof default_name, "%s-%ld-%08" PRIx32, host, (long) getpid(),
+                 (uint32_t) (self->jitter ^ (self->jitter >> 32)));
+        worker_name = default_name;
+    }
     self->experiment = strdup(experiment);
     self->name = strdup(worker_name);
     int rc = self->experiment && self->name ? HONE_OK : HONE_ENOMEM;

@@ -332,7 +332,12 @@ HONE_EXPORT int hone_client_list(hone_client_t *client, const char *experiment, 
 typedef struct _hone_worker_t hone_worker_t;
 
 /* Opens a worker for `experiment` at endpoint (NULL: HONE_DEFAULT_ENDPOINT), named
- * worker_name in the broker's logs (NULL: "<host>-<pid>"), with opts (NULL: defaults).
+ * worker_name (NULL: "<host>-<pid>-<random>"), with opts (NULL: defaults).
+ * The name is the worker's identity: it must be unique among live workers. When a
+ * worker asks for work while the broker records a RUNNING trial for its name, the
+ * reply that handed that trial out was lost (a broker restart, a dropped link), and the
+ * broker hands the same trial back; so a device that restarts under the same name
+ * resumes its trial.
  * No message is exchanged until the first call.
  * Returns HONE_OK with *out set (release with hone_worker_destroy), HONE_EINVAL (NULL
  * out or experiment, bad endpoint, invalid opts), HONE_ENOMEM, HONE_EIO. */
