@@ -321,8 +321,11 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const uint8_t *
     return rc;
 }
 
-static int s_progress(hone_handlers_t *self, const hone_msg_t *req, const uint8_t *identity,
-                      size_t id_len, int64_t now_ms, hone_msg_t **reply, hone_error_t *err)
+/* Shared by `progress` (worker role: the trial must be RUNNING, and the reading
+ * refreshes the worker's lease) and `attach` (client role, like Ax main: any status). */
+static int s_readings(hone_handlers_t *self, const hone_msg_t *req, bool worker_role,
+                      const uint8_t *identity, size_t id_len, int64_t now_ms,
+                      hone_msg_t **reply, hone_error_t *err)
 {
     hone_experiment_t *exp;
     const char *name;
@@ -338,10 +341,11 @@ static int s_progress(hone_handlers_t *self, const hone_msg_t *req, const uint8_
     if (rc == HONE_OK)
         rc = s_metrics(self, req, true, &n, err);
     if (rc == HONE_OK)
-        rc = hone_experiment_attach(exp, index, self->readings, n, has_prog, prog, true, err);
+        rc = hone_experiment_attach(exp, index, self->readings, n, has_prog, prog, worker_role, err);
     if (rc != HONE_OK)
         return rc;
-    s_lease_touch(self, name, index, identity, id_len, now_ms);
+    if (worker_role)
+        s_lease_touch(self, name, index, identity, id_len, now_ms);
     hone_registry_change_t change = {
         .reading_trial = index, .readings = self->readings, .n_readings = n,
         .has_progression = has_prog, .progression = prog,
@@ -505,35 +509,6 @@ static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     return HONE_OK;
 }
 
-static int s_attach(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
-{
-    hone_experiment_t *exp;
-    const char *name;
-    uint32_t index;
-    bool has_prog;
-    int64_t prog;
-    size_t n;
-    int rc = s_experiment(self, req, &exp, &name, err);
-    if (rc == HONE_OK)
-        rc = s_need_trial(req, &index, err);
-    if (rc == HONE_OK)
-        rc = s_opt_progression(req, &has_prog, &prog, err);
-    if (rc == HONE_OK)
-        rc = s_metrics(self, req, true, &n, err);
-    if (rc == HONE_OK)
-        rc = hone_experiment_attach(exp, index, self->readings, n, has_prog, prog, false, err);
-    if (rc != HONE_OK)
-        return rc;
-    hone_registry_change_t change = {
-        .reading_trial = index, .readings = self->readings, .n_readings = n,
-        .has_progression = has_prog, .progression = prog,
-    };
-    rc = hone_registry_persist(self->registry, exp, &change, err);
-    if (rc == HONE_OK)
-        *reply = s_reply(HONE_MSG_OK, req);
-    return rc;
-}
-
 static int s_mark(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
 {
     hone_experiment_t *exp;
@@ -666,7 +641,7 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const uint8_t *identit
     int rc;
     switch (id) {
     case HONE_MSG_READY: rc = s_ready(self, request, identity, id_len, now_ms, &reply, &err); break;
-    case HONE_MSG_PROGRESS: rc = s_progress(self, request, identity, id_len, now_ms, &reply, &err); break;
+    case HONE_MSG_PROGRESS: rc = s_readings(self, request, true, identity, id_len, now_ms, &reply, &err); break;
     case HONE_MSG_COMPLETE: rc = s_complete(self, request, &reply, &err); break;
     case HONE_MSG_FAIL: rc = s_fail(self, request, &reply, &err); break;
     case HONE_MSG_HEARTBEAT:
@@ -676,7 +651,7 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const uint8_t *identit
         break;
     case HONE_MSG_CREATE: rc = s_create(self, request, &reply, &err); break;
     case HONE_MSG_NEXT: rc = s_next(self, request, &reply, &err); break;
-    case HONE_MSG_ATTACH: rc = s_attach(self, request, &reply, &err); break;
+    case HONE_MSG_ATTACH: rc = s_readings(self, request, false, identity, id_len, now_ms, &reply, &err); break;
     case HONE_MSG_MARK: rc = s_mark(self, request, &reply, &err); break;
     case HONE_MSG_BEST: rc = s_best(self, request, &reply, &err); break;
     case HONE_MSG_STATUS: rc = s_status(self, request, &reply, &err); break;

@@ -2,6 +2,7 @@
  * attach, complete, fail, abandon, early-stop). Errors are one plain line on stderr:
  * "hone: COMMAND: message (HONE_EXXX)"; exit status 2 for usage errors, 1 for others. */
 #include "err.h"
+#include "args.h"
 #include "json_line.h"
 
 #include <errno.h>
@@ -127,23 +128,10 @@ static void s_format_metric(double mean, double sem, char *buf, size_t size)
 
 /* ---- argument helpers ---- */
 
-static bool s_parse_int(const char *text, int64_t min, int64_t max, int64_t *out)
-{
-    if (!text || !*text)
-        return false;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static int s_parse_trial(const s_command_t *cmd, const char *text, uint64_t *out)
 {
     int64_t v;
-    if (!s_parse_int(text, 0, INT64_MAX, &v))
+    if (!hone_args_int(text, 0, INT64_MAX, &v))
         return s_usage_error(cmd->name, "TRIAL must be a trial number, not '%s'", text);
     *out = (uint64_t) v;
     return 0;
@@ -340,7 +328,7 @@ static int s_cmd_best(const s_command_t *cmd, const s_opts_t *o, hone_client_t *
 static int s_cmd_next(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
 {
     int64_t count = 1;
-    if (o->count && !s_parse_int(o->count, 1, 1000, &count))
+    if (o->count && !hone_args_int(o->count, 1, 1000, &count))
         return s_usage_error(cmd->name, "-n must be a number from 1 to 1000, not '%s'", o->count);
     hone_trial_list_t *list = NULL;
     int rc = hone_client_next_trials(c, o->pos[0], (uint32_t) count, &list);
@@ -358,7 +346,7 @@ static int s_cmd_attach(const s_command_t *cmd, const s_opts_t *o, hone_client_t
     uint64_t trial = 0;
     int status = s_parse_trial(cmd, o->pos[1], &trial);
     int64_t progression = 0;
-    if (status == 0 && o->progression && !s_parse_int(o->progression, INT64_MIN, INT64_MAX, &progression))
+    if (status == 0 && o->progression && !hone_args_int(o->progression, INT64_MIN, INT64_MAX, &progression))
         status = s_usage_error(cmd->name, "--progression must be an integer, not '%s'", o->progression);
     hone_json_reading_t r;
     memset(&r, 0, sizeof r);
@@ -542,7 +530,7 @@ static int s_parse(const s_command_t *cmd, int argc, char **argv, int start, s_o
         } else if (streq(option, "--timeout")) {
             const char *text = NULL;
             status = s_option_value(name, argc, argv, &i, value, &text);
-            if (status == 0 && !s_parse_int(text, 1, INT32_MAX, &ms))
+            if (status == 0 && !hone_args_int(text, 1, INT32_MAX, &ms))
                 return s_usage_error(name, "--timeout must be a positive number of milliseconds, not '%s'", text);
             o->timeout_ms = (int32_t) ms;
         } else if (cmd && (cmd->options & S_OPT_COUNT) && (streq(option, "-n") || streq(option, "--count"))) {

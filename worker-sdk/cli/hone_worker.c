@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "err.h"
 #include "log.h"
+#include "args.h"
 #include "json_line.h"
 
 #include <ctype.h>
@@ -770,19 +771,6 @@ static int s_usage_error(const char *fmt, const char *arg)
     return S_EXIT_USAGE;
 }
 
-static bool s_parse_count(const char *text, int64_t min, int64_t max, int64_t *out)
-{
-    if (!text || !*text)
-        return false;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* Returns -1 when the arguments are fine, else the exit status. */
 static int s_parse_args(int argc, char **argv, s_args_t *a)
 {
@@ -834,15 +822,15 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
         else if (streq(option, "--name"))
             a->name = value;
         else if (streq(option, "--max-trials")) {
-            if (!s_parse_count(value, 1, INT64_MAX, &n))
+            if (!hone_args_int(value, 1, INT64_MAX, &n))
                 return s_usage_error("--max-trials must be a positive integer, not '%s'", value);
             a->max_trials = (uint64_t) n;
         } else if (streq(option, "--heartbeat-ms")) {
-            if (!s_parse_count(value, 10, 3600000, &n))
+            if (!hone_args_int(value, 10, 3600000, &n))
                 return s_usage_error("--heartbeat-ms must be between 10 and 3600000, not '%s'", value);
             a->heartbeat_ms = (int32_t) n;
         } else {
-            if (!s_parse_count(value, 1, INT32_MAX, &n))
+            if (!hone_args_int(value, 1, INT32_MAX, &n))
                 return s_usage_error("--timeout must be a positive number of milliseconds, not '%s'", value);
             a->timeout_ms = (int32_t) n;
         }
