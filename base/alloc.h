@@ -15,7 +15,7 @@ void *hone_realloc_array(void *ptr, size_t count, size_t size); /* never NULL */
 char *hone_strdup(const char *s);                /* never NULL; NULL in gives NULL out */
 char *hone_strndup(const char *s, size_t n);
 char *hone_sprintf(const char *fmt, ...) HONE_PRINTF(1, 2);  /* never NULL */
-void hone_free(void *ptr);
-void hone_strfree(char *s);
+HONE_EXPORT void hone_free(void *ptr);
+HONE_EXPORT void hone_strfree(char *s);
 
 #endif

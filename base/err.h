@@ -36,9 +36,9 @@ typedef enum {
 } hone_err_t;
 
 /* Description of a code ("invalid argument"); never NULL, static storage. */
-const char *hone_strerror(int code);
+HONE_EXPORT const char *hone_strerror(int code);
 /* Symbolic name of a code ("HONE_EINVAL"); never NULL, static storage. */
-const char *hone_err_name(int code);
+HONE_EXPORT const char *hone_err_name(int code);
 /* Parses a symbolic name ("HONE_EINVAL" or "EINVAL"); returns HONE_EINVAL if unknown. */
 int hone_err_from_name(const char *name, int *code_out);
 

@@ -4,7 +4,7 @@
  * hone.h is included first with its constants renamed, so that both sets can be seen in
  * this file and compared one by one. An error code added to base/err.h but not to hone.h
  * fails to compile here. (hone_strerror, hone_err_name, hone_free and hone_strfree are
- * base/'s own functions, exported from libhone.so: see CMakeLists.txt.) */
+ * base/'s own functions, marked HONE_EXPORT there.) */
 #define hone_err_t s_public_err_t
 #define hone_log_level_t s_public_log_level_t
 #define HONE_OK S_PUB_OK
