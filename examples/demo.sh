@@ -47,11 +47,13 @@ for w in $(seq "$WORKERS"); do
 done
 worker_pids=("${pids[@]:1}")
 
-# Progress: two lines a second until every worker has finished.
+# Progress: a line whenever it changes (checked twice a second) until every worker
+# has finished.
+last=""
 while :; do
   running=0
   for p in "${worker_pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
-  "$HONE" --json status hartmann6 | python3 -c '
+  line=$("$HONE" --json status hartmann6 | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 c = s.get("counts", {})
@@ -60,7 +62,9 @@ line = "  %3d/%d completed, %d running, %d failed" % (c.get("COMPLETED", 0), s.g
                                                     c.get("RUNNING", 0), c.get("FAILED", 0))
 if best:
     line += ", best so far %.5f (trial %d)" % (best["value"], best["trial"])
-print(line, flush=True)'
+print(line)')
+  [ "$line" != "$last" ] && echo "$line"
+  last=$line
   [ "$running" -eq 0 ] && break
   sleep 0.5
 done

@@ -1,0 +1,72 @@
+/* acqf.h: acquisition functions and their optimizer (reference/bo-numerics.md §2, §3).
+ *
+ * An acquisition is maximized over the unit cube of the model's inputs. Every value is
+ * in log space (LogEI, qLogNEI), so that it stays informative far into the tail.
+ * Pluggable through a type table (CONVENTIONS.md §20). */
+#ifndef HONE_ACQF_H
+#define HONE_ACQF_H
+
+#include "err.h"
+#include "gp.h"
+#include "rng.h"
+
+typedef struct hone_acqf_type hone_acqf_type_t;
+typedef struct _hone_acqf_t hone_acqf_t;
+
+/* What an acquisition is prepared with. The model's targets are standardized and the
+ * acquisition MAXIMIZES the model output (the caller flips the sign for minimization). */
+typedef struct hone_acqf_context {
+    const hone_gp_t *model;   /* fitted */
+    double best_f;            /* incumbent for LogEI: best posterior mean at observed points */
+    size_t n_pending;         /* points being evaluated (running trials), n_pending × d */
+    const double *pending;
+    uint64_t seed;            /* for Monte-Carlo base samples */
+} hone_acqf_context_t;
+
+struct hone_acqf_type {
+    const char *name;                                         /* "logei", "qlognei" */
+    hone_acqf_t *(*create)(const hone_acqf_context_t *ctx);   /* NULL on failure */
+    void (*destroy)(hone_acqf_t **self_p);
+    /* Values at m points (m × d), batched. */
+    int (*eval)(hone_acqf_t *self, size_t m, const double *x, double *value);
+    /* Value and gradient at one point. */
+    int (*eval_grad)(hone_acqf_t *self, const double *x, double *value, double *grad);
+};
+
+extern const hone_acqf_type_t hone_acqf_logei;
+
+/* The discrete structure of the inputs, so that the optimizer returns valid points:
+ * kind[a] is 0 (continuous), 1 (ordinal with levels[a] equally spaced values in [0,1]:
+ * 0, 1/(k-1), ..., 1), or 2 (one-hot group member: group[a] is the group id, all the
+ * members of a group are one unordered choice). NULL kind: everything continuous. */
+typedef struct hone_acqf_space {
+    size_t d;
+    const int *kind;
+    const int *levels;
+    const int *group;
+    /* Linear inequalities A·x <= b in unit-cube coordinates (row-major n_ineq × d). */
+    size_t n_ineq;
+    const double *ineq_a;
+    const double *ineq_b;
+} hone_acqf_space_t;
+
+typedef struct hone_acqf_opt_options {
+    int raw_samples;     /* 0 = 1024 */
+    int restarts;        /* 0 = 20 */
+    int max_eval;        /* per local run; 0 = 200 */
+    uint64_t seed;
+} hone_acqf_opt_options_t;
+
+void hone_acqf_opt_options_init(hone_acqf_opt_options_t *opts);
+
+/* Maximizes the acquisition: raw Sobol samples evaluated in one batch, restarts chosen
+ * by Boltzmann sampling (best forced in), L-BFGS (SLSQP with constraints) from each,
+ * discrete dimensions handled by rounding/neighbour moves, then projection onto the
+ * grid. Points within 1e-6 of an excluded point (n_excluded × d; existing arms) are not
+ * returned. Writes the best point (d values) and its value. */
+int hone_acqf_optimize(hone_acqf_t *acqf, const hone_acqf_space_t *space,
+                       const double *excluded, size_t n_excluded,
+                       const hone_acqf_opt_options_t *opts, double *x_out, double *value_out,
+                       hone_error_t *err);
+
+#endif
