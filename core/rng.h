@@ -20,6 +20,8 @@ enum {
     HONE_RNG_MC_BASE = 3,        /* Monte-Carlo base samples */
     HONE_RNG_BOLTZMANN = 4,      /* restart selection */
     HONE_RNG_POLYTOPE = 5,       /* constrained sampling */
+    HONE_RNG_GP_FIT = 6,         /* restarts of the GP fit from prior draws */
+    HONE_RNG_ACQF = 7,           /* acquisition optimization of one BO step */
 };
 
 /* One splitmix64 step: advances *state by 0x9e3779b97f4a7c15 and returns the mixed
