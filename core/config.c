@@ -27,7 +27,9 @@ static const char *const s_param_fields[] = {
     "log_scale", "dependent_parameters", NULL,
 };
 static const char *const s_gs_fields[] = {
-    "method", "initialization_random_seed", "initialize_with_center", "initialization_budget", NULL,
+    "method", "initialization_random_seed", "initialize_with_center", "initialization_budget",
+    "min_observed_initialization_trials", "use_existing_trials_for_initialization",
+    "allow_exceeding_initialization_budget", NULL,
 };
 
 /* obj[key], with null read as absent. */
@@ -290,7 +292,10 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
     out->method = "random_search";
     out->s.seed = default_seed & (uint64_t) INT64_MAX;
     out->s.initialize_with_center = true;
+    out->s.use_existing_trials = true;
+    out->s.allow_exceeding_budget = false;
     uint64_t budget = S_DEFAULT_INIT_BUDGET;
+    uint64_t min_observed = UINT64_MAX;   /* unset: Ax's max(1, budget // 2) */
     const json_t *gs = s_get(root, "generation_strategy");
     if (gs) {
         if (!json_is_object(gs))
@@ -320,11 +325,22 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
                             &out->s.initialize_with_center, err);
         if (rc == HONE_OK)
             rc = s_get_uint(gs, "initialization_budget", "generation_strategy.", 0, UINT32_MAX, &budget, err);
+        if (rc == HONE_OK)
+            rc = s_get_uint(gs, "min_observed_initialization_trials", "generation_strategy.", 0, UINT32_MAX,
+                            &min_observed, err);
+        if (rc == HONE_OK)
+            rc = s_get_bool(gs, "use_existing_trials_for_initialization", "generation_strategy.",
+                            &out->s.use_existing_trials, err);
+        if (rc == HONE_OK)
+            rc = s_get_bool(gs, "allow_exceeding_initialization_budget", "generation_strategy.",
+                            &out->s.allow_exceeding_budget, err);
         if (rc != HONE_OK)
             return rc;
         out->s.seed = seed;
     }
     out->s.initialization_budget = (uint32_t) budget;
+    out->s.min_observed_trials = min_observed != UINT64_MAX ? (uint32_t) min_observed
+                                 : budget / 2 > 1 ? (uint32_t) (budget / 2) : 1;
     out->s.method = out->method;
     return HONE_OK;
 }
@@ -448,6 +464,9 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_object_set_new(gs, "initialization_random_seed", json_integer((json_int_t) cfg->s.seed));
     json_object_set_new(gs, "initialize_with_center", json_boolean(cfg->s.initialize_with_center));
     json_object_set_new(gs, "initialization_budget", json_integer(cfg->s.initialization_budget));
+    json_object_set_new(gs, "min_observed_initialization_trials", json_integer(cfg->s.min_observed_trials));
+    json_object_set_new(gs, "use_existing_trials_for_initialization", json_boolean(cfg->s.use_existing_trials));
+    json_object_set_new(gs, "allow_exceeding_initialization_budget", json_boolean(cfg->s.allow_exceeding_budget));
     json_t *root = json_object();
     json_object_set_new(root, "name", json_string(cfg->s.name));
     json_object_set_new(root, "parameters", params);

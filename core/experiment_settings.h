@@ -14,7 +14,10 @@ typedef struct hone_experiment_settings {
     const char *method;              /* as configured: "random_search" or "fast" */
     uint64_t seed;                   /* initialization_random_seed actually used */
     bool initialize_with_center;     /* first trial is the center point */
-    uint32_t initialization_budget;  /* stored for the BO transition (not used yet) */
+    uint32_t initialization_budget;  /* trials from center + Sobol before BO (Ax's default 5) */
+    uint32_t min_observed_trials;    /* COMPLETED trials with objective data needed before BO */
+    bool use_existing_trials;        /* every trial counts toward the budget, not only Sobol's */
+    bool allow_exceeding_budget;     /* keep Sobol going past the budget while data is missing */
     uint32_t max_trials;             /* 0: unlimited */
     uint32_t max_failures;           /* >= 1 */
 } hone_experiment_settings_t;
