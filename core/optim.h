@@ -27,6 +27,10 @@ typedef struct hone_optim_options {
     size_t n_ineq;
     const double *ineq_a;
     const double *ineq_b;
+    /* Added for the GP fit: stop (HONE_OK) once the projected gradient's largest entry
+     * is <= pgtol, like scipy's L-BFGS-B pgtol (NLopt has no such test); box bounds only
+     * (LBFGS). 0 = off (the default). */
+    double pgtol;
 } hone_optim_options_t;
 
 /* Fills opts with the defaults above (LBFGS, max_eval 1000). */

@@ -1,0 +1,647 @@
+/* gp.c: the Gaussian-process model: data, the MAP objective and its gradient, the
+ * factorization used for prediction, prediction and rank-1 appends
+ * (reference/bo-numerics.md §1). The fit itself is in gp_fit.c.
+ *
+ * Hyperparameters are φ = (log ℓ_1..d, log σ², c). Points are rows of d doubles; inside,
+ * the scaled points u = (x − 0.5)/ℓ are d×n column-major and matrices are column-major.
+ * Two sets of buffers: the factorization for prediction (L with leading dimension n_cap,
+ * so that appends need no copy), and the evaluation workspace of the MAP objective
+ * (packed with ld n, allocated on first use and released after a fit). */
+#include "gp.h"
+
+#include <math.h>
+
+#include "alloc.h"
+#include "gp_internal.h"
+#include "kernel.h"
+#include "linalg.h"
+
+#define S_LOG_2PI 1.83787706640934548356
+#define S_MIN_VAR 1e-10           /* posterior variance floor (GPyTorch, float64) */
+#define S_APPEND_MIN_PIVOT 1e-10  /* relative: below it, append refactorizes */
+
+/* The objective's workspace, packed (ld n). */
+typedef struct {
+    size_t cap;          /* points it can hold */
+    double *a;           /* n×n: K, then L, then K⁻¹ (lower triangles) */
+    double *kcopy;       /* n×n: copy of K for the jitter retries, then M (kernel.h) */
+    double *u;           /* d×n scaled points */
+    double *s;           /* n: |u_i|² */
+    double *r;           /* n: y − c */
+    double *alpha;       /* n: K⁻¹r */
+    double *rowsum;      /* n: row sums of M */
+    double *um;          /* d×n: U·M */
+    double *inv_ls;      /* d */
+} s_eval_ws_t;
+
+struct _hone_gp_t {
+    size_t d;                          /* input dimension */
+    const hone_kernel_type_t *kernel;  /* κ */
+    size_t n;                          /* training points */
+    size_t n_cap;                      /* capacity of the per-point buffers below */
+    double *x;                         /* n_cap×d, rows */
+    double *y;                         /* n_cap standardized targets */
+    double *yvar;                      /* n_cap noise variances (fixed-noise case) */
+    bool fixed_noise;                  /* yvar given: D = diag(yvar), no noise parameter */
+    double *phi;                       /* d + 2 hyperparameters */
+    bool factorized;                   /* l, alpha, u, s, inv_ls match x, y and phi */
+    double *l;                         /* n_cap×n_cap, ld n_cap: Cholesky factor of K */
+    double *alpha;                     /* n_cap: K⁻¹(y − c) */
+    double *u;                         /* d×n_cap: scaled training points */
+    double *s;                         /* n_cap: |u_i|² */
+    double *inv_ls;                    /* d: 1/ℓ of the factorization */
+    double *tmp;                       /* n_cap scratch (append) */
+    double jitter;                     /* jitter of the last factorization */
+    s_eval_ws_t ws;                    /* objective workspace (may be unallocated) */
+    uint64_t n_evals;                  /* calls of log_posterior (diagnostics) */
+};
+
+struct _hone_gp_work_t {
+    size_t d;            /* model dimension */
+    size_t n_cap;        /* training points it can serve */
+    size_t max_batch;    /* points per predict call */
+    double *ks;          /* n_cap×max_batch: K(X, Z), then L⁻¹K(X, Z) */
+    double *v;           /* d×max_batch scaled query points */
+    double *t;           /* max_batch norms */
+    double *r2;          /* n_cap (predict_grad) */
+    double *h;           /* n_cap: −2κ′ */
+    double *b;           /* n_cap: L⁻¹k, then K⁻¹k */
+    double *c;           /* 2·n_cap: α∘h and b∘h */
+    double *g;           /* 2·d: U·c */
+};
+
+/* ---------------------------------------------------------------- priors */
+
+double hone_gp_prior_ls_mu(size_t d)
+{
+    return sqrt(2.0) + 0.5 * log((double) d);
+}
+
+/* log density of a LogNormal(mu, sigma) in θ-space at θ = e^phi, without Jacobian, and
+ * its derivative in phi. */
+static double s_lognormal(double phi, double mu, double sigma, double *dphi)
+{
+    double z = (phi - mu) / sigma;
+    *dphi = -1.0 - z / sigma;
+    return -phi - log(sigma) - 0.5 * S_LOG_2PI - 0.5 * z * z;
+}
+
+void hone_gp_prior_mode(const hone_gp_t *self, double *phi)
+{
+    size_t d = self->d;
+    double mu = hone_gp_prior_ls_mu(d);
+    for (size_t a = 0; a < d; a++)
+        phi[a] = mu - HONE_GP_LS_SIGMA * HONE_GP_LS_SIGMA;
+    phi[d] = HONE_GP_NOISE_MU - HONE_GP_NOISE_SIGMA * HONE_GP_NOISE_SIGMA;
+    phi[d + 1] = 0.0;
+}
+
+void hone_gp_bounds(const hone_gp_t *self, double *lower, double *upper)
+{
+    size_t d = self->d;
+    for (size_t a = 0; a < d; a++) {
+        lower[a] = log(HONE_GP_LS_MIN);
+        upper[a] = log(HONE_GP_LS_MAX);
+    }
+    if (self->fixed_noise) {
+        lower[d] = upper[d] = self->phi[d];
+    }
+    else {
+        lower[d] = log(HONE_GP_NOISE_MIN);
+        upper[d] = log(HONE_GP_NOISE_MAX);
+    }
+    lower[d + 1] = -HONE_GP_MEAN_MAX;
+    upper[d + 1] = HONE_GP_MEAN_MAX;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+void hone_gp_fit_options_init(hone_gp_fit_options_t *opts)
+{
+    HONE_ASSERT(opts);
+    memset(opts, 0, sizeof *opts);
+    opts->warm_start = true;
+}
+
+hone_gp_t *hone_gp_new(size_t d, hone_kernel_kind_t kernel)
+{
+    if (d == 0 || (kernel != HONE_KERNEL_RBF && kernel != HONE_KERNEL_MATERN52))
+        return NULL;
+    hone_gp_t *self = hone_alloc(sizeof *self);
+    self->d = d;
+    self->kernel = kernel == HONE_KERNEL_RBF ? &hone_kernel_rbf : &hone_kernel_matern52;
+    self->phi = hone_alloc_array(d + 2, sizeof(double));
+    self->inv_ls = hone_alloc_array(d, sizeof(double));
+    hone_gp_prior_mode(self, self->phi);
+    self->factorized = true;   /* the empty model is its prior */
+    for (size_t a = 0; a < d; a++)
+        self->inv_ls[a] = exp(-self->phi[a]);
+    return self;
+}
+
+void hone_gp_release_workspace(hone_gp_t *self)
+{
+    s_eval_ws_t *ws = &self->ws;
+    hone_free(ws->a);
+    hone_free(ws->kcopy);
+    hone_free(ws->u);
+    hone_free(ws->s);
+    hone_free(ws->r);
+    hone_free(ws->alpha);
+    hone_free(ws->rowsum);
+    hone_free(ws->um);
+    hone_free(ws->inv_ls);
+    memset(ws, 0, sizeof *ws);
+}
+
+void hone_gp_destroy(hone_gp_t **self_p)
+{
+    HONE_ASSERT(self_p);
+    hone_gp_t *self = *self_p;
+    if (!self)
+        return;
+    hone_gp_release_workspace(self);
+    hone_free(self->x);
+    hone_free(self->y);
+    hone_free(self->yvar);
+    hone_free(self->phi);
+    hone_free(self->l);
+    hone_free(self->alpha);
+    hone_free(self->u);
+    hone_free(self->s);
+    hone_free(self->inv_ls);
+    hone_free(self->tmp);
+    hone_free(self);
+    *self_p = NULL;
+}
+
+size_t hone_gp_dim(const hone_gp_t *self)
+{
+    HONE_ASSERT(self);
+    return self->d;
+}
+
+size_t hone_gp_size(const hone_gp_t *self)
+{
+    HONE_ASSERT(self);
+    return self->n;
+}
+
+size_t hone_gp_n_phi(const hone_gp_t *self)
+{
+    HONE_ASSERT(self);
+    return self->d + 2;
+}
+
+double hone_gp_jitter(const hone_gp_t *self)
+{
+    HONE_ASSERT(self);
+    return self->jitter;
+}
+
+uint64_t hone_gp_eval_count(const hone_gp_t *self)
+{
+    HONE_ASSERT(self);
+    return self->n_evals;
+}
+
+bool hone_gp_fixed_noise(const hone_gp_t *self)
+{
+    HONE_ASSERT(self);
+    return self->fixed_noise;
+}
+
+/* Grows the per-point buffers to hold at least n points, keeping the first self->n
+ * points and the factor (re-laid out to the new leading dimension). */
+static void s_reserve(hone_gp_t *self, size_t n)
+{
+    if (n <= self->n_cap)
+        return;
+    size_t cap = self->n_cap + self->n_cap / 2;
+    if (cap < n)
+        cap = n;
+    if (cap < 16)
+        cap = 16;
+    size_t d = self->d;
+    self->x = hone_realloc_array(self->x, cap * d, sizeof(double));
+    self->y = hone_realloc_array(self->y, cap, sizeof(double));
+    self->yvar = hone_realloc_array(self->yvar, cap, sizeof(double));
+    self->alpha = hone_realloc_array(self->alpha, cap, sizeof(double));
+    self->u = hone_realloc_array(self->u, cap * d, sizeof(double));
+    self->s = hone_realloc_array(self->s, cap, sizeof(double));
+    self->tmp = hone_realloc_array(self->tmp, cap, sizeof(double));
+    double *l = hone_alloc_array(cap * cap, sizeof(double));
+    if (self->factorized) {
+        for (size_t j = 0; j < self->n; j++)
+            memcpy(l + j * cap, self->l + j * self->n_cap, self->n * sizeof *l);
+    }
+    hone_free(self->l);
+    self->l = l;
+    self->n_cap = cap;
+}
+
+static bool s_finite(size_t n, const double *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return false;
+    return true;
+}
+
+int hone_gp_set_data(hone_gp_t *self, size_t n, const double *x, const double *y,
+                     const double *yvar)
+{
+    HONE_ASSERT(self);
+    size_t d = self->d;
+    if (n > 0 && (!x || !y))
+        return HONE_EINVAL;
+    if (n > 0 && (!s_finite(n * d, x) || !s_finite(n, y)))
+        return HONE_EINVAL;
+    if (yvar) {
+        for (size_t i = 0; i < n; i++)
+            if (!(yvar[i] >= 0.0) || !isfinite(yvar[i]))
+                return HONE_EINVAL;
+    }
+    s_reserve(self, n);
+    if (n > 0) {
+        memcpy(self->x, x, n * d * sizeof *x);
+        memcpy(self->y, y, n * sizeof *y);
+    }
+    self->fixed_noise = yvar != NULL;
+    for (size_t i = 0; i < n; i++)
+        self->yvar[i] = yvar ? yvar[i] : 0.0;
+    self->n = n;
+    self->factorized = false;
+    return HONE_OK;
+}
+
+void hone_gp_get_params(const hone_gp_t *self, double *lengthscales, double *noise,
+                        double *mean)
+{
+    HONE_ASSERT(self);
+    size_t d = self->d;
+    if (lengthscales)
+        for (size_t a = 0; a < d; a++)
+            lengthscales[a] = exp(self->phi[a]);
+    if (noise)
+        *noise = exp(self->phi[d]);
+    if (mean)
+        *mean = self->phi[d + 1];
+}
+
+void hone_gp_set_params(hone_gp_t *self, const double *lengthscales, double noise, double mean)
+{
+    HONE_ASSERT(self && lengthscales);
+    size_t d = self->d;
+    for (size_t a = 0; a < d; a++) {
+        HONE_ASSERT(lengthscales[a] > 0.0);
+        self->phi[a] = log(lengthscales[a]);
+    }
+    /* The noise parameter is unused with fixed noise: a 0 there keeps the current one. */
+    HONE_ASSERT(noise > 0.0 || (self->fixed_noise && noise == 0.0));
+    if (noise > 0.0)
+        self->phi[d] = log(noise);
+    self->phi[d + 1] = mean;
+    self->factorized = false;
+}
+
+void hone_gp_get_phi(const hone_gp_t *self, double *phi)
+{
+    memcpy(phi, self->phi, (self->d + 2) * sizeof *phi);
+}
+
+void hone_gp_set_phi(hone_gp_t *self, const double *phi)
+{
+    memcpy(self->phi, phi, (self->d + 2) * sizeof *phi);
+    self->factorized = false;
+}
+
+/* ---------------------------------------------------------------- MAP objective */
+
+static void s_ws_reserve(hone_gp_t *self)
+{
+    s_eval_ws_t *ws = &self->ws;
+    size_t n = self->n, d = self->d;
+    if (ws->inv_ls && ws->cap >= n)
+        return;
+    hone_gp_release_workspace(self);
+    size_t cap = n > 0 ? n : 1;
+    ws->cap = cap;
+    ws->a = hone_alloc_array(cap * cap, sizeof(double));
+    ws->kcopy = hone_alloc_array(cap * cap, sizeof(double));
+    ws->u = hone_alloc_array(cap * d, sizeof(double));
+    ws->s = hone_alloc_array(cap, sizeof(double));
+    ws->r = hone_alloc_array(cap, sizeof(double));
+    ws->alpha = hone_alloc_array(cap, sizeof(double));
+    ws->rowsum = hone_alloc_array(cap, sizeof(double));
+    ws->um = hone_alloc_array(cap * d, sizeof(double));
+    ws->inv_ls = hone_alloc_array(d, sizeof(double));
+}
+
+/* Adds D (σ² or yvar) to the diagonal of K (n×n, ld). */
+static void s_add_noise(const hone_gp_t *self, double noise, double *k, size_t ld)
+{
+    for (size_t i = 0; i < self->n; i++)
+        k[i + i * ld] += self->fixed_noise ? self->yvar[i] : noise;
+}
+
+int hone_gp_log_posterior(hone_gp_t *self, const double *phi, double *value, double *grad)
+{
+    HONE_ASSERT(self && phi && value);
+    size_t n = self->n, d = self->d;
+    self->n_evals++;
+    if (!s_finite(d + 2, phi))
+        return HONE_EINVAL;
+    double noise = exp(phi[d]), c = phi[d + 1];
+    double lml = 0.0;
+    if (grad)
+        memset(grad, 0, (d + 2) * sizeof *grad);
+
+    if (n > 0) {
+        s_ws_reserve(self);
+        s_eval_ws_t *ws = &self->ws;
+        for (size_t a = 0; a < d; a++)
+            ws->inv_ls[a] = exp(-phi[a]);
+        hone_kernel_scale(n, d, self->x, ws->inv_ls, ws->u, ws->s);
+        hone_kernel_gram(self->kernel, n, d, ws->u, ws->s, ws->a, n);
+        s_add_noise(self, noise, ws->a, n);
+        double jitter;
+        int rc = hone_linalg_chol_decomp_work(n, ws->a, n, ws->kcopy, &jitter);
+        if (rc != HONE_OK)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            ws->r[i] = ws->alpha[i] = self->y[i] - c;
+        hone_linalg_chol_svx(n, ws->a, n, 1, ws->alpha, n);
+        double quad = hone_linalg_dot(n, ws->r, ws->alpha);
+        double logdet = hone_linalg_chol_logdet(n, ws->a, n);
+        lml = -0.5 * quad - 0.5 * logdet - 0.5 * (double) n * S_LOG_2PI;
+        if (!isfinite(lml))
+            return HONE_ENUMERIC;
+
+        if (grad) {
+            rc = hone_linalg_chol_inverse_lower(n, ws->a, n);
+            if (rc != HONE_OK)
+                return rc;
+            double tr_w = 0.0, sum_alpha = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                tr_w += ws->alpha[i] * ws->alpha[i] - ws->a[i + i * n];
+                sum_alpha += ws->alpha[i];
+            }
+            hone_kernel_lengthscale_grad(self->kernel, n, d, ws->u, ws->s, ws->kcopy, n,
+                                         ws->alpha, ws->a, n, ws->rowsum, ws->um, grad);
+            grad[d] = self->fixed_noise ? 0.0 : 0.5 * noise * tr_w;
+            grad[d + 1] = sum_alpha;
+        }
+    }
+
+    /* Priors: LogNormal densities in ℓ- and σ²-space at e^φ (no Jacobian). */
+    double mu = hone_gp_prior_ls_mu(d), lp = 0.0, dp;
+    for (size_t a = 0; a < d; a++) {
+        lp += s_lognormal(phi[a], mu, HONE_GP_LS_SIGMA, &dp);
+        if (grad)
+            grad[a] += dp;
+    }
+    if (!self->fixed_noise) {
+        lp += s_lognormal(phi[d], HONE_GP_NOISE_MU, HONE_GP_NOISE_SIGMA, &dp);
+        if (grad)
+            grad[d] += dp;
+    }
+    double scale = n > 0 ? 1.0 / (double) n : 1.0;
+    *value = (lml + lp) * scale;
+    if (grad)
+        for (size_t j = 0; j < d + 2; j++)
+            grad[j] *= scale;
+    return isfinite(*value) ? HONE_OK : HONE_ENUMERIC;
+}
+
+/* ---------------------------------------------------------------- factorization */
+
+/* α = K⁻¹(y − c) from the factor. */
+static void s_solve_alpha(hone_gp_t *self)
+{
+    size_t n = self->n;
+    double c = self->phi[self->d + 1];
+    for (size_t i = 0; i < n; i++)
+        self->alpha[i] = self->y[i] - c;
+    hone_linalg_trsv(HONE_LINALG_NOTRANS, n, self->l, self->n_cap, self->alpha, 1);
+    hone_linalg_trsv(HONE_LINALG_TRANS, n, self->l, self->n_cap, self->alpha, 1);
+}
+
+int hone_gp_refresh(hone_gp_t *self)
+{
+    HONE_ASSERT(self);
+    size_t n = self->n, d = self->d;
+    self->factorized = false;
+    for (size_t a = 0; a < d; a++)
+        self->inv_ls[a] = exp(-self->phi[a]);
+    self->jitter = 0.0;
+    if (n == 0) {
+        self->factorized = true;
+        return HONE_OK;
+    }
+    hone_kernel_scale(n, d, self->x, self->inv_ls, self->u, self->s);
+    hone_kernel_gram(self->kernel, n, d, self->u, self->s, self->l, self->n_cap);
+    s_add_noise(self, exp(self->phi[d]), self->l, self->n_cap);
+    /* The objective's workspace, when it exists, saves an allocation here. */
+    int rc;
+    if (self->ws.kcopy && self->ws.cap >= n)
+        rc = hone_linalg_chol_decomp_work(n, self->l, self->n_cap, self->ws.kcopy,
+                                          &self->jitter);
+    else
+        rc = hone_linalg_chol_decomp(n, self->l, self->n_cap, &self->jitter);
+    if (rc != HONE_OK)
+        return rc;
+    s_solve_alpha(self);
+    self->factorized = true;
+    return HONE_OK;
+}
+
+int hone_gp_append(hone_gp_t *self, const double *x, double y, double yvar)
+{
+    HONE_ASSERT(self && x);
+    size_t n = self->n, d = self->d;
+    if (!s_finite(d, x) || !isfinite(y))
+        return HONE_EINVAL;
+    if (self->fixed_noise && !(yvar >= 0.0 && isfinite(yvar)))
+        return HONE_EINVAL;
+    s_reserve(self, n + 1);
+    memcpy(self->x + n * d, x, d * sizeof *x);
+    self->y[n] = y;
+    self->yvar[n] = self->fixed_noise ? yvar : 0.0;
+    if (!self->factorized) {
+        self->n = n + 1;
+        return hone_gp_refresh(self);
+    }
+    double *u_new = self->u + n * d;
+    hone_kernel_scale(1, d, x, self->inv_ls, u_new, self->s + n);
+    hone_kernel_cross(self->kernel, n, 1, d, self->u, self->s, u_new, self->s + n,
+                      self->tmp, n > 0 ? n : 1);
+    double dnew = self->fixed_noise ? yvar : exp(self->phi[d]);
+    double kappa = 1.0 + dnew + self->jitter;
+    self->n = n + 1;
+    int rc = hone_linalg_chol_append(n, self->l, self->n_cap, self->tmp, kappa,
+                                     S_APPEND_MIN_PIVOT * kappa);
+    if (rc != HONE_OK)
+        return hone_gp_refresh(self);
+    s_solve_alpha(self);
+    return HONE_OK;
+}
+
+/* ---------------------------------------------------------------- prediction */
+
+static void s_work_alloc(hone_gp_work_t *w, size_t n_cap)
+{
+    hone_free(w->ks);
+    hone_free(w->r2);
+    hone_free(w->h);
+    hone_free(w->b);
+    hone_free(w->c);
+    size_t cap = n_cap > 0 ? n_cap : 1;
+    w->n_cap = cap;
+    w->ks = hone_alloc_array(cap * w->max_batch, sizeof(double));
+    w->r2 = hone_alloc_array(cap, sizeof(double));
+    w->h = hone_alloc_array(cap, sizeof(double));
+    w->b = hone_alloc_array(cap, sizeof(double));
+    w->c = hone_alloc_array(2 * cap, sizeof(double));
+}
+
+hone_gp_work_t *hone_gp_work_new(const hone_gp_t *self, size_t max_batch)
+{
+    HONE_ASSERT(self);
+    if (max_batch == 0)
+        max_batch = 1;
+    hone_gp_work_t *w = hone_alloc(sizeof *w);
+    w->d = self->d;
+    w->max_batch = max_batch;
+    w->v = hone_alloc_array(self->d * max_batch, sizeof(double));
+    w->t = hone_alloc_array(max_batch, sizeof(double));
+    w->g = hone_alloc_array(2 * self->d, sizeof(double));
+    s_work_alloc(w, self->n_cap);
+    return w;
+}
+
+void hone_gp_work_destroy(hone_gp_work_t **work_p)
+{
+    HONE_ASSERT(work_p);
+    hone_gp_work_t *w = *work_p;
+    if (!w)
+        return;
+    hone_free(w->ks);
+    hone_free(w->v);
+    hone_free(w->t);
+    hone_free(w->r2);
+    hone_free(w->h);
+    hone_free(w->b);
+    hone_free(w->c);
+    hone_free(w->g);
+    hone_free(w);
+    *work_p = NULL;
+}
+
+static int s_check_predict(const hone_gp_t *self, size_t m, hone_gp_work_t *w)
+{
+    if (!self->factorized)
+        return HONE_ESTATE;
+    if (w->d != self->d || m > w->max_batch)
+        return HONE_EINVAL;
+    if (w->n_cap < self->n)
+        s_work_alloc(w, self->n_cap);
+    return HONE_OK;
+}
+
+int hone_gp_predict(const hone_gp_t *self, size_t m, const double *x, double *mean,
+                    double *var, hone_gp_work_t *work)
+{
+    HONE_ASSERT(self && work && (m == 0 || x));
+    int rc = s_check_predict(self, m, work);
+    if (rc != HONE_OK)
+        return rc;
+    size_t n = self->n, d = self->d;
+    double c = self->phi[d + 1];
+    if (m == 0)
+        return HONE_OK;
+    if (!s_finite(m * d, x))
+        return HONE_EINVAL;
+    if (n == 0) {
+        for (size_t j = 0; j < m; j++) {
+            if (mean)
+                mean[j] = c;
+            if (var)
+                var[j] = 1.0;
+        }
+        return HONE_OK;
+    }
+    hone_kernel_scale(m, d, x, self->inv_ls, work->v, work->t);
+    hone_kernel_cross(self->kernel, n, m, d, self->u, self->s, work->v, work->t, work->ks, n);
+    if (mean) {
+        for (size_t j = 0; j < m; j++)
+            mean[j] = c;
+        hone_linalg_gemv(HONE_LINALG_TRANS, n, m, 1.0, work->ks, n, self->alpha, 1.0, mean);
+    }
+    if (var) {
+        hone_linalg_trsm(HONE_LINALG_NOTRANS, n, self->l, self->n_cap, m, work->ks, n);
+        for (size_t j = 0; j < m; j++) {
+            const double *vj = work->ks + j * n;
+            double v = 1.0 - hone_linalg_dot(n, vj, vj);
+            var[j] = v > S_MIN_VAR ? v : S_MIN_VAR;
+        }
+    }
+    return HONE_OK;
+}
+
+int hone_gp_predict_grad(const hone_gp_t *self, const double *x, double *mean, double *var,
+                         double *dmean, double *dvar, hone_gp_work_t *work)
+{
+    HONE_ASSERT(self && work && x && mean && var);
+    int rc = s_check_predict(self, 1, work);
+    if (rc != HONE_OK)
+        return rc;
+    size_t n = self->n, d = self->d;
+    if (!s_finite(d, x))
+        return HONE_EINVAL;
+    *mean = self->phi[d + 1];
+    *var = 1.0;
+    for (size_t a = 0; a < d; a++) {
+        if (dmean)
+            dmean[a] = 0.0;
+        if (dvar)
+            dvar[a] = 0.0;
+    }
+    if (n == 0)
+        return HONE_OK;
+
+    double *ux = work->v, *k = work->ks, *h = work->h, *b = work->b;
+    double *c1 = work->c, *c2 = work->c + n;
+    hone_kernel_scale(1, d, x, self->inv_ls, ux, work->t);
+    hone_kernel_cross_r2(n, 1, d, self->u, self->s, ux, work->t, work->r2, n);
+    self->kernel->eval(n, work->r2, k);
+    self->kernel->dfactor(n, work->r2, k, h);
+
+    *mean += hone_linalg_dot(n, k, self->alpha);
+    memcpy(b, k, n * sizeof *b);
+    hone_linalg_trsv(HONE_LINALG_NOTRANS, n, self->l, self->n_cap, b, 1);
+    double v = 1.0 - hone_linalg_dot(n, b, b);
+    bool clamped = !(v > S_MIN_VAR);
+    *var = clamped ? S_MIN_VAR : v;
+    hone_linalg_trsv(HONE_LINALG_TRANS, n, self->l, self->n_cap, b, 1);
+
+    /* ∂k_i/∂x_a = −h_i·(u_xa − u_ia)/ℓ_a, so with c = coef∘h:
+     * Σ_i coef_i ∂k_i/∂x_a = −(u_xa·Σc − (U·c)_a)/ℓ_a. */
+    double sum1 = 0.0, sum2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        c1[i] = self->alpha[i] * h[i];
+        c2[i] = b[i] * h[i];
+        sum1 += c1[i];
+        sum2 += c2[i];
+    }
+    hone_linalg_gemm(HONE_LINALG_NOTRANS, HONE_LINALG_NOTRANS, d, 2, n, 1.0, self->u, d,
+                     work->c, n, 0.0, work->g, d);
+    for (size_t a = 0; a < d; a++) {
+        double il = self->inv_ls[a];
+        if (dmean)
+            dmean[a] = -il * (ux[a] * sum1 - work->g[a]);
+        if (dvar)
+            dvar[a] = clamped ? 0.0 : 2.0 * il * (ux[a] * sum2 - work->g[d + a]);
+    }
+    return HONE_OK;
+}
