@@ -293,10 +293,19 @@ int hone_broker_run(hone_broker_t *self, hone_error_t *err)
     HONE_ASSERT(self);
     hone_log_info("broker", "listening on %s (data %s, %zu experiment(s))", self->endpoint,
                   self->data_dir, hone_registry_size(self->registry));
-    zloop_start(self->loop);
+    /* zloop_start returns when a handler asks to stop, and also when a signal interrupts
+     * its poll (EINTR): then the loop simply goes on, and the stop descriptor, readable by
+     * now if the signal was SIGINT/SIGTERM, ends it on the next turn. */
+    int interrupted = 0;
+    for (;;) {
+        errno = 0;
+        zloop_start(self->loop);
+        if (self->stop_requested || zmq_errno() != EINTR || ++interrupted > 1000)
+            break;
+    }
     hone_log_info("broker", "stopping: served %" PRIu64 " request(s), %" PRIu64 " malformed, %" PRIu64
                   " reply(ies) dropped", self->served, self->malformed, self->dropped);
-    if (self->stop_requested || zsys_interrupted)
+    if (self->stop_requested)
         return HONE_OK;
     return hone_error_set(err, HONE_EIO, "the reactor stopped unexpectedly: %s", zmq_strerror(zmq_errno()));
 }

@@ -1,4 +1,5 @@
 /* main.c: hone-broker's command line and signal set-up; everything else is broker.c. */
+#define _GNU_SOURCE
 #include "broker.h"
 #include "log.h"
 
@@ -8,7 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static void s_usage(FILE *out)
@@ -29,16 +30,41 @@ static void s_usage(FILE *out)
             HONE_BROKER_DATA_DEFAULT, HONE_BROKER_BIND_DEFAULT);
 }
 
+/* The write end of the self-pipe that turns SIGINT/SIGTERM into a readable descriptor for
+ * the reactor. A handler can reach nothing else, hence this one process-wide variable.
+ * (Blocking the signals and using signalfd does not work: OpenBLAS starts its threads in
+ * a library constructor, before main could block anything, and a signal delivered to one
+ * of them would kill the process.) */
+static int s_stop_pipe = -1;
+
+static void s_on_stop_signal(int signo)
+{
+    int saved = errno;
+    unsigned char byte = (unsigned char) signo;
+    if (write(s_stop_pipe, &byte, 1) < 0) {
+        /* the pipe is full: a stop is already pending */
+    }
+    errno = saved;
+}
+
+static int s_watch_stop_signals(void)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+        return -1;
+    s_stop_pipe = fds[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return fds[0];
+}
+
 int main(int argc, char **argv)
 {
-    /* Block the stop signals before any thread exists (libzmq's I/O threads inherit the
-     * mask) and receive them through a descriptor the reactor watches. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-
     static const struct option long_options[] = {
         { "data", required_argument, NULL, 'd' },
         { "bind", required_argument, NULL, 'b' },
@@ -82,13 +108,14 @@ int main(int argc, char **argv)
     }
     hone_log_set_level(level);
 
-    int stop_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    zsys_handler_set(NULL);     /* signals come through stop_fd, not czmq's handler; first,
+                                 * since this call restores the default dispositions */
+    int stop_fd = s_watch_stop_signals();
     if (stop_fd < 0) {
         fprintf(stderr, "hone-broker: cannot watch signals: %s\n", strerror(errno));
         return 1;
     }
     options.stop_fd = stop_fd;
-    zsys_handler_set(NULL);     /* signals come through stop_fd, not czmq's handler */
 
     hone_error_t err;
     hone_error_clear(&err);
@@ -99,9 +126,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = hone_broker_run(broker, &err);
-    struct signalfd_siginfo info;
-    if (read(stop_fd, &info, sizeof info) == (ssize_t) sizeof info)
-        hone_log_info("main", "received %s", strsignal((int) info.ssi_signo));
+    unsigned char signo = 0;
+    if (read(stop_fd, &signo, 1) == 1)
+        hone_log_info("main", "received %s", strsignal(signo));
     hone_broker_destroy(&broker);
     close(stop_fd);
     zsys_shutdown();            /* waits up to the linger for queued replies */

@@ -5,6 +5,8 @@
  * fails halfway: every input is validated before the first change. */
 #include "experiment.h"
 
+#include "bo.h"
+
 #include "alloc.h"
 #include "experiment_settings.h"
 #include "rng.h"
@@ -38,7 +40,13 @@ struct _hone_experiment_t {
     bool minimize;                  /* objective direction */
     uint64_t seed;                  /* initialization_random_seed in use */
     bool initialize_with_center;    /* first trial is the center */
-    uint32_t initialization_budget; /* stored for the future BO transition */
+    uint32_t initialization_budget; /* center + Sobol trials before BO */
+    uint32_t min_observed;          /* observed trials needed before BO */
+    bool use_existing_trials;       /* every trial counts toward the initialization budget */
+    bool allow_exceeding_budget;    /* Sobol past the budget is normal, not a wait for data */
+    hone_bo_t *bo;                  /* Bayesian optimization (method "fast"), or NULL */
+    hone_bo_stats_t bo_stats;       /* statistics of the last BO step */
+    char note_buf[192];             /* the note of the last generated trial, when composed */
     uint32_t max_trials;            /* 0: unlimited */
     uint32_t max_failures;          /* generation stops once this many trials failed */
     char **metrics;                 /* metric names; [0] is the objective */
@@ -213,16 +221,13 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->space = *space_p;
     *space_p = NULL;
     self->method = hone_strdup(settings->method);
-    if (streq(settings->method, "fast"))
-        /* Bayesian optimization arrives in a later issue; until then "fast" runs the
-         * random_search chain (center, then Sobol) and says so. The configured method
-         * is kept in the canonical config so the intent survives a reload. */
-        self->note = hone_strdup("method \"fast\" is not implemented yet: trials come from random_search "
-                                 "(center point, then scrambled Sobol) until Bayesian optimization lands");
     self->minimize = settings->minimize;
     self->seed = settings->seed;
     self->initialize_with_center = settings->initialize_with_center;
     self->initialization_budget = settings->initialization_budget;
+    self->min_observed = settings->min_observed_trials;
+    self->use_existing_trials = settings->use_existing_trials;
+    self->allow_exceeding_budget = settings->allow_exceeding_budget;
     self->max_trials = settings->max_trials;
     self->max_failures = settings->max_failures;
     self->cap_metrics = 4;
@@ -232,6 +237,8 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->scratch = hone_alloc_array(dim, sizeof(hone_value_t));
     self->cardinality = s_cardinality(self->space);
     s_sobol_reset(self);
+    if (streq(settings->method, "fast"))
+        self->bo = hone_bo_new(self->space);
     return self;
 }
 
@@ -264,6 +271,7 @@ void hone_experiment_destroy(hone_experiment_t **self_p)
     hone_strfree(self->config_json);
     hone_strfree(self->method);
     hone_strfree(self->note);
+    hone_bo_destroy(&self->bo);
     hone_free(self);
     *self_p = NULL;
 }
@@ -289,7 +297,7 @@ const char *hone_experiment_objective(const hone_experiment_t *self, bool *minim
 const char *hone_experiment_method(const hone_experiment_t *self)
 {
     HONE_ASSERT(self);
-    return "random_search";   /* "fast" falls back to it for now (see hone_experiment_note) */
+    return self->method;
 }
 
 size_t hone_experiment_metric_count(const hone_experiment_t *self) { HONE_ASSERT(self); return self->n_metrics; }
@@ -410,6 +418,65 @@ static int s_budget_check(const hone_experiment_t *self, hone_error_t *err)
                           self->name, self->max_trials);
 }
 
+/* Where Ax's generation strategy stands (reference/ax-client-behaviour.md §3.1). */
+typedef enum {
+    S_PHASE_SOBOL,        /* initialization: center and Sobol up to the budget */
+    S_PHASE_WAITING,      /* budget reached, too few observed trials: Ax would pause */
+    S_PHASE_BO,           /* both transition criteria met */
+} s_phase_t;
+
+static bool s_is_initialization_note(const char *note)
+{
+    return note && (streq(note, "center") || strncmp(note, "sobol", 5) == 0);
+}
+
+static s_phase_t s_phase(const hone_experiment_t *self)
+{
+    size_t counted = 0, observed = 0;
+    double mean, sem;
+    for (size_t i = 0; i < self->n_trials; i++) {
+        const hone_trial_t *t = &self->trials[i];
+        if (t->status == HONE_TRIAL_FAILED || t->status == HONE_TRIAL_ABANDONED)
+            continue;
+        if (self->use_existing_trials || s_is_initialization_note(t->note))
+            counted++;
+        if (t->status == HONE_TRIAL_COMPLETED && hone_trial_latest(t, 0, &mean, &sem))
+            observed++;
+    }
+    if (counted < self->initialization_budget)
+        return S_PHASE_SOBOL;
+    return observed >= self->min_observed ? S_PHASE_BO : S_PHASE_WAITING;
+}
+
+/* A BO candidate, when the strategy has reached BO and the model gives a new arm.
+ * Otherwise *fallback says why Sobol is used instead (NULL: the plain Sobol phase). */
+static bool s_bo_arm(hone_experiment_t *self, hone_value_t *out, const char **fallback)
+{
+    *fallback = NULL;
+    s_phase_t phase = s_phase(self);
+    if (phase == S_PHASE_SOBOL)
+        return false;
+    if (phase == S_PHASE_WAITING) {
+        /* Ax raises "need more data" here; idle workers get a Sobol trial instead. */
+        if (!self->allow_exceeding_budget)
+            *fallback = "sobol (initialization budget reached, waiting for data)";
+        return false;
+    }
+    hone_bo_input_t in = {
+        .trials = self->trials, .n_trials = self->n_trials, .metric = 0,
+        .minimize = self->minimize, .seed = self->seed,
+    };
+    hone_error_t berr;
+    hone_error_clear(&berr);
+    int rc = hone_bo_suggest(self->bo, &in, out, &self->bo_stats, &berr);
+    if (rc == HONE_OK && s_arms_find(self, out, s_arm_hash(out, hone_space_size(self->space))) == SIZE_MAX)
+        return true;
+    snprintf(self->note_buf, sizeof self->note_buf, "sobol (fallback: %.150s)",
+             rc == HONE_OK ? "the model proposed an existing arm" : berr.message);
+    *fallback = self->note_buf;
+    return false;
+}
+
 /* The next arm to try, written to out. */
 static int s_next_arm(hone_experiment_t *self, hone_value_t *out, const char **note, hone_error_t *err)
 {
@@ -423,6 +490,11 @@ static int s_next_arm(hone_experiment_t *self, hone_value_t *out, const char **n
         return hone_error_set(err, HONE_EEXHAUSTED,
                               "experiment '%s': every one of the %.0f points of the search space is already "
                               "used by a trial", self->name, self->cardinality);
+    const char *fallback = NULL;
+    if (self->bo && s_bo_arm(self, out, &fallback)) {
+        *note = "bo";
+        return HONE_OK;
+    }
     size_t dim = hone_space_size(self->space);
     for (int draw = 0; draw < S_MAX_DUPLICATE_DRAWS; draw++) {
         if (hone_sobol_next(self->sobol, 1, self->unit) != HONE_OK)
@@ -430,7 +502,7 @@ static int s_next_arm(hone_experiment_t *self, hone_value_t *out, const char **n
                                   self->name);
         hone_space_from_unit(self->space, self->unit, out);
         if (s_arms_find(self, out, s_arm_hash(out, dim)) == SIZE_MAX) {
-            *note = "sobol";
+            *note = fallback ? fallback : "sobol";
             return HONE_OK;
         }
     }

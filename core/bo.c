@@ -1,0 +1,232 @@
+/* bo.c: one Bayesian-optimization step (see bo.h). */
+#include "bo.h"
+
+#include "acqf.h"
+#include "alloc.h"
+#include "clock.h"
+#include "encode.h"
+#include "gp.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Fixed noise stands for "noiseless" where a SEM is missing among known SEMs. */
+#define S_NOISELESS_VAR 1e-6
+
+struct _hone_bo_t {
+    const hone_space_t *space;  /* borrowed */
+    hone_encoding_t *enc;       /* parameters ↔ features */
+    size_t dim;                 /* features */
+    hone_gp_t *gp;              /* kept between steps: its hyperparameters warm-start the next fit */
+    double *x;                  /* observed features, n × dim */
+    double *y;                  /* observed standardized targets */
+    double *yvar;               /* observed standardized noise variances, or unused */
+    double *mean;               /* scratch: posterior means at observed points */
+    double *var;                /* scratch: posterior variances */
+    double *excluded;           /* features of every existing arm, n × dim */
+    double *pending;            /* features of running trials */
+    size_t cap;                 /* capacity of the per-trial buffers, in trials */
+};
+
+hone_bo_t *hone_bo_new(const hone_space_t *space)
+{
+    HONE_ASSERT(space);
+    hone_bo_t *self = hone_alloc(sizeof *self);
+    self->space = space;
+    self->enc = hone_encoding_new(space);
+    self->dim = hone_encoding_dim(self->enc);
+    return self;
+}
+
+void hone_bo_destroy(hone_bo_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    hone_bo_t *self = *self_p;
+    hone_encoding_destroy(&self->enc);
+    hone_gp_destroy(&self->gp);
+    hone_free(self->x);
+    hone_free(self->y);
+    hone_free(self->yvar);
+    hone_free(self->mean);
+    hone_free(self->var);
+    hone_free(self->excluded);
+    hone_free(self->pending);
+    hone_free(self);
+    *self_p = NULL;
+}
+
+static void s_reserve(hone_bo_t *self, size_t n)
+{
+    if (n <= self->cap)
+        return;
+    size_t cap = self->cap ? self->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    size_t d = self->dim ? self->dim : 1;
+    self->x = hone_realloc_array(self->x, cap * d, sizeof(double));
+    self->y = hone_realloc_array(self->y, cap, sizeof(double));
+    self->yvar = hone_realloc_array(self->yvar, cap, sizeof(double));
+    self->mean = hone_realloc_array(self->mean, cap, sizeof(double));
+    self->var = hone_realloc_array(self->var, cap, sizeof(double));
+    self->excluded = hone_realloc_array(self->excluded, cap * d, sizeof(double));
+    self->pending = hone_realloc_array(self->pending, cap * d, sizeof(double));
+    self->cap = cap;
+}
+
+static int s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+/* Ax's Winsorize transform for a maximized objective: clip below the Tukey fence
+ * q1 − 1.5·(q3 − q1), with q1 and q3 from numpy's percentile methods "lower" and
+ * "higher"; the good side is left alone. */
+static void s_winsorize(double *y, size_t n, double *sorted)
+{
+    if (n < 4)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = y[i];
+    qsort(sorted, n, sizeof *sorted, s_cmp_double);
+    double q1 = sorted[(size_t) floor(0.25 * (double) (n - 1))];
+    double q3 = sorted[(size_t) ceil(0.75 * (double) (n - 1))];
+    double fence = q1 - 1.5 * (q3 - q1);
+    for (size_t i = 0; i < n; i++)
+        if (y[i] < fence)
+            y[i] = fence;
+}
+
+/* Ax's StandardizeY: mean and std with ddof = 1 (1 for a single point or a std below
+ * 1e-8); variances scale by 1/s². */
+static void s_standardize(double *y, double *yvar, bool fixed_noise, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += y[i];
+    m /= (double) n;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (y[i] - m) * (y[i] - m);
+    double s = n > 1 ? sqrt(ss / (double) (n - 1)) : 1.0;
+    if (!(s >= 1e-8))
+        s = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (y[i] - m) / s;
+        if (fixed_noise)
+            yvar[i] /= s * s;
+    }
+}
+
+int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *out,
+                    hone_bo_stats_t *stats, hone_error_t *err)
+{
+    HONE_ASSERT(self && in && out);
+    hone_bo_stats_t st = { 0 };
+    size_t d = self->dim;
+    if (d == 0)
+        return hone_error_set(err, HONE_EEXHAUSTED, "every parameter is fixed: there is nothing to optimize");
+    s_reserve(self, in->n_trials + 1);
+
+    /* Observations, pending points and the arms to exclude. */
+    size_t n_obs = 0, n_pend = 0, n_excl = 0, n_sem = 0;
+    for (size_t i = 0; i < in->n_trials; i++) {
+        const hone_trial_t *t = &in->trials[i];
+        if (t->status == HONE_TRIAL_FAILED)
+            continue;
+        hone_encoding_encode(self->enc, t->params, &self->excluded[n_excl++ * d]);
+        double mean, sem;
+        if (t->status == HONE_TRIAL_COMPLETED && hone_trial_latest(t, in->metric, &mean, &sem)) {
+            hone_encoding_encode(self->enc, t->params, &self->x[n_obs * d]);
+            self->y[n_obs] = in->minimize ? -mean : mean;
+            self->yvar[n_obs] = isnan(sem) ? NAN : sem * sem;
+            n_sem += !isnan(sem);
+            n_obs++;
+        } else if (t->status == HONE_TRIAL_RUNNING || t->status == HONE_TRIAL_CANDIDATE
+                   || t->status == HONE_TRIAL_STAGED) {
+            hone_encoding_encode(self->enc, t->params, &self->pending[n_pend++ * d]);
+        }
+    }
+    if (n_obs == 0)
+        return hone_error_set(err, HONE_EDATA, "no completed trial has data for the objective yet");
+    st.n_observed = n_obs;
+    st.n_pending = n_pend;
+
+    /* Ax's rule: noise is inferred when every SEM is unknown, fixed otherwise. */
+    bool fixed_noise = n_sem > 0;
+    if (fixed_noise)
+        for (size_t i = 0; i < n_obs; i++)
+            if (isnan(self->yvar[i]))
+                self->yvar[i] = S_NOISELESS_VAR;
+    s_winsorize(self->y, n_obs, self->mean);
+    s_standardize(self->y, self->yvar, fixed_noise, n_obs);
+
+    /* Fit, warm-started from the previous step's hyperparameters. */
+    int64_t t0 = hone_clock_mono_us();
+    if (!self->gp)
+        self->gp = hone_gp_new(d, HONE_KERNEL_RBF);
+    int rc = hone_gp_set_data(self->gp, n_obs, self->x, self->y, fixed_noise ? self->yvar : NULL);
+    hone_rng_t rng;
+    hone_rng_seed(&rng, hone_rng_derive(in->seed ^ (uint64_t) in->n_trials, HONE_RNG_GP_FIT));
+    if (rc == HONE_OK) {
+        hone_gp_fit_options_t fit;
+        hone_gp_fit_options_init(&fit);
+        rc = hone_gp_fit(self->gp, &fit, &rng);
+    }
+    if (rc != HONE_OK)
+        return hone_error_set(err, HONE_ENUMERIC, "the Gaussian process could not be fitted (%s)",
+                              hone_strerror(rc));
+    int64_t t1 = hone_clock_mono_us();
+    st.fit_ms = (double) (t1 - t0) / 1000.0;
+
+    /* Incumbent: the best posterior mean at an observed point. */
+    hone_gp_work_t *work = hone_gp_work_new(self->gp, n_obs);
+    rc = hone_gp_predict(self->gp, n_obs, self->x, self->mean, self->var, work);
+    double best_f = -INFINITY;
+    for (size_t i = 0; rc == HONE_OK && i < n_obs; i++)
+        if (self->mean[i] > best_f)
+            best_f = self->mean[i];
+    /* Kriging believer: every pending point observed at its own posterior mean. */
+    for (size_t p = 0; rc == HONE_OK && p < n_pend; p++) {
+        const double *xp = &self->pending[p * d];
+        double mu, var;
+        rc = hone_gp_predict(self->gp, 1, xp, &mu, &var, work);
+        if (rc == HONE_OK)
+            rc = hone_gp_append(self->gp, xp, mu, fixed_noise ? S_NOISELESS_VAR : -1.0);
+    }
+    hone_gp_work_destroy(&work);
+    if (rc != HONE_OK)
+        return hone_error_set(err, HONE_ENUMERIC, "the Gaussian process could not take the pending points (%s)",
+                              hone_strerror(rc));
+
+    hone_acqf_context_t ctx = {
+        .model = self->gp,
+        .best_f = best_f,
+        .seed = hone_rng_derive(in->seed ^ (uint64_t) in->n_trials, HONE_RNG_ACQF),
+    };
+    hone_acqf_t *acqf = hone_acqf_logei.create(&ctx);
+    if (!acqf)
+        return hone_error_set(err, HONE_ENUMERIC, "the acquisition function could not be prepared");
+    hone_acqf_opt_options_t opt;
+    hone_acqf_opt_options_init(&opt);
+    opt.seed = ctx.seed;
+    double *candidate = hone_alloc_array(d, sizeof(double));
+    rc = hone_acqf_optimize(acqf, hone_encoding_acqf_space(self->enc), self->excluded, n_excl, &opt,
+                            candidate, &st.log_ei, err);
+    hone_acqf_logei.destroy(&acqf);
+    if (rc == HONE_OK)
+        hone_encoding_decode(self->enc, candidate, out);
+    hone_free(candidate);
+    st.acq_ms = (double) (hone_clock_mono_us() - t1) / 1000.0;
+    if (stats)
+        *stats = st;
+    if (rc != HONE_OK && rc != HONE_EEXHAUSTED) {
+        char why[HONE_ERROR_MESSAGE_MAX];
+        snprintf(why, sizeof why, "%s", err && err->message[0] ? err->message : hone_strerror(rc));
+        return hone_error_set(err, HONE_ENUMERIC, "the acquisition could not be optimized: %.400s", why);
+    }
+    return rc;
+}

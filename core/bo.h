@@ -1,0 +1,49 @@
+/* bo.h: one Bayesian-optimization step for a single objective (Ax's MBM node with the
+ * "fast" method): encode the observed trials, winsorize and standardize the objective,
+ * fit a GP (warm-started from the previous step), maximize LogEI, decode.
+ *
+ * Pending points (trials still running) enter as "kriging believer" fantasies: each is
+ * appended to the fitted model with its own posterior mean as observation, which
+ * collapses the model's uncertainty there, so that asynchronous workers are not sent to
+ * the same place (Ginsbourger, Le Riche & Carraro 2010). This is hone's interim answer
+ * until MC qLogNEI treats them as BoTorch does.
+ *
+ * Pure computation; results are a function of the inputs and the seed. */
+#ifndef HONE_BO_H
+#define HONE_BO_H
+
+#include "err.h"
+#include "space.h"
+#include "trial.h"
+
+typedef struct _hone_bo_t hone_bo_t;
+
+/* A step generator for space (borrowed: it must outlive the generator). */
+hone_bo_t *hone_bo_new(const hone_space_t *space);
+void hone_bo_destroy(hone_bo_t **self_p);
+
+/* Observations and pending points, as the experiment knows them. */
+typedef struct hone_bo_input {
+    const hone_trial_t *trials;   /* every trial of the experiment, by index */
+    size_t n_trials;
+    uint32_t metric;              /* the objective's metric index */
+    bool minimize;                /* objective direction */
+    uint64_t seed;                /* experiment seed; each step derives its own streams */
+} hone_bo_input_t;
+
+/* Statistics of the last step, for notes, logs and benchmarks. */
+typedef struct hone_bo_stats {
+    size_t n_observed;            /* COMPLETED trials with objective data used */
+    size_t n_pending;             /* running trials used as fantasies */
+    double fit_ms;                /* GP fit */
+    double acq_ms;                /* acquisition optimization */
+    double log_ei;                /* acquisition value of the candidate */
+} hone_bo_stats_t;
+
+/* Writes the suggested parameterization to out. Errors: HONE_EDATA (no observation),
+ * HONE_ENUMERIC (the model could not be fitted or the acquisition not optimized; the
+ * caller falls back to Sobol). Existing arms are excluded from the candidates. */
+int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *input, hone_value_t *out,
+                    hone_bo_stats_t *stats, hone_error_t *err);
+
+#endif
