@@ -289,7 +289,7 @@ typedef struct {
 
 static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t default_seed, hone_error_t *err)
 {
-    out->method = "random_search";
+    out->method = "fast";   /* Ax's default: center, Sobol, then Bayesian optimization */
     out->s.seed = default_seed & (uint64_t) INT64_MAX;
     out->s.initialize_with_center = true;
     out->s.use_existing_trials = true;

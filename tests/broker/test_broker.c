@@ -218,9 +218,12 @@ static void s_expect_ok(hone_msg_t *reply)
 
 static const char *s_config(char *buf, size_t size, const char *name, long seed, int max_trials)
 {
-    char seed_part[96] = "";
+    /* Random search: these tests are about the broker, and its restart test compares a
+     * restored experiment with an uninterrupted twin that has no data. */
+    char seed_part[128] = ", \"generation_strategy\": {\"method\": \"random_search\"}";
     if (seed >= 0)
-        snprintf(seed_part, sizeof seed_part, ", \"generation_strategy\": {\"initialization_random_seed\": %ld}",
+        snprintf(seed_part, sizeof seed_part,
+                 ", \"generation_strategy\": {\"method\": \"random_search\", \"initialization_random_seed\": %ld}",
                  seed);
     snprintf(buf, size,
              "{\"name\": \"%s\", \"parameters\": ["

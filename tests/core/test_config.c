@@ -53,7 +53,7 @@ static void test_branin(void **state)
     bool minimize = false;
     assert_string_equal(hone_experiment_objective(e, &minimize), "branin");
     assert_true(minimize);
-    assert_string_equal(hone_experiment_method(e), "random_search");
+    assert_string_equal(hone_experiment_method(e), "fast");   /* Ax's default */
     assert_null(hone_experiment_note(e));
     assert_int_equal(hone_experiment_seed(e), 1234);
     assert_int_equal(hone_experiment_max_trials(e), 30);

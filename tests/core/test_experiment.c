@@ -47,14 +47,14 @@ static bool s_same_arm(const hone_experiment_t *e, uint32_t a, uint32_t b)
 }
 
 static const char s_branin[] =
-    "{\"name\":\"branin\",\"objective\":\"-y\",\"parameters\":["
+    "{\"name\":\"branin\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"-y\",\"parameters\":["
     "{\"name\":\"x1\",\"bounds\":[-5,10]},{\"name\":\"x2\",\"bounds\":[0,15]}]}";
 
 /* 3 strings x 2 bools: six points; no center so that every point comes from Sobol. */
 static const char s_small[] =
     "{\"name\":\"small\",\"objective\":\"y\",\"parameters\":["
     "{\"name\":\"opt\",\"values\":[\"adam\",\"sgd\",\"rmsprop\"]},{\"name\":\"flag\",\"values\":[true,false]}],"
-    "\"generation_strategy\":{\"initialize_with_center\":%s}}";
+    "\"generation_strategy\":{\"method\":\"random_search\",\"initialize_with_center\":%s}}";
 
 static void test_center_then_sobol(void **state)
 {
@@ -158,7 +158,7 @@ static void test_failed_arm_returns_abandoned_never(void **state)
 static void test_budget(void **state)
 {
     (void) state;
-    const char *json = "{\"name\":\"b\",\"objective\":\"y\",\"max_trials\":3,"
+    const char *json = "{\"name\":\"b\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"y\",\"max_trials\":3,"
                        "\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
     hone_experiment_t *e = s_new(json, 1);
     hone_error_t err;
@@ -195,7 +195,7 @@ static void test_budget(void **state)
 static void test_max_failures(void **state)
 {
     (void) state;
-    const char *json = "{\"name\":\"f\",\"objective\":\"y\",\"max_failures\":2,"
+    const char *json = "{\"name\":\"f\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"y\",\"max_failures\":2,"
                        "\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
     hone_experiment_t *e = s_new(json, 1);
     hone_error_t err;
@@ -211,7 +211,7 @@ static void test_max_failures(void **state)
     hone_experiment_destroy(&e);
 
     /* the default limit is max_trials: with 2 trials, 2 failures stop it */
-    json = "{\"name\":\"f\",\"objective\":\"y\",\"max_trials\":2,\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
+    json = "{\"name\":\"f\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"y\",\"max_trials\":2,\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
     e = s_new(json, 1);
     for (uint32_t i = 0; i < 2; i++) {
         uint32_t t = s_one(e);
@@ -234,8 +234,8 @@ static void test_best(void **state)
 {
     (void) state;
     for (int minimize = 0; minimize < 2; minimize++) {
-        const char *json = minimize ? "{\"name\":\"m\",\"objective\":\"-loss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}"
-                                    : "{\"name\":\"m\",\"objective\":\"loss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
+        const char *json = minimize ? "{\"name\":\"m\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"-loss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}"
+                                    : "{\"name\":\"m\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"loss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
         hone_experiment_t *e = s_new(json, 2);
         hone_error_t err;
         uint32_t idx[7], n = 0, best = 99;
@@ -368,7 +368,7 @@ static void s_assert_same_trials(const hone_experiment_t *a, const hone_experime
 }
 
 static const char s_mixed[] =
-    "{\"name\":\"mixed\",\"objective\":\"-loss\",\"parameters\":["
+    "{\"name\":\"mixed\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"-loss\",\"parameters\":["
     "{\"name\":\"lr\",\"bounds\":[1e-5,0.1],\"scaling\":\"log\"},"
     "{\"name\":\"layers\",\"bounds\":[1,4],\"parameter_type\":\"int\"},"
     "{\"name\":\"opt\",\"values\":[\"adam\",\"sgd\",\"rmsprop\"]},"
@@ -469,7 +469,7 @@ static void test_reproducible_with_seed(void **state)
 static void test_many_trials_6d(void **state)
 {
     (void) state;
-    const char *json = "{\"name\":\"h6\",\"objective\":\"-y\",\"max_failures\":100000,\"parameters\":["
+    const char *json = "{\"name\":\"h6\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"-y\",\"max_failures\":100000,\"parameters\":["
                        "{\"name\":\"x1\",\"bounds\":[0,1]},{\"name\":\"x2\",\"bounds\":[0,1]},"
                        "{\"name\":\"x3\",\"bounds\":[0,1]},{\"name\":\"x4\",\"bounds\":[0,1]},"
                        "{\"name\":\"x5\",\"bounds\":[0,1]},{\"name\":\"x6\",\"bounds\":[0,1]}]}";
