@@ -2,6 +2,7 @@
 #include "bo.h"
 
 #include "acqf.h"
+#include "acqf_impl.h"
 #include "alloc.h"
 #include "clock.h"
 #include "encode.h"
@@ -196,18 +197,28 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
         rc = hone_gp_predict(self->gp, 1, xp, &mu, &var, work);
         if (rc == HONE_OK)
             rc = hone_gp_append(self->gp, xp, mu, fixed_noise ? S_NOISELESS_VAR : -1.0);
+        /* A believed observation is an observation: it can be the incumbent, which is what
+         * keeps the acquisition from pointing at the pending point again. */
+        if (mu > best_f)
+            best_f = mu;
     }
     hone_gp_work_destroy(&work);
     if (rc != HONE_OK)
         return hone_error_set(err, HONE_ENUMERIC, "the Gaussian process could not take the pending points (%s)",
                               hone_strerror(rc));
 
+    /* With points pending, LogEI also gets a local penalty around each of them (a hone
+     * heuristic, acqf_impl.h): the believed observation alone leaves the model's inferred
+     * noise there, which can keep the acquisition's peak next to the pending point. */
+    const hone_acqf_type_t *type = n_pend > 0 ? &hone_acqf_logei_penalized : &hone_acqf_logei;
     hone_acqf_context_t ctx = {
         .model = self->gp,
         .best_f = best_f,
+        .n_pending = n_pend,
+        .pending = self->pending,
         .seed = hone_rng_derive(in->seed ^ (uint64_t) in->n_trials, HONE_RNG_ACQF),
     };
-    hone_acqf_t *acqf = hone_acqf_logei.create(&ctx);
+    hone_acqf_t *acqf = type->create(&ctx);
     if (!acqf)
         return hone_error_set(err, HONE_ENUMERIC, "the acquisition function could not be prepared");
     hone_acqf_opt_options_t opt;
@@ -216,7 +227,7 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
     double *candidate = hone_alloc_array(d, sizeof(double));
     rc = hone_acqf_optimize(acqf, hone_encoding_acqf_space(self->enc), self->excluded, n_excl, &opt,
                             candidate, &st.log_ei, err);
-    hone_acqf_logei.destroy(&acqf);
+    type->destroy(&acqf);
     if (rc == HONE_OK)
         hone_encoding_decode(self->enc, candidate, out);
     hone_free(candidate);

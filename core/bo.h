@@ -5,8 +5,11 @@
  * Pending points (trials still running) enter as "kriging believer" fantasies: each is
  * appended to the fitted model with its own posterior mean as observation, which
  * collapses the model's uncertainty there, so that asynchronous workers are not sent to
- * the same place (Ginsbourger, Le Riche & Carraro 2010). This is hone's interim answer
- * until MC qLogNEI treats them as BoTorch does.
+ * the same place (Ginsbourger, Le Riche & Carraro 2010) — and the incumbent takes the
+ * believed values into account. Since an inferred noise keeps some uncertainty at a
+ * fantasy, LogEI also gets a local penalty around each pending point, scaled by the
+ * model's lengthscales (acqf_impl.h, hone_acqf_logei_penalized). This is hone's interim
+ * answer until MC qLogNEI treats pending points as BoTorch does.
  *
  * Pure computation; results are a function of the inputs and the seed. */
 #ifndef HONE_BO_H
