@@ -4,9 +4,12 @@
  *   hone-eval [--metric NAME] [--delay-ms MS] PROBLEM X1 X2 ...
  *   {"hartmann6": -1.2345}
  *
- * --delay-ms sleeps before answering, to stand in for an expensive evaluation. */
+ * --delay-ms sleeps before answering, to stand in for an expensive evaluation. For
+ * "training" the optimizer may be given by name (adam, sgd, rmsprop) or index; a point
+ * outside the constraint of a constrained problem fails (exit 3, reason on stderr). */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +20,8 @@
 static int s_usage(FILE *out, int code)
 {
     fprintf(out, "usage: hone-eval [--metric NAME] [--delay-ms MS] PROBLEM X1 X2 ...\n"
-                 "problems: branin (2), hartmann6 (6), ackley (any d), rosenbrock (any d)\n");
+                 "problems: branin (2), hartmann6 (6), ackley (any d), rosenbrock (any d),\n"
+                 "          training (4: learning_rate layers dropout optimizer), branin_constrained (2)\n");
     return code;
 }
 
@@ -55,16 +59,30 @@ int main(int argc, char **argv)
         char *end = NULL;
         errno = 0;
         x[k] = strtod(argv[i + 1 + k], &end);
-        if (errno || end == argv[i + 1 + k] || *end) {
+        if (problem->fn == hone_bench_training && k == 3 && hone_bench_training_optimizer(argv[i + 1 + k]) >= 0)
+            x[k] = hone_bench_training_optimizer(argv[i + 1 + k]);
+        else if (errno || end == argv[i + 1 + k] || *end) {
             fprintf(stderr, "hone-eval: coordinate %zu is not a number: '%s'\n", k + 1, argv[i + 1 + k]);
+            free(x);
             return 2;
         }
+    }
+    if (problem->violation && problem->violation(x, d) > 0.0) {
+        fprintf(stderr, "hone-eval: %s: the point violates %s\n", problem->name, problem->constraint);
+        free(x);
+        return 3;
     }
     if (delay_ms > 0) {
         struct timespec ts = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
     }
-    json_t *reading = json_pack("{s:f}", metric ? metric : problem->name, problem->fn(x, d));
+    double y = problem->fn(x, d);
+    if (!isfinite(y)) {
+        fprintf(stderr, "hone-eval: %s is not defined at this point\n", problem->name);
+        free(x);
+        return 3;
+    }
+    json_t *reading = json_pack("{s:f}", metric ? metric : problem->name, y);
     char *line = json_dumps(reading, JSON_COMPACT | JSON_REAL_PRECISION(17));
     puts(line);
     free(line);

@@ -62,11 +62,53 @@ double hone_bench_rosenbrock(const double *x, size_t d)
     return sum;
 }
 
+const char *const hone_bench_training_optimizer_names[HONE_BENCH_TRAINING_OPTIMIZERS] = {
+    "adam", "sgd", "rmsprop",
+};
+
+int hone_bench_training_optimizer(const char *name)
+{
+    for (int i = 0; i < HONE_BENCH_TRAINING_OPTIMIZERS; i++)
+        if (strcmp(hone_bench_training_optimizer_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+double hone_bench_training(const double *x, size_t d)
+{
+    (void) d;
+    /* Per optimizer: best log10(learning rate) at 5 layers, curvature in log10(lr),
+     * and the loss it can reach at best. */
+    static const double best_log_lr[3] = { -3.0, -1.5, -3.5 };
+    static const double width[3] = { 0.05, 0.4, 0.08 };
+    static const double reachable[3] = { 0.02, 0.0, 0.05 };
+    int opt = (int) x[3];
+    if (opt < 0 || opt >= HONE_BENCH_TRAINING_OPTIMIZERS)
+        return NAN;
+    double layers = x[1], dropout = x[2];
+    double lr_miss = log10(x[0]) - (best_log_lr[opt] - 0.1 * (layers - 5.0));
+    double dropout_miss = dropout - 0.05 * layers;
+    return 0.1 + reachable[opt] + width[opt] * lr_miss * lr_miss + 0.01 * (layers - 5.0) * (layers - 5.0)
+           + dropout_miss * dropout_miss;
+}
+
+double hone_bench_branin_violation(const double *x, size_t d)
+{
+    (void) d;
+    return x[0] + x[1] - 5.0;
+}
+
 static const hone_bench_problem_t s_problems[] = {
-    { "branin", 2, -5.0, 15.0, 0.397887357729739, hone_bench_branin },
-    { "hartmann6", 6, 0.0, 1.0, -3.32236801141551, hone_bench_hartmann6 },
-    { "ackley", 0, -32.768, 32.768, 0.0, hone_bench_ackley },
-    { "rosenbrock", 0, -5.0, 10.0, 0.0, hone_bench_rosenbrock },
+    { .name = "branin", .dim = 2, .lower = -5.0, .upper = 15.0, .optimum = 0.397887357729739,
+      .fn = hone_bench_branin },
+    { .name = "hartmann6", .dim = 6, .lower = 0.0, .upper = 1.0, .optimum = -3.32236801141551,
+      .fn = hone_bench_hartmann6 },
+    { .name = "ackley", .dim = 0, .lower = -32.768, .upper = 32.768, .optimum = 0.0, .fn = hone_bench_ackley },
+    { .name = "rosenbrock", .dim = 0, .lower = -5.0, .upper = 10.0, .optimum = 0.0, .fn = hone_bench_rosenbrock },
+    /* Mixed parameters: lower/upper do not apply (see functions.h). */
+    { .name = "training", .dim = 4, .lower = 0.0, .upper = 0.0, .optimum = 0.1, .fn = hone_bench_training },
+    { .name = "branin_constrained", .dim = 2, .lower = -5.0, .upper = 15.0, .optimum = 0.569739742891345,
+      .fn = hone_bench_branin, .constraint = "x1 + x2 <= 5", .violation = hone_bench_branin_violation },
 };
 
 const hone_bench_problem_t *hone_bench_find(const char *name)

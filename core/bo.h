@@ -16,13 +16,15 @@
 #define HONE_BO_H
 
 #include "err.h"
+#include "gp.h"
 #include "space.h"
 #include "trial.h"
 
 typedef struct _hone_bo_t hone_bo_t;
 
-/* A step generator for space (borrowed: it must outlive the generator). */
-hone_bo_t *hone_bo_new(const hone_space_t *space);
+/* A step generator for space (borrowed: it must outlive the generator), with a GP of the
+ * given kernel. */
+hone_bo_t *hone_bo_new(const hone_space_t *space, hone_kernel_kind_t kernel);
 void hone_bo_destroy(hone_bo_t **self_p);
 
 /* Observations and pending points, as the experiment knows them. */

@@ -29,7 +29,7 @@ static const char *const s_param_fields[] = {
 static const char *const s_gs_fields[] = {
     "method", "initialization_random_seed", "initialize_with_center", "initialization_budget",
     "min_observed_initialization_trials", "use_existing_trials_for_initialization",
-    "allow_exceeding_initialization_budget", NULL,
+    "allow_exceeding_initialization_budget", "kernel", NULL,
 };
 
 /* obj[key], with null read as absent. */
@@ -294,6 +294,7 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
     out->s.initialize_with_center = true;
     out->s.use_existing_trials = true;
     out->s.allow_exceeding_budget = false;
+    out->s.kernel = "matern52";
     uint64_t budget = S_DEFAULT_INIT_BUDGET;
     uint64_t min_observed = UINT64_MAX;   /* unset: Ax's max(1, budget // 2) */
     const json_t *gs = s_get(root, "generation_strategy");
@@ -334,6 +335,14 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
         if (rc == HONE_OK)
             rc = s_get_bool(gs, "allow_exceeding_initialization_budget", "generation_strategy.",
                             &out->s.allow_exceeding_budget, err);
+        const json_t *k = s_get(gs, "kernel");
+        if (rc == HONE_OK && k) {
+            const char *kernel = json_is_string(k) ? json_string_value(k) : "";
+            if (streq(kernel, "matern52") || streq(kernel, "rbf"))
+                out->s.kernel = streq(kernel, "rbf") ? "rbf" : "matern52";
+            else
+                rc = hone_error_set(err, HONE_EINVAL, "generation_strategy.kernel: must be \"matern52\" or \"rbf\"");
+        }
         if (rc != HONE_OK)
             return rc;
         out->s.seed = seed;
@@ -467,6 +476,7 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_object_set_new(gs, "min_observed_initialization_trials", json_integer(cfg->s.min_observed_trials));
     json_object_set_new(gs, "use_existing_trials_for_initialization", json_boolean(cfg->s.use_existing_trials));
     json_object_set_new(gs, "allow_exceeding_initialization_budget", json_boolean(cfg->s.allow_exceeding_budget));
+    json_object_set_new(gs, "kernel", json_string(cfg->s.kernel));
     json_t *root = json_object();
     json_object_set_new(root, "name", json_string(cfg->s.name));
     json_object_set_new(root, "parameters", params);

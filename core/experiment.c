@@ -238,7 +238,8 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->cardinality = s_cardinality(self->space);
     s_sobol_reset(self);
     if (streq(settings->method, "fast"))
-        self->bo = hone_bo_new(self->space);
+        self->bo = hone_bo_new(self->space, streq(settings->kernel, "rbf") ? HONE_KERNEL_RBF
+                                                                          : HONE_KERNEL_MATERN52);
     return self;
 }
 

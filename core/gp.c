@@ -127,6 +127,7 @@ hone_gp_t *hone_gp_new(size_t d, hone_kernel_kind_t kernel)
 {
     if (d == 0 || (kernel != HONE_KERNEL_RBF && kernel != HONE_KERNEL_MATERN52))
         return NULL;
+    hone_linalg_setup();
     hone_gp_t *self = hone_alloc(sizeof *self);
     self->d = d;
     self->kernel = kernel == HONE_KERNEL_RBF ? &hone_kernel_rbf : &hone_kernel_matern52;
@@ -217,7 +218,10 @@ static void s_reserve(hone_gp_t *self, size_t n)
 {
     if (n <= self->n_cap)
         return;
-    size_t cap = self->n_cap + self->n_cap / 2;
+    /* Grow by an eighth (at least 64 points): L is n_cap² doubles, so a generous factor
+     * would cost more memory than the model itself, while re-laying out L once per 12%
+     * of growth keeps appends amortized O(n²). */
+    size_t cap = self->n_cap + (self->n_cap / 8 > 64 ? self->n_cap / 8 : 64);
     if (cap < n)
         cap = n;
     if (cap < 16)

@@ -7,8 +7,21 @@
 #include <lapacke.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 
 #include "alloc.h"
+
+static pthread_once_t s_setup_once = PTHREAD_ONCE_INIT;
+
+static void s_setup(void)
+{
+    openblas_set_num_threads(1);
+}
+
+void hone_linalg_setup(void)
+{
+    pthread_once(&s_setup_once, s_setup);
+}
 
 static inline int s_int(size_t n)
 {

@@ -10,14 +10,23 @@
  * Functions ending in _work take caller workspace and never allocate; the others may
  * allocate (abort on OOM, core policy). Errors: HONE_ENUMERIC when LAPACK reports a
  * matrix that is not (numerically) positive definite or singular. No function here
- * keeps state: every call is thread-safe on distinct data (the BLAS may itself use
- * threads). */
+ * keeps state: every call is thread-safe on distinct data.
+ *
+ * The BLAS runs single-threaded (hone_linalg_setup): multi-threaded OpenBLAS sums in an
+ * order that depends on the number of threads, so a seeded experiment would give other
+ * trials on a machine with another core count; and at the sizes of a GP (n <= a few
+ * thousand) the threads buy little. Parallelism comes from generating for several
+ * experiments at once instead. */
 #ifndef HONE_LINALG_H
 #define HONE_LINALG_H
 
 #include "err.h"
 
 typedef enum { HONE_LINALG_NOTRANS = 0, HONE_LINALG_TRANS = 1 } hone_linalg_trans_t;
+
+/* Makes the BLAS single-threaded, once per process (thread-safe; later calls are free).
+ * Called by every model constructor (hone_gp_new). */
+void hone_linalg_setup(void);
 
 /* Number of jittered retries of the Cholesky decomposition: ε = 1e-8·10^i, i < 6. */
 #define HONE_LINALG_JITTER_TRIES 6
