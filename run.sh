@@ -5,6 +5,8 @@
 #   ./run.sh test    install what is missing, build, run every test (ctest)
 #   ./run.sh build   install what is missing and build only
 #   ./run.sh asan    build with AddressSanitizer + UBSan in build-asan and run every test
+#   ./run.sh bench   install the benchmark peers (Optuna), build, run the quality and
+#                    speed benchmarks; the tables go to build/bench/*.md
 #
 # Works as root on a fresh Debian 12 (minbase + git); as another user it uses sudo.
 set -euo pipefail
@@ -55,5 +57,12 @@ case "${1:-}" in
   test)  install_missing; build "$BUILD_DIR"; run_tests "$BUILD_DIR" ;;
   build) install_missing; build "$BUILD_DIR" ;;
   asan)  install_missing; build build-asan -DHONE_SANITIZER=ON -DCMAKE_BUILD_TYPE=Debug; run_tests build-asan ;;
-  *) echo "usage: ./run.sh demo|test|build|asan" >&2; exit 2 ;;
+  bench)
+    PACKAGES+=(python3-optuna)
+    install_missing; build "$BUILD_DIR"
+    say "quality: hone against random search and Optuna (10 seeds; about 2 minutes)"
+    /usr/bin/python3 bench/quality.py --build "$BUILD_DIR" --markdown "$BUILD_DIR/bench/quality.md" "${@:2}"
+    say "speed: milliseconds per candidate and peak memory"
+    bench/speed.sh "$BUILD_DIR" | tee "$BUILD_DIR/bench/speed.md" ;;
+  *) echo "usage: ./run.sh demo|test|build|asan|bench" >&2; exit 2 ;;
 esac

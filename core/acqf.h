@@ -35,6 +35,26 @@ struct hone_acqf_type {
 
 extern const hone_acqf_type_t hone_acqf_logei;
 
+/* type->create(ctx); NULL on failure. */
+hone_acqf_t *hone_acqf_new(const hone_acqf_type_t *type, const hone_acqf_context_t *ctx);
+/* Destroys through the object's own table; *self_p becomes NULL; NULL is a no-op. */
+void hone_acqf_destroy(hone_acqf_t **self_p);
+/* The type table and the input dimension of an acquisition. */
+const hone_acqf_type_t *hone_acqf_type_of(const hone_acqf_t *self);
+size_t hone_acqf_dim(const hone_acqf_t *self);
+/* Forwarders to the object's table (same contract as hone_acqf_type's eval and
+ * eval_grad). */
+int hone_acqf_eval(hone_acqf_t *self, size_t m, const double *x, double *value);
+int hone_acqf_eval_grad(hone_acqf_t *self, const double *x, double *value, double *grad);
+
+/* LogEI with a local penalty around the pending points (a hone heuristic, not BoTorch):
+ *     LogEI(x) + Σ_p log(1 − exp(−½·Σ_a ((x_a − p_a)/ℓ_a)²)),
+ * with ℓ the model's lengthscales: −inf at a pending point, −0.93 one lengthscale away,
+ * −0.01 at three. Identical to hone_acqf_logei without pending points. Name
+ * "logei_penalized". */
+extern const hone_acqf_type_t hone_acqf_logei_penalized;
+
+
 /* The discrete structure of the inputs, so that the optimizer returns valid points:
  * kind[a] is 0 (continuous), 1 (ordinal with levels[a] equally spaced values in [0,1]:
  * 0, 1/(k-1), ..., 1), or 2 (one-hot group member: group[a] is the group id, all the
@@ -63,7 +83,10 @@ void hone_acqf_opt_options_init(hone_acqf_opt_options_t *opts);
  * by Boltzmann sampling (best forced in), L-BFGS (SLSQP with constraints) from each,
  * discrete dimensions handled by rounding/neighbour moves, then projection onto the
  * grid. Points within 1e-6 of an excluded point (n_excluded × d; existing arms) are not
- * returned. Writes the best point (d values) and its value. */
+ * returned. Writes the best point (d values) and its value.
+ * Errors: HONE_EINVAL (bad space or options, or constraints that leave no feasible
+ * point), HONE_EEXHAUSTED (every candidate is excluded or infeasible), HONE_ENUMERIC (the
+ * acquisition is not finite at any raw sample), or the acquisition's own error. */
 int hone_acqf_optimize(hone_acqf_t *acqf, const hone_acqf_space_t *space,
                        const double *excluded, size_t n_excluded,
                        const hone_acqf_opt_options_t *opts, double *x_out, double *value_out,
