@@ -585,93 +585,6 @@ static int s_enumerate(s_opt_t *o, size_t count, double *x_out, double *value_ou
 
 /* ---- raw samples under linear constraints ---- */
 
-static double s_norm_row(const double *row, size_t d)
-{
-    return sqrt(s_row_dot(row, row, d));
-}
-
-static double s_cheb_objective(const double *x, double *grad, void *arg)
-{
-    size_t n = *(const size_t *) arg;
-    if (grad) {
-        memset(grad, 0, n * sizeof(double));
-        grad[n] = -1.0;
-    }
-    return -x[n];
-}
-
-/* A point deep inside {A·x <= b} ∩ [0,1]^n (A: rows × n, row-major): the Chebyshev
- * center, maximizing the radius t of a ball inside every half-space and the cube, by
- * SLSQP over (x, t) from the cube's center with t small enough to be feasible there.
- * HONE_EINVAL when the polytope is empty (no point within S_FEAS_TOL). */
-static int s_chebyshev(size_t n, size_t rows, const double *A, const double *b, double *x_out)
-{
-    size_t all = rows + 2 * n;
-    double *a = hone_alloc_array(all * (n + 1), sizeof(double));
-    double *rhs = hone_alloc_array(all, sizeof(double));
-    double *lower = hone_alloc_array(n + 1, sizeof(double));
-    double *upper = hone_alloc_array(n + 1, sizeof(double));
-    double *x = hone_alloc_array(n + 1, sizeof(double));
-    double t0 = 0.5;
-    size_t r = 0;
-    int rc = HONE_OK;
-    for (size_t i = 0; i < rows; i++) {
-        const double *row = A + i * n;
-        double norm = s_norm_row(row, n);
-        if (norm == 0.0) {
-            if (b[i] < 0.0)
-                rc = HONE_EINVAL;
-            continue;
-        }
-        double s = 0.0;
-        for (size_t k = 0; k < n; k++) {
-            a[r * (n + 1) + k] = row[k];
-            s += row[k] * 0.5;
-        }
-        a[r * (n + 1) + n] = norm;
-        rhs[r] = b[i];
-        t0 = fmin(t0, (b[i] - s) / norm);
-        r++;
-    }
-    for (size_t k = 0; k < n; k++) {   /* −x_k + t <= 0 and x_k + t <= 1 */
-        a[r * (n + 1) + k] = -1.0;
-        a[r * (n + 1) + n] = 1.0;
-        rhs[r++] = 0.0;
-        a[r * (n + 1) + k] = 1.0;
-        a[r * (n + 1) + n] = 1.0;
-        rhs[r++] = 1.0;
-    }
-    for (size_t k = 0; k < n; k++) {
-        x[k] = 0.5;
-        upper[k] = 1.0;
-    }
-    x[n] = t0;
-    lower[n] = t0 - 1.0;
-    upper[n] = 1.0;
-    if (rc == HONE_OK) {
-        hone_optim_options_t opt;
-        hone_optim_options_init(&opt);
-        opt.method = HONE_OPTIM_SLSQP;
-        opt.max_eval = 500;
-        opt.n_ineq = r;
-        opt.ineq_a = a;
-        opt.ineq_b = rhs;
-        (void) hone_optim_minimize(s_cheb_objective, &n, n + 1, lower, upper, x, NULL, &opt,
-                                   NULL);
-        for (size_t k = 0; k < n; k++)
-            x_out[k] = fmin(fmax(x[k], 0.0), 1.0);
-        for (size_t i = 0; i < rows && rc == HONE_OK; i++)
-            if (s_row_dot(A + i * n, x_out, n) > b[i] + S_FEAS_TOL)
-                rc = HONE_EINVAL;
-    }
-    hone_free(a);
-    hone_free(rhs);
-    hone_free(lower);
-    hone_free(upper);
-    hone_free(x);
-    return rc;
-}
-
 /* Makes x feasible by moving its continuous dimensions, the discrete ones fixed: to the
  * Chebyshev center of what the constraints leave of them. False if nothing is left. */
 static bool s_repair(s_opt_t *o, double *x)
@@ -691,7 +604,7 @@ static bool s_repair(s_opt_t *o, double *x)
             o->rep_a[i * o->n_cont + j] = row[o->cont[j]];
         o->rep_b[i] = rhs;
     }
-    if (s_chebyshev(o->n_cont, sp->n_ineq, o->rep_a, o->rep_b, o->scratch) != HONE_OK)
+    if (hone_optim_chebyshev_center(o->n_cont, sp->n_ineq, o->rep_a, o->rep_b, o->scratch) != HONE_OK)
         return false;
     for (size_t j = 0; j < o->n_cont; j++)
         x[o->cont[j]] = o->scratch[j];
@@ -794,7 +707,8 @@ static int s_raw_samples(const s_opt_t *o, size_t R, uint64_t seed, double *raw,
         if (!s_feasible(o, start, 0.0))
             memcpy(start, raw, d * sizeof(double));
     }
-    else if (s_chebyshev(d, o->space->n_ineq, o->space->ineq_a, o->space->ineq_b, start) != HONE_OK) {
+    else if (hone_optim_chebyshev_center(d, o->space->n_ineq, o->space->ineq_a, o->space->ineq_b, start)
+             != HONE_OK) {
         rc = hone_error_set(err, HONE_EINVAL, "the linear parameter constraints leave no "
                             "feasible point in the search space");
     }

@@ -19,7 +19,8 @@
 
 struct _hone_bo_t {
     const hone_space_t *space;  /* borrowed */
-    hone_encoding_t *enc;       /* parameters ↔ features */
+    const hone_constraint_set_t *constraints; /* borrowed parameter constraints, or NULL */
+    hone_encoding_t *enc;       /* parameters ↔ features (and the constraints in features) */
     size_t dim;                 /* features */
     hone_kernel_kind_t kernel;  /* of the GP */
     hone_gp_t *gp;              /* kept between steps: its hyperparameters warm-start the next fit */
@@ -60,6 +61,13 @@ void hone_bo_destroy(hone_bo_t **self_p)
     hone_free(self->pending);
     hone_free(self);
     *self_p = NULL;
+}
+
+void hone_bo_set_constraints(hone_bo_t *self, const hone_constraint_set_t *constraints)
+{
+    HONE_ASSERT(self);
+    self->constraints = constraints;
+    (void) hone_encoding_set_constraints(self->enc, constraints);
 }
 
 static void s_reserve(hone_bo_t *self, size_t n)
@@ -245,5 +253,11 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
         snprintf(why, sizeof why, "%s", err && err->message[0] ? err->message : hone_strerror(rc));
         return hone_error_set(err, HONE_ENUMERIC, "the acquisition could not be optimized: %.400s", why);
     }
+    /* The optimizer keeps the affine constraints up to 1e-8 in the features, which is the
+     * same slack in the parameters (tightened here to exact feasibility where a float can
+     * absorb it); the others (unevenly spaced choices) are only checked here. */
+    if (rc == HONE_OK && self->constraints && !hone_constraint_set_tighten(self->constraints, self->space, out)
+        && !hone_constraint_set_feasible(self->constraints, out))
+        return hone_error_set(err, HONE_ENUMERIC, "the model's candidate violates a parameter constraint");
     return rc;
 }

@@ -15,6 +15,7 @@
 #ifndef HONE_BO_H
 #define HONE_BO_H
 
+#include "constraint.h"
 #include "err.h"
 #include "gp.h"
 #include "space.h"
@@ -26,6 +27,12 @@ typedef struct _hone_bo_t hone_bo_t;
  * given kernel. */
 hone_bo_t *hone_bo_new(const hone_space_t *space, hone_kernel_kind_t kernel);
 void hone_bo_destroy(hone_bo_t **self_p);
+
+/* Parameter constraints every suggestion must satisfy (borrowed: the set must outlive
+ * the generator and keep its constraints; NULL for none). Those that are affine in the
+ * model's features bound the acquisition optimizer (encode.h); every decoded candidate
+ * is checked against all of them. */
+void hone_bo_set_constraints(hone_bo_t *self, const hone_constraint_set_t *constraints);
 
 /* Observations and pending points, as the experiment knows them. */
 typedef struct hone_bo_input {
@@ -46,8 +53,10 @@ typedef struct hone_bo_stats {
 } hone_bo_stats_t;
 
 /* Writes the suggested parameterization to out. Errors: HONE_EDATA (no observation),
- * HONE_ENUMERIC (the model could not be fitted or the acquisition not optimized; the
- * caller falls back to Sobol). Existing arms are excluded from the candidates. */
+ * HONE_ENUMERIC (the model could not be fitted or the acquisition not optimized, or the
+ * decoded candidate violates a parameter constraint: "the model's candidate violates a
+ * parameter constraint"; the caller falls back to Sobol), HONE_EEXHAUSTED (nothing to
+ * optimize, or no candidate left). Existing arms are excluded from the candidates. */
 int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *input, hone_value_t *out,
                     hone_bo_stats_t *stats, hone_error_t *err);
 

@@ -285,6 +285,7 @@ typedef struct {
     hone_experiment_settings_t s;   /* what experiment.c needs */
     char *metric;                    /* owned objective metric */
     const char *method;              /* static string */
+    hone_constraint_set_t *constraints; /* owned parameter constraints (NULL until parsed) */
 } s_parsed_t;
 
 static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t default_seed, hone_error_t *err)
@@ -389,9 +390,16 @@ static int s_parse(const json_t *root, s_parsed_t *out, hone_space_t *space, uin
     const json_t *constraints = s_get(root, "parameter_constraints");
     if (constraints && !json_is_array(constraints))
         return hone_error_set(err, HONE_EINVAL, "parameter_constraints: must be an array of strings");
-    if (constraints && json_array_size(constraints) > 0)
-        return hone_error_set(err, HONE_EINVAL, "parameter_constraints: parameter constraints are not supported "
-                              "yet (got %zu); remove them or leave the list empty", json_array_size(constraints));
+    out->constraints = hone_constraint_set_new(hone_space_size(space));
+    for (size_t i = 0; constraints && i < json_array_size(constraints); i++) {
+        const json_t *c = json_array_get(constraints, i);
+        if (!json_is_string(c))
+            return hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: must be a string such as "
+                                  "\"x1 + x2 <= 1\"", i);
+        rc = hone_constraint_set_add(out->constraints, space, json_string_value(c), err);
+        if (rc != HONE_OK)
+            return rc;
+    }
 
     const json_t *objective = s_get(root, "objective");
     if (!objective)
@@ -467,6 +475,12 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_t *params = json_array();
     for (size_t i = 0; i < hone_space_size(space); i++)
         json_array_append_new(params, s_param_json(hone_space_param(space, i)));
+    json_t *constraints = json_array();
+    for (size_t i = 0; i < hone_constraint_set_size(cfg->constraints); i++) {
+        json_t *text = json_string(hone_constraint_set_text(cfg->constraints, i));
+        HONE_ASSERT(text);   /* came from JSON, so it is UTF-8 */
+        json_array_append_new(constraints, text);
+    }
     char *objective = hone_sprintf("%s%s", cfg->s.minimize ? "-" : "", cfg->s.objective_metric);
     json_t *gs = json_object();
     json_object_set_new(gs, "method", json_string(cfg->s.method));
@@ -480,7 +494,7 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_t *root = json_object();
     json_object_set_new(root, "name", json_string(cfg->s.name));
     json_object_set_new(root, "parameters", params);
-    json_object_set_new(root, "parameter_constraints", json_array());
+    json_object_set_new(root, "parameter_constraints", constraints);
     json_object_set_new(root, "objective", json_string(objective));
     json_object_set_new(root, "generation_strategy", gs);
     json_object_set_new(root, "max_trials", json_integer(cfg->s.max_trials));
@@ -512,9 +526,10 @@ int hone_experiment_from_json(hone_experiment_t **out, const char *json, size_t 
     int rc = s_parse(root, &cfg, space, default_seed, err);
     if (rc == HONE_OK) {
         char *canonical = s_canonical(&cfg, space);
-        *out = hone_experiment_new(&cfg.s, &space, &canonical);
+        *out = hone_experiment_new(&cfg.s, &space, &cfg.constraints, &canonical);
         hone_error_clear(err);
     }
+    hone_constraint_set_destroy(&cfg.constraints);
     hone_space_destroy(&space);
     hone_strfree(cfg.metric);
     json_decref(root);

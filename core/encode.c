@@ -22,7 +22,9 @@ struct _hone_encoding_t {
     int *levels;                /* per feature: ordinal levels */
     int *group;                 /* per feature: one-hot group id, else -1 */
     double *unit;               /* scratch: one coordinate per parameter for from_unit */
-    hone_acqf_space_t acqf;     /* view of kind/levels/group */
+    double *ineq_a;             /* affine parameter constraints in features, n_ineq × dim */
+    double *ineq_b;             /* their bounds */
+    hone_acqf_space_t acqf;     /* view of kind/levels/group and the constraints */
 };
 
 static size_t s_choice_index(const hone_param_t *p, const hone_value_t *v)
@@ -104,6 +106,8 @@ void hone_encoding_destroy(hone_encoding_t **self_p)
     hone_free(self->kind);
     hone_free(self->levels);
     hone_free(self->group);
+    hone_free(self->ineq_a);
+    hone_free(self->ineq_b);
     hone_free(self);
     *self_p = NULL;
 }
@@ -114,6 +118,70 @@ const hone_acqf_space_t *hone_encoding_acqf_space(const hone_encoding_t *self)
 {
     HONE_ASSERT(self);
     return &self->acqf;
+}
+
+/* v = offset + scale·u on the parameter's feature, when that holds exactly (a linear
+ * range, an ordered numeric choice with equally spaced values). */
+static bool s_affine(const hone_param_t *p, const s_slot_t *s, double *offset, double *scale)
+{
+    if (p->kind == HONE_PARAM_RANGE && !p->log_scale && (s->kind == S_CONT || s->kind == S_ORDINAL)) {
+        *offset = p->lower;
+        *scale = p->upper - p->lower;
+        return true;
+    }
+    if (p->kind != HONE_PARAM_CHOICE || s->kind != S_ORDINAL || p->log_scale || p->n_values < 2)
+        return false;
+    double v0 = hone_value_as_double(&p->values[0]);
+    double span = hone_value_as_double(&p->values[p->n_values - 1]) - v0;
+    if (!isfinite(span) || span <= 0)
+        return false;
+    for (size_t j = 1; j + 1 < p->n_values; j++) {
+        double expected = v0 + span * (double) j / (double) (p->n_values - 1);
+        if (fabs(hone_value_as_double(&p->values[j]) - expected) > 1e-9 * span)
+            return false;   /* e.g. [1, 2, 4]: only piecewise linear in u */
+    }
+    *offset = v0;
+    *scale = span;
+    return true;
+}
+
+size_t hone_encoding_set_constraints(hone_encoding_t *self, const hone_constraint_set_t *set)
+{
+    HONE_ASSERT(self);
+    size_t n = hone_space_size(self->space);
+    size_t rows = set ? hone_constraint_set_size(set) : 0;
+    HONE_ASSERT(!set || hone_constraint_set_n_params(set) == n);
+    hone_free(self->ineq_a);
+    hone_free(self->ineq_b);
+    self->ineq_a = hone_alloc_array(rows * self->dim + 1, sizeof(double));
+    self->ineq_b = hone_alloc_array(rows + 1, sizeof(double));
+    size_t kept = 0;
+    for (size_t i = 0; i < rows; i++) {
+        const double *w = hone_constraint_set_weights(set, i);
+        double *row = self->ineq_a + kept * self->dim;
+        double b = hone_constraint_set_bound(set, i);
+        bool affine = true;
+        memset(row, 0, self->dim * sizeof(double));
+        for (size_t j = 0; j < n && affine; j++) {
+            if (w[j] == 0.0)
+                continue;
+            double offset, scale;
+            const hone_param_t *p = hone_space_param(self->space, j);
+            affine = s_affine(p, &self->slots[j], &offset, &scale);
+            if (affine) {
+                /* Σ w·(offset + scale·u) <= b  ⇔  Σ (w·scale)·u <= b − Σ w·offset; unscaled,
+                 * so that a slack in u is the same slack in the parameters */
+                row[self->slots[j].first] = w[j] * scale;
+                b -= w[j] * offset;
+            }
+        }
+        if (affine)
+            self->ineq_b[kept++] = b;
+    }
+    self->acqf.n_ineq = kept;
+    self->acqf.ineq_a = kept ? self->ineq_a : NULL;
+    self->acqf.ineq_b = kept ? self->ineq_b : NULL;
+    return rows - kept;
 }
 
 static double s_range_feature(const hone_param_t *p, double v)

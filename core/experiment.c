@@ -1,5 +1,11 @@
-/* experiment.c: trials, data, generation (center, then scrambled Sobol), budget and
- * the raw best point. The JSON side lives in config.c.
+/* experiment.c: trials, data, generation (center, then scrambled Sobol, then BO), budget
+ * and the raw best point. The JSON side lives in config.c.
+ *
+ * Parameter constraints (constraint.h) hold for every generated trial: a center that
+ * violates them is replaced by the Chebyshev center (skipped when none is feasible),
+ * Sobol points are drawn until one is feasible (rejection sampling, as Ax does), and a
+ * BO candidate that violates them gives way to Sobol. Trials restored from storage are
+ * not checked (Ax lets attached trials lie outside the constraints).
  *
  * Out-of-memory policy: abort (hone_alloc*), as everywhere in core. Nothing here
  * fails halfway: every input is validated before the first change. */
@@ -15,8 +21,9 @@
 #include <math.h>
 #include <stdio.h>
 
-/* Consecutive duplicate Sobol draws after which the space counts as exhausted. */
-#define S_MAX_DUPLICATE_DRAWS 10000
+/* Consecutive Sobol draws that are duplicates or violate a parameter constraint after
+ * which the space counts as exhausted (Ax's rejection sampling gives up after 10,000). */
+#define S_MAX_REJECTED_DRAWS 10000
 /* Ax truncates failure and abandonment reasons to this many characters; hone counts
  * bytes and never cuts a UTF-8 sequence. */
 #define S_MAX_REASON 1000
@@ -35,6 +42,7 @@ struct _hone_experiment_t {
     char *name;                     /* experiment name */
     char *config_json;              /* canonical configuration (config.c) */
     hone_space_t *space;            /* owned search space */
+    hone_constraint_set_t *constraints; /* owned parameter constraints (possibly empty) */
     char *method;                   /* method as configured ("random_search" or "fast") */
     char *note;                     /* remark about the configuration, or NULL */
     bool minimize;                  /* objective direction */
@@ -209,7 +217,8 @@ static void s_sobol_reset(hone_experiment_t *self)
 }
 
 hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *settings,
-                                       hone_space_t **space_p, char **config_json_p)
+                                       hone_space_t **space_p, hone_constraint_set_t **constraints_p,
+                                       char **config_json_p)
 {
     HONE_ASSERT(settings && space_p && *space_p && config_json_p && *config_json_p);
     size_t dim = hone_space_size(*space_p);
@@ -220,6 +229,13 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     *config_json_p = NULL;
     self->space = *space_p;
     *space_p = NULL;
+    if (constraints_p && *constraints_p) {
+        HONE_ASSERT(hone_constraint_set_n_params(*constraints_p) == dim);
+        self->constraints = *constraints_p;
+        *constraints_p = NULL;
+    } else {
+        self->constraints = hone_constraint_set_new(dim);
+    }
     self->method = hone_strdup(settings->method);
     self->minimize = settings->minimize;
     self->seed = settings->seed;
@@ -237,9 +253,11 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->scratch = hone_alloc_array(dim, sizeof(hone_value_t));
     self->cardinality = s_cardinality(self->space);
     s_sobol_reset(self);
-    if (streq(settings->method, "fast"))
+    if (streq(settings->method, "fast")) {
         self->bo = hone_bo_new(self->space, streq(settings->kernel, "rbf") ? HONE_KERNEL_RBF
                                                                           : HONE_KERNEL_MATERN52);
+        hone_bo_set_constraints(self->bo, self->constraints);
+    }
     return self;
 }
 
@@ -273,6 +291,7 @@ void hone_experiment_destroy(hone_experiment_t **self_p)
     hone_strfree(self->method);
     hone_strfree(self->note);
     hone_bo_destroy(&self->bo);
+    hone_constraint_set_destroy(&self->constraints);
     hone_free(self);
     *self_p = NULL;
 }
@@ -428,7 +447,7 @@ typedef enum {
 
 static bool s_is_initialization_note(const char *note)
 {
-    return note && (streq(note, "center") || strncmp(note, "sobol", 5) == 0);
+    return note && (strncmp(note, "center", 6) == 0 || strncmp(note, "sobol", 5) == 0);
 }
 
 static s_phase_t s_phase(const hone_experiment_t *self)
@@ -470,6 +489,7 @@ static bool s_bo_arm(hone_experiment_t *self, hone_value_t *out, const char **fa
     hone_error_t berr;
     hone_error_clear(&berr);
     int rc = hone_bo_suggest(self->bo, &in, out, &self->bo_stats, &berr);
+    HONE_ASSERT(rc != HONE_OK || hone_constraint_set_feasible(self->constraints, out));
     if (rc == HONE_OK && s_arms_find(self, out, s_arm_hash(out, hone_space_size(self->space))) == SIZE_MAX)
         return true;
     snprintf(self->note_buf, sizeof self->note_buf, "sobol (fallback: %.150s)",
@@ -482,34 +502,62 @@ static bool s_bo_arm(hone_experiment_t *self, hone_value_t *out, const char **fa
 static int s_next_arm(hone_experiment_t *self, hone_value_t *out, const char **note, hone_error_t *err)
 {
     /* Ax's center node: only on an experiment without trials (hence without the arm) */
+    const char *fallback = NULL;
     if (self->initialize_with_center && self->n_trials == 0) {
         hone_space_center(self->space, out);
-        *note = "center";
-        return HONE_OK;
+        if (hone_constraint_set_feasible(self->constraints, out)) {
+            *note = "center";
+            return HONE_OK;
+        }
+        if (hone_constraint_set_center(self->constraints, self->space, out) == HONE_OK) {
+            (void) hone_constraint_set_tighten(self->constraints, self->space, out);
+            *note = "center (Chebyshev center: the midpoint violates a parameter constraint)";
+            return HONE_OK;
+        }
+        /* Ax skips the node */
+        fallback = "sobol (no feasible point found near the center: the center node is skipped)";
     }
     if ((double) self->n_arm_used >= self->cardinality)
         return hone_error_set(err, HONE_EEXHAUSTED,
                               "experiment '%s': every one of the %.0f points of the search space is already "
                               "used by a trial", self->name, self->cardinality);
-    const char *fallback = NULL;
-    if (self->bo && s_bo_arm(self, out, &fallback)) {
+    if (self->bo && !fallback && s_bo_arm(self, out, &fallback)) {
         *note = "bo";
         return HONE_OK;
     }
+    /* Rejection sampling: ints are rounded by from_unit, and a rounded point that breaks
+     * a constraint is one more rejected draw (Ax re-randomizes the rounding instead). */
     size_t dim = hone_space_size(self->space);
-    for (int draw = 0; draw < S_MAX_DUPLICATE_DRAWS; draw++) {
+    int infeasible = 0;
+    for (int draw = 0; draw < S_MAX_REJECTED_DRAWS; draw++) {
         if (hone_sobol_next(self->sobol, 1, self->unit) != HONE_OK)
             return hone_error_set(err, HONE_EEXHAUSTED, "experiment '%s': the Sobol sequence is exhausted",
                                   self->name);
         hone_space_from_unit(self->space, self->unit, out);
+        if (!hone_constraint_set_feasible(self->constraints, out)) {
+            infeasible++;
+            continue;
+        }
+        (void) hone_constraint_set_tighten(self->constraints, self->space, out);   /* off a boundary */
         if (s_arms_find(self, out, s_arm_hash(out, dim)) == SIZE_MAX) {
             *note = fallback ? fallback : "sobol";
             return HONE_OK;
         }
     }
+    if (infeasible == S_MAX_REJECTED_DRAWS)
+        return hone_error_set(err, HONE_EEXHAUSTED,
+                              "experiment '%s': none of %d consecutive Sobol draws satisfied the parameter "
+                              "constraints; they leave (almost) no feasible point in the search space",
+                              self->name, S_MAX_REJECTED_DRAWS);
+    if (infeasible > 0)
+        return hone_error_set(err, HONE_EEXHAUSTED,
+                              "experiment '%s': %d consecutive Sobol draws gave no new point (%d violated the "
+                              "parameter constraints, %d were already used by trials); the feasible part of the "
+                              "search space looks exhausted", self->name, S_MAX_REJECTED_DRAWS, infeasible,
+                              S_MAX_REJECTED_DRAWS - infeasible);
     return hone_error_set(err, HONE_EEXHAUSTED,
                           "experiment '%s': %d consecutive Sobol draws gave points already used by trials; "
-                          "the search space looks exhausted", self->name, S_MAX_DUPLICATE_DRAWS);
+                          "the search space looks exhausted", self->name, S_MAX_REJECTED_DRAWS);
 }
 
 int hone_experiment_generate(hone_experiment_t *self, uint32_t max_trials,

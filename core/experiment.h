@@ -10,6 +10,8 @@
  *       {"name": "opt", "values": ["adam", "sgd"], "parameter_type": "str",
  *        "is_ordered": false, "log_scale": false}                  ChoiceParameterConfig
  *     ],                                         ("type": "range"/"choice" optional)
+ *     "parameter_constraints": ["x1 + x2 <= 1"], optional; Ax's linear inequalities
+ *                                                (constraint.h); generated trials satisfy them
  *     "objective": "-loss",                      required; "m" maximizes, "-m" minimizes
  *     "generation_strategy": {                   optional
  *       "method": "random_search",               "random_search" (default here) or "fast"
@@ -74,12 +76,14 @@ const hone_trial_t *hone_experiment_trial(const hone_experiment_t *self, uint32_
 size_t hone_experiment_count_status(const hone_experiment_t *self, hone_trial_status_t status);
 
 /* Generates up to max_trials new trials (center first, then scrambled Sobol, never a
- * duplicate of an existing arm except FAILED ones), each created RUNNING. Writes their
- * indices to indices[0..*n_out). Returns:
+ * duplicate of an existing arm except FAILED ones), each created RUNNING and satisfying
+ * the parameter constraints. Writes their indices to indices[0..*n_out). Returns:
  *   HONE_OK         at least one trial was made;
  *   HONE_EAGAIN     the budget is taken by running trials: ask again later;
  *   HONE_EDONE      the budget is spent (or too many trials failed);
- *   HONE_EEXHAUSTED no unused point is left in a finite search space. */
+ *   HONE_EEXHAUSTED no unused point is left in a finite search space, or 10,000
+ *                   consecutive Sobol draws were duplicates or violated the parameter
+ *                   constraints (the message says which). */
 int hone_experiment_generate(hone_experiment_t *self, uint32_t max_trials,
                              uint32_t *indices, uint32_t *n_out, hone_error_t *err);
 
@@ -113,7 +117,9 @@ void hone_experiment_set_worker(hone_experiment_t *self, uint32_t trial, const c
 const hone_trial_t *hone_experiment_running_for(const hone_experiment_t *self, const char *worker);
 
 /* Restoring from storage: recreates trial `index` (which must equal the trial count)
- * with the given status, parameters (interned), note and reason. */
+ * with the given status, parameters (interned), note and reason. The parameters must be
+ * members of the space but need not satisfy the parameter constraints (Ax accepts
+ * attached trials outside them). */
 int hone_experiment_restore_trial(hone_experiment_t *self, uint32_t index,
                                   hone_trial_status_t status, hone_value_t *params,
                                   const char *note, const char *reason, hone_error_t *err);

@@ -4,6 +4,7 @@
 #ifndef HONE_EXPERIMENT_SETTINGS_H
 #define HONE_EXPERIMENT_SETTINGS_H
 
+#include "constraint.h"
 #include "experiment.h"
 
 /* A validated configuration, everything but the search space. */
@@ -24,10 +25,13 @@ typedef struct hone_experiment_settings {
 } hone_experiment_settings_t;
 
 /* Builds an experiment from validated settings. Takes ownership of *space_p (which
- * must hold at least one and at most HONE_SOBOL_MAXDIM parameters) and of
- * *config_json_p (the canonical config, allocated with hone_alloc), setting both to
- * NULL. Strings in settings are copied. Cannot fail (aborts on OOM). */
+ * must hold at least one and at most HONE_SOBOL_MAXDIM parameters), of *constraints_p
+ * (the parameter constraints, validated against that space; *constraints_p may be NULL
+ * for none) and of *config_json_p (the canonical config, allocated with hone_alloc),
+ * setting all three to NULL. Strings in settings are copied. Cannot fail (aborts on
+ * OOM). */
 hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *settings,
-                                       hone_space_t **space_p, char **config_json_p);
+                                       hone_space_t **space_p, hone_constraint_set_t **constraints_p,
+                                       char **config_json_p);
 
 #endif

@@ -16,6 +16,7 @@
 #define S_LBFGS_STORAGE 10
 #define S_INEQ_TOL 1e-9          /* NLopt's tolerance on A·x <= b */
 #define S_FEAS_TOL 1e-7          /* slack accepted when tracking the best feasible point */
+#define S_CHEB_TOL 1e-8          /* A·x <= b + this for a Chebyshev center */
 
 typedef struct {
     hone_optim_fn *fn;           /* the user's objective */
@@ -250,4 +251,97 @@ int hone_optim_minimize(hone_optim_fn *fn, void *arg, size_t n, const double *lo
     hone_free(ctx.best_x);
     nlopt_destroy(opt);
     return status;
+}
+
+/* ---- Chebyshev center (SLSQP over (x, t)) ---- */
+
+static double s_row_dot(const double *row, const double *x, size_t d)
+{
+    double s = 0.0;
+    for (size_t a = 0; a < d; a++)
+        s += row[a] * x[a];
+    return s;
+}
+
+static double s_norm_row(const double *row, size_t d)
+{
+    return sqrt(s_row_dot(row, row, d));
+}
+
+static double s_cheb_objective(const double *x, double *grad, void *arg)
+{
+    size_t n = *(const size_t *) arg;
+    if (grad) {
+        memset(grad, 0, n * sizeof(double));
+        grad[n] = -1.0;
+    }
+    return -x[n];
+}
+
+int hone_optim_chebyshev_center(size_t n, size_t rows, const double *A, const double *b, double *x_out)
+{
+    size_t all = rows + 2 * n;
+    double *a = hone_alloc_array(all * (n + 1), sizeof(double));
+    double *rhs = hone_alloc_array(all, sizeof(double));
+    double *lower = hone_alloc_array(n + 1, sizeof(double));
+    double *upper = hone_alloc_array(n + 1, sizeof(double));
+    double *x = hone_alloc_array(n + 1, sizeof(double));
+    double t0 = 0.5;
+    size_t r = 0;
+    int rc = HONE_OK;
+    for (size_t i = 0; i < rows; i++) {
+        const double *row = A + i * n;
+        double norm = s_norm_row(row, n);
+        if (norm == 0.0) {
+            if (b[i] < 0.0)
+                rc = HONE_EINVAL;
+            continue;
+        }
+        double s = 0.0;
+        for (size_t k = 0; k < n; k++) {
+            a[r * (n + 1) + k] = row[k];
+            s += row[k] * 0.5;
+        }
+        a[r * (n + 1) + n] = norm;
+        rhs[r] = b[i];
+        t0 = fmin(t0, (b[i] - s) / norm);
+        r++;
+    }
+    for (size_t k = 0; k < n; k++) {   /* −x_k + t <= 0 and x_k + t <= 1 */
+        a[r * (n + 1) + k] = -1.0;
+        a[r * (n + 1) + n] = 1.0;
+        rhs[r++] = 0.0;
+        a[r * (n + 1) + k] = 1.0;
+        a[r * (n + 1) + n] = 1.0;
+        rhs[r++] = 1.0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        x[k] = 0.5;
+        upper[k] = 1.0;
+    }
+    x[n] = t0;
+    lower[n] = t0 - 1.0;
+    upper[n] = 1.0;
+    if (rc == HONE_OK) {
+        hone_optim_options_t opt;
+        hone_optim_options_init(&opt);
+        opt.method = HONE_OPTIM_SLSQP;
+        opt.max_eval = 500;
+        opt.n_ineq = r;
+        opt.ineq_a = a;
+        opt.ineq_b = rhs;
+        (void) hone_optim_minimize(s_cheb_objective, &n, n + 1, lower, upper, x, NULL, &opt,
+                                   NULL);
+        for (size_t k = 0; k < n; k++)
+            x_out[k] = fmin(fmax(x[k], 0.0), 1.0);
+        for (size_t i = 0; i < rows && rc == HONE_OK; i++)
+            if (s_row_dot(A + i * n, x_out, n) > b[i] + S_CHEB_TOL)
+                rc = HONE_EINVAL;
+    }
+    hone_free(a);
+    hone_free(rhs);
+    hone_free(lower);
+    hone_free(upper);
+    hone_free(x);
+    return rc;
 }

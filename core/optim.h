@@ -46,4 +46,13 @@ int hone_optim_minimize(hone_optim_fn *fn, void *arg, size_t n, const double *lo
                         const double *upper, double *x, double *f_out,
                         const hone_optim_options_t *opts, int *n_eval_out);
 
+/* A point deep inside the polytope {A·x <= b} ∩ [0,1]^n (A: rows × n, row-major): its
+ * Chebyshev center, the center of the largest ball inside every half-space and the cube
+ * (maximize t subject to a_iᵀx + t·‖a_i‖ <= b_i and t <= x_k <= 1 − t), by SLSQP over
+ * (x, t) from the cube's center. Writes n values in [0, 1] to x_out. Returns HONE_OK
+ * when x_out satisfies A·x <= b + 1e-8, HONE_EINVAL when the polytope is empty (or no
+ * feasible point was found). Used for the interior point of the acquisition optimizer's
+ * polytope sampler and for Ax's center node under parameter constraints. */
+int hone_optim_chebyshev_center(size_t n, size_t rows, const double *A, const double *b, double *x_out);
+
 #endif

@@ -92,6 +92,30 @@ static void test_hartmann6(void **state)
     hone_experiment_destroy(&e);
 }
 
+/* Constraints are kept in the canonical config as given, and hold for generated trials. */
+static void test_constraints(void **state)
+{
+    (void) state;
+    hone_experiment_t *e = s_load_fixture("constrained.json", 1);
+    const char *canonical = hone_experiment_config_json(e);
+    s_assert_contains(canonical,
+                      "\"parameter_constraints\":[\"x1 + x2 <= 5\",\"2*n >= x1 + 3\",\" n + 10 * rate <= 9.5 \"]");
+    uint32_t idx[25], n = 0;
+    hone_error_t err;
+    assert_int_equal(hone_experiment_generate(e, 25, idx, &n, &err), HONE_OK);
+    assert_int_equal(n, 25);
+    for (uint32_t t = 0; t < n; t++) {
+        const hone_value_t *p = hone_experiment_trial(e, idx[t])->params;
+        double x1 = p[0].u.f, x2 = p[1].u.f, rate = p[3].u.f;
+        int64_t k = p[2].u.i;
+        assert_int_equal(p[2].type, HONE_TYPE_INT);
+        assert_true(x1 + x2 <= 5 + 1e-8);
+        assert_true(2.0 * (double) k >= x1 + 3 - 1e-8);
+        assert_true((double) k + 10 * rate <= 9.5 + 1e-8);
+    }
+    hone_experiment_destroy(&e);
+}
+
 static void test_mixed(void **state)
 {
     (void) state;
@@ -242,8 +266,11 @@ static const s_bad_t s_bad[] = {
     { "{\"name\":\"e\",\"objective\":\"--loss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
       "not supported yet" },
     { "{\"name\":\"e\",\"objective\":\"-\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}", "names no metric" },
-    { TOP("\"parameter_constraints\":[\"x + y <= 1\"]"),
-      "parameter_constraints: parameter constraints are not supported yet" },
+    { TOP("\"parameter_constraints\":[\"x <= 1\", \"x + y <= 1\"]"),
+      "parameter_constraints[1]: `y` does not exist in search space." },
+    { TOP("\"parameter_constraints\":[\"x < 1\"]"), "parameter_constraints[0]: Expected an inequality, found x < 1" },
+    { TOP("\"parameter_constraints\":[\"x <= 1\", 2]"), "parameter_constraints[1]: must be a string" },
+    { TOP("\"parameter_constraints\":[null]"), "parameter_constraints[0]: must be a string" },
     { TOP("\"parameter_constraints\":\"x <= 1\""), "parameter_constraints: must be an array" },
     { TOP("\"generation_strategy\":{\"method\":\"bayes\"}"),
       "generation_strategy.method: must be \"random_search\" or \"fast\"" },
@@ -370,6 +397,7 @@ static void test_canonical_round_trip(void **state)
     s_round_trip("branin.json");
     s_round_trip("hartmann6.json");
     s_round_trip("mixed.json");
+    s_round_trip("constrained.json");
 }
 
 int main(void)
@@ -378,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_branin),
         cmocka_unit_test(test_hartmann6),
         cmocka_unit_test(test_mixed),
+        cmocka_unit_test(test_constraints),
         cmocka_unit_test(test_default_seed_and_nulls),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_objective_forms),

@@ -109,12 +109,73 @@ static void test_decode_projects_onto_the_grid(void **state)
     hone_space_destroy(&space);
 }
 
+/* Parameter constraints in feature coordinates: for every point, A·u − b equals
+ * Σ w·x − bound (the map is affine and unscaled); a constraint on an ordered choice
+ * with unevenly spaced values is left out. */
+static void test_constraints_in_features(void **state)
+{
+    (void) state;
+    hone_space_t *space = hone_space_new();
+    hone_error_t err;
+    assert_int_equal(hone_space_add_range(space, "x", HONE_TYPE_FLOAT, -5, 10, NULL, NAN, &err), HONE_OK);
+    hone_value_t opt[] = { hone_value_str("a"), hone_value_str("b"), hone_value_str("c") };
+    assert_int_equal(hone_space_add_choice(space, "opt", HONE_TYPE_STR, opt, 3, 0, -1, &err), HONE_OK);
+    assert_int_equal(hone_space_add_range(space, "n", HONE_TYPE_INT, 0, 10, NULL, NAN, &err), HONE_OK);
+    hone_value_t k[] = { hone_value_int(1), hone_value_int(2), hone_value_int(3) };
+    assert_int_equal(hone_space_add_choice(space, "k", HONE_TYPE_INT, k, 3, -1, -1, &err), HONE_OK);
+    assert_int_equal(hone_space_add_range(space, "r", HONE_TYPE_FLOAT, 0.0, 0.5, NULL, 0.1, &err), HONE_OK);
+    hone_value_t p[] = { hone_value_int(1), hone_value_int(2), hone_value_int(5) };
+    assert_int_equal(hone_space_add_choice(space, "p", HONE_TYPE_INT, p, 3, -1, -1, &err), HONE_OK);
+    assert_false(hone_space_param(space, 5)->log_scale);
+    hone_constraint_set_t *set = hone_constraint_set_new(6);
+    const char *texts[] = { "x + 2*n - k <= 3", "n + p <= 4", "10*r - x >= -2.5" };
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(hone_constraint_set_add(set, space, texts[i], &err), HONE_OK);
+    hone_encoding_t *enc = hone_encoding_new(space);
+    /* features: x, opt ×3, n, k, r, p */
+    assert_int_equal(hone_encoding_dim(enc), 8);
+    assert_int_equal(hone_encoding_set_constraints(enc, set), 1);   /* "n + p <= 4" */
+    const hone_acqf_space_t *a = hone_encoding_acqf_space(enc);
+    assert_int_equal(a->n_ineq, 2);
+    /* x = −5 + 15u, n = 10u, k = 1 + 2u: 15u_x + 20u_n − 2u_k <= 3 + 5 + 1 */
+    double row0[8] = { 15, 0, 0, 0, 20, -2, 0, 0 };
+    for (int f = 0; f < 8; f++)
+        assert_true(fabs(a->ineq_a[f] - row0[f]) <= 1e-12);
+    assert_true(fabs(a->ineq_b[0] - 9) <= 1e-12);
+    double x[8], unit[6];
+    hone_value_t params[6];
+    for (int t = 0; t < 300; t++) {
+        for (size_t i = 0; i < 6; i++)
+            unit[i] = fmod(0.3183 * (t + 1) * (double) (i + 2), 1.0);
+        hone_space_from_unit(space, unit, params);
+        hone_encoding_encode(enc, params, x);
+        for (size_t row = 0; row < 2; row++) {
+            size_t c = row == 0 ? 0 : 2;   /* which constraint the row is */
+            const double *w = hone_constraint_set_weights(set, c);
+            double lhs = 0, feat = 0;
+            for (size_t j = 0; j < 6; j++)
+                if (w[j] != 0)
+                    lhs += w[j] * hone_value_as_double(&params[j]);
+            for (int f = 0; f < 8; f++)
+                feat += a->ineq_a[row * 8 + f] * x[f];
+            assert_true(fabs((feat - a->ineq_b[row]) - (lhs - hone_constraint_set_bound(set, c))) <= 1e-9);
+        }
+    }
+    /* NULL removes them */
+    assert_int_equal(hone_encoding_set_constraints(enc, NULL), 0);
+    assert_int_equal(a->n_ineq, 0);
+    hone_encoding_destroy(&enc);
+    hone_constraint_set_destroy(&set);
+    hone_space_destroy(&space);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout_of_features),
         cmocka_unit_test(test_encode_decode_round_trip),
         cmocka_unit_test(test_decode_projects_onto_the_grid),
+        cmocka_unit_test(test_constraints_in_features),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Unit tests for core/experiment: center then Sobol, de-duplication and exhaustion,
  * budget and failure limits, data and the raw best point, restore, reproducibility. */
 #include <setjmp.h>
@@ -491,6 +492,187 @@ static void test_many_trials_6d(void **state)
     hone_experiment_destroy(&e);
 }
 
+/* ---- parameter constraints ---- */
+
+static char *s_constrained(const char *method, int seed, const char *params, const char *constraints,
+                           const char *extra)
+{
+    char *json = NULL;
+    if (asprintf(&json,
+                 "{\"name\":\"c\",\"objective\":\"-y\",\"parameters\":[%s],\"parameter_constraints\":[%s],"
+                 "\"generation_strategy\":{\"method\":\"%s\",\"initialization_random_seed\":%d%s}}",
+                 params, constraints, method, seed, extra ? extra : "") < 0)
+        abort();
+    return json;
+}
+
+#define S_BRANIN_PARAMS "{\"name\":\"x1\",\"bounds\":[-5,10]},{\"name\":\"x2\",\"bounds\":[0,15]}"
+
+/* Random search on Branin with x1 + x2 <= 5 (about 22% of the box): hundreds of draws,
+ * every trial feasible, none repeated, and the midpoint (2.5, 7.5) replaced. */
+static void test_constrained_random_search(void **state)
+{
+    (void) state;
+    char *json = s_constrained("random_search", 5, S_BRANIN_PARAMS, "\"x1 + x2 <= 5\"", NULL);
+    hone_experiment_t *e = s_new(json, 1);
+    free(json);
+    enum { N = 400 };
+    uint32_t idx[N], n = 0;
+    hone_error_t err;
+    assert_int_equal(hone_experiment_generate(e, N, idx, &n, &err), HONE_OK);
+    assert_int_equal(n, N);
+    const hone_trial_t *c = hone_experiment_trial(e, 0);
+    assert_string_equal(c->note, "center (Chebyshev center: the midpoint violates a parameter constraint)");
+    double r = (2.0 / 3.0) * (2.0 - sqrt(2.0)) / 2.0;   /* incenter of the triangle, unit coordinates */
+    assert_true(fabs(c->params[0].u.f - (-5 + 15 * r)) < 1e-4);
+    assert_true(fabs(c->params[1].u.f - 15 * r) < 1e-4);
+    double lo1 = INFINITY, hi2 = -INFINITY;
+    for (uint32_t t = 0; t < N; t++) {
+        const hone_trial_t *tr = hone_experiment_trial(e, t);
+        double x1 = tr->params[0].u.f, x2 = tr->params[1].u.f;
+        if (x1 + x2 > 5 + 1e-8)
+            fail_msg("trial %u (%s) violates x1 + x2 <= 5: (%g, %g)", t, tr->note, x1, x2);
+        if (t > 0)
+            assert_string_equal(tr->note, "sobol");
+        for (uint32_t u = 0; u < t; u++)
+            assert_false(s_same_arm(e, t, u));
+        lo1 = fmin(lo1, x1);
+        hi2 = fmax(hi2, x2);
+    }
+    /* they cover the feasible triangle, not a corner of it */
+    assert_true(lo1 < -4.5 && hi2 > 9);
+    /* about 4.5 Sobol draws per feasible point */
+    assert_true(hone_experiment_sobol_drawn(e) > 3 * N && hone_experiment_sobol_drawn(e) < 6 * N);
+    hone_experiment_destroy(&e);
+}
+
+/* An int parameter in a constraint: the generated ints are ints, and feasible after
+ * rounding; a feasible midpoint stays the center. */
+static void test_constrained_int(void **state)
+{
+    (void) state;
+    char *json = s_constrained("random_search", 9,
+                               "{\"name\":\"n\",\"bounds\":[0,20],\"parameter_type\":\"int\"},"
+                               "{\"name\":\"x\",\"bounds\":[0,1]},"
+                               "{\"name\":\"k\",\"values\":[1,2,3]}",
+                               "\"n + 10*x <= 12.5\", \"n - k >= 1\"", NULL);
+    hone_experiment_t *e = s_new(json, 1);
+    free(json);
+    uint32_t idx[150], n = 0;
+    hone_error_t err;
+    assert_int_equal(hone_experiment_generate(e, 150, idx, &n, &err), HONE_OK);
+    assert_int_equal(n, 150);
+    /* the midpoint (10, 0.5, 2) violates n + 10x <= 12.5... 10 + 5 = 15 */
+    assert_string_equal(hone_experiment_trial(e, 0)->note,
+                        "center (Chebyshev center: the midpoint violates a parameter constraint)");
+    for (uint32_t t = 0; t < n; t++) {
+        const hone_value_t *p = hone_experiment_trial(e, t)->params;
+        assert_int_equal(p[0].type, HONE_TYPE_INT);
+        assert_int_equal(p[2].type, HONE_TYPE_INT);
+        assert_true((double) p[0].u.i + 10 * p[1].u.f <= 12.5 + 1e-8);
+        assert_true(p[0].u.i - p[2].u.i >= 1);
+    }
+    hone_experiment_destroy(&e);
+
+    /* a feasible midpoint is the plain center */
+    json = s_constrained("random_search", 9, S_BRANIN_PARAMS, "\"x1 + x2 <= 20\"", NULL);
+    e = s_new(json, 1);
+    free(json);
+    uint32_t t = s_one(e);
+    assert_string_equal(hone_experiment_trial(e, t)->note, "center");
+    assert_true(hone_experiment_trial(e, t)->params[0].u.f == 2.5);
+    hone_experiment_destroy(&e);
+}
+
+/* A polytope of about 2e-7 of the box: the Chebyshev center is still found, then
+ * rejection sampling gives up with a message that says why. */
+static void test_constrained_exhaustion(void **state)
+{
+    (void) state;
+    char *json = s_constrained("random_search", 3, S_BRANIN_PARAMS, "\"x1 + x2 >= 24.99\"", NULL);
+    hone_experiment_t *e = s_new(json, 1);
+    free(json);
+    uint32_t idx[5], n = 0;
+    hone_error_t err;
+    hone_error_clear(&err);
+    assert_int_equal(hone_experiment_generate(e, 5, idx, &n, &err), HONE_OK);
+    assert_int_equal(n, 1);   /* fewer than asked is a success */
+    const hone_trial_t *c = hone_experiment_trial(e, 0);
+    assert_true(c->params[0].u.f + c->params[1].u.f >= 24.99 - 1e-8);
+    assert_int_equal(hone_experiment_generate(e, 1, idx, &n, &err), HONE_EEXHAUSTED);
+    assert_int_equal(n, 0);
+    s_assert_contains(err.message, "none of 10000 consecutive Sobol draws satisfied the parameter constraints; "
+                      "they leave (almost) no feasible point in the search space");
+    hone_experiment_destroy(&e);
+
+    /* No feasible point at all: the center node is skipped, and Sobol says so. */
+    json = s_constrained("random_search", 3,
+                         "{\"name\":\"n\",\"bounds\":[0,10],\"parameter_type\":\"int\"}",
+                         "\"n >= 2.2\", \"n <= 2.8\"", NULL);
+    e = s_new(json, 1);
+    free(json);
+    assert_int_equal(hone_experiment_generate(e, 1, idx, &n, &err), HONE_EEXHAUSTED);
+    s_assert_contains(err.message, "leave (almost) no feasible point");
+    assert_int_equal(hone_experiment_trial_count(e), 0);
+    hone_experiment_destroy(&e);
+
+    /* The center node skipped: 8n − m >= 2.6 and 10n − m <= 8.1 leave n = 1 and m in
+     * 2..5 of the 11 × 11 integers, and the lattice points next to the Chebyshev center of
+     * the wedge are all outside it; Sobol still finds the four. */
+    json = s_constrained("random_search", 3,
+                         "{\"name\":\"n\",\"bounds\":[0,10],\"parameter_type\":\"int\"},"
+                         "{\"name\":\"m\",\"bounds\":[0,10],\"parameter_type\":\"int\"}",
+                         "\"-8*n + m <= -2.6\", \"10*n - m <= 8.1\"", NULL);
+    e = s_new(json, 1);
+    free(json);
+    assert_int_equal(hone_experiment_generate(e, 10, idx, &n, &err), HONE_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(hone_experiment_trial(e, 0)->note,
+                        "sobol (no feasible point found near the center: the center node is skipped)");
+    for (uint32_t t = 0; t < 4; t++) {
+        const hone_value_t *p = hone_experiment_trial(e, t)->params;
+        assert_int_equal(p[0].u.i, 1);
+        assert_true(p[1].u.i >= 2 && p[1].u.i <= 5);
+    }
+    hone_experiment_destroy(&e);
+
+    /* A small feasible set used up: 3 feasible points of 11 × 3. */
+    json = s_constrained("random_search", 3,
+                         "{\"name\":\"n\",\"bounds\":[0,10],\"parameter_type\":\"int\"},"
+                         "{\"name\":\"k\",\"values\":[1,2,3]}",
+                         "\"n + k <= 2\"", ",\"initialize_with_center\":false");
+    e = s_new(json, 1);
+    free(json);
+    assert_int_equal(hone_experiment_generate(e, 5, idx, &n, &err), HONE_OK);
+    assert_int_equal(n, 3);   /* (0, 1), (1, 1) and (0, 2) */
+    hone_error_clear(&err);
+    assert_int_equal(hone_experiment_generate(e, 1, idx, &n, &err), HONE_EEXHAUSTED);
+    s_assert_contains(err.message, "violated the parameter constraints");
+    s_assert_contains(err.message, "were already used by trials");
+    hone_experiment_destroy(&e);
+}
+
+/* Trials restored from storage are kept even outside the constraints (Ax lets attached
+ * trials lie outside them); generated ones never are. */
+static void test_constrained_restore_allows_infeasible(void **state)
+{
+    (void) state;
+    char *json = s_constrained("random_search", 4, S_BRANIN_PARAMS, "\"x1 + x2 <= 5\"", NULL);
+    hone_experiment_t *e = s_new(json, 1);
+    free(json);
+    hone_value_t params[2] = { hone_value_float(10), hone_value_float(15) };
+    hone_error_t err;
+    assert_int_equal(hone_experiment_restore_trial(e, 0, HONE_TRIAL_COMPLETED, params, "manual", NULL, &err),
+                     HONE_OK);
+    /* the experiment has trials, so no center; Sobol points are feasible */
+    for (int i = 0; i < 20; i++) {
+        const hone_trial_t *t = hone_experiment_trial(e, s_one(e));
+        assert_string_equal(t->note, "sobol");
+        assert_true(t->params[0].u.f + t->params[1].u.f <= 5 + 1e-8);
+    }
+    hone_experiment_destroy(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +686,10 @@ int main(void)
         cmocka_unit_test(test_restore_continues_sequence),
         cmocka_unit_test(test_reproducible_with_seed),
         cmocka_unit_test(test_many_trials_6d),
+        cmocka_unit_test(test_constrained_random_search),
+        cmocka_unit_test(test_constrained_int),
+        cmocka_unit_test(test_constrained_exhaustion),
+        cmocka_unit_test(test_constrained_restore_allows_infeasible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
