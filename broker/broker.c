@@ -3,6 +3,7 @@
 
 #include "alloc.h"
 #include "clock.h"
+#include "generator.h"
 #include "handlers.h"
 #include "log.h"
 #include "msg.h"
@@ -20,6 +21,7 @@ struct _hone_broker_t {
     hone_store_t *store;        /* LMDB state */
     hone_registry_t *registry;  /* experiments by name */
     hone_handlers_t *handlers;  /* request handlers and leases */
+    hone_generator_t *generator; /* the thread that runs model fits */
     zloop_t *loop;              /* the reactor */
     zsock_t *router;            /* the one ROUTER socket */
     void *raw;                  /* libzmq handle of router */
@@ -33,10 +35,10 @@ struct _hone_broker_t {
 };
 
 /* A short printable form of a routing id for logs ("0x0080001a2b"). */
-static const char *s_peer(const zmq_msg_t *id, char *buf, size_t size)
+static const char *s_peer(const hone_handlers_peer_t *peer, char *buf, size_t size)
 {
-    const uint8_t *p = zmq_msg_data((zmq_msg_t *) id);
-    size_t n = zmq_msg_size((zmq_msg_t *) id);
+    const uint8_t *p = peer->identity;
+    size_t n = peer->id_len;
     size_t used = (size_t) snprintf(buf, size, "0x");
     for (size_t i = 0; i < n && i < 16 && used + 3 < size; i++)
         used += (size_t) snprintf(buf + used, size - used, "%02x", p[i]);
@@ -51,18 +53,18 @@ static void s_free_payload(void *data, void *hint)
     hone_free(data);
 }
 
-/* Encodes and sends a reply to id; a reply that cannot be sent is logged and dropped
+/* Encodes and sends a reply to peer; a reply that cannot be sent is logged and dropped
  * (the peer vanished or is at its high-water mark). Takes the reply. */
-static void s_send(hone_broker_t *self, const zmq_msg_t *id, bool delimiter, hone_msg_t **reply)
+static void s_send(hone_broker_t *self, const hone_handlers_peer_t *peer, hone_msg_t **reply)
 {
-    char peer[64];
+    char name[64];
     uint8_t *data = NULL;
     size_t size = 0;
     int rc = hone_msg_encode(*reply, &data, &size);
     if (rc != HONE_OK) {
         HONE_ASSERT(rc != HONE_ENOMEM);
         hone_log_warn("broker", "reply to %s seq=%" PRIu64 " cannot be encoded: %s",
-                      s_peer(id, peer, sizeof peer), hone_msg_seq(*reply), hone_strerror(rc));
+                      s_peer(peer, name, sizeof name), hone_msg_seq(*reply), hone_strerror(rc));
         uint64_t seq = hone_msg_seq(*reply);
         hone_msg_destroy(reply);
         *reply = hone_handlers_error(seq, rc, rc == HONE_ETOOBIG
@@ -74,10 +76,9 @@ static void s_send(hone_broker_t *self, const zmq_msg_t *id, bool delimiter, hon
     hone_msg_destroy(reply);
 
     const char *failed = NULL;
-    if (zmq_send(self->raw, zmq_msg_data((zmq_msg_t *) id), zmq_msg_size((zmq_msg_t *) id),
-                 ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    if (zmq_send(self->raw, peer->identity, peer->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         failed = "routing frame";
-    else if (delimiter && zmq_send(self->raw, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    else if (peer->delimiter && zmq_send(self->raw, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         failed = "delimiter";
     if (failed) {
         hone_free(data);
@@ -92,7 +93,7 @@ static void s_send(hone_broker_t *self, const zmq_msg_t *id, bool delimiter, hon
     if (failed) {
         int e = zmq_errno();
         self->dropped++;
-        hone_log_warn("broker", "reply to %s dropped (%s): %s", s_peer(id, peer, sizeof peer), failed,
+        hone_log_warn("broker", "reply to %s dropped (%s): %s", s_peer(peer, name, sizeof name), failed,
                       e == EHOSTUNREACH ? "peer is gone"
                       : e == EAGAIN     ? "peer is not reading (high-water mark)"
                                         : zmq_strerror(e));
@@ -115,10 +116,25 @@ static void s_drain(hone_broker_t *self)
     }
 }
 
+/* A deferred reply (hone_handlers_reply_fn): a generation came back. */
+static void s_on_reply(void *arg, const hone_handlers_peer_t *peer, hone_msg_t **reply)
+{
+    hone_broker_t *self = arg;
+    self->served++;
+    s_send(self, peer, reply);
+}
+
 /* Serves one message whose routing frame has been read. */
 static void s_serve(hone_broker_t *self, const zmq_msg_t *id)
 {
-    char peer[64];
+    char name[64];
+    hone_handlers_peer_t peer = { .id_len = zmq_msg_size((zmq_msg_t *) id) };
+    if (peer.id_len > sizeof peer.identity) {
+        /* libzmq never makes one; refuse rather than answer a truncated id */
+        s_drain(self);
+        return;
+    }
+    memcpy(peer.identity, zmq_msg_data((zmq_msg_t *) id), peer.id_len);
     zmq_msg_t part;
     zmq_msg_init(&part);
     if (zmq_msg_recv(&part, self->raw, ZMQ_DONTWAIT) < 0) {
@@ -126,9 +142,8 @@ static void s_serve(hone_broker_t *self, const zmq_msg_t *id)
         return;
     }
     /* A REQ peer puts an empty delimiter first; answer it the same way. */
-    bool delimiter = false;
     if (zmq_msg_size(&part) == 0 && zmq_msg_more(&part)) {
-        delimiter = true;
+        peer.delimiter = true;
         zmq_msg_close(&part);
         zmq_msg_init(&part);
         if (zmq_msg_recv(&part, self->raw, ZMQ_DONTWAIT) < 0) {
@@ -141,7 +156,7 @@ static void s_serve(hone_broker_t *self, const zmq_msg_t *id)
         s_drain(self);
         self->malformed++;
         hone_log_warn("broker", "request from %s has several frames; a request is one frame",
-                      s_peer(id, peer, sizeof peer));
+                      s_peer(&peer, name, sizeof name));
         reply = hone_handlers_error(0, HONE_EPROTO, "a request must be exactly one frame");
     } else {
         hone_msg_t *request = NULL;
@@ -153,7 +168,7 @@ static void s_serve(hone_broker_t *self, const zmq_msg_t *id)
             HONE_ASSERT(rc != HONE_ENOMEM);
             self->malformed++;
             hone_log_warn("broker", "malformed request from %s (%zu bytes): %s %s",
-                          s_peer(id, peer, sizeof peer), zmq_msg_size(&part), hone_err_name(rc),
+                          s_peer(&peer, name, sizeof name), zmq_msg_size(&part), hone_err_name(rc),
                           err.message);
             hone_msg_destroy(&request);
             reply = hone_handlers_error(seq, rc, err.message);
@@ -161,16 +176,16 @@ static void s_serve(hone_broker_t *self, const zmq_msg_t *id)
             if (hone_log_level() >= HONE_LOG_DEBUG)
                 hone_log_debug("broker", "%s seq=%" PRIu64 " from %s",
                                hone_msg_name(hone_msg_id(request)), hone_msg_seq(request),
-                               s_peer(id, peer, sizeof peer));
-            reply = hone_handlers_dispatch(self->handlers, zmq_msg_data((zmq_msg_t *) id),
-                                           zmq_msg_size((zmq_msg_t *) id), request,
-                                           hone_clock_mono_ms());
-            hone_msg_destroy(&request);
+                               s_peer(&peer, name, sizeof name));
+            /* NULL: deferred, s_on_reply sends it */
+            reply = hone_handlers_dispatch(self->handlers, &peer, &request, hone_clock_mono_ms());
         }
     }
     zmq_msg_close(&part);
-    self->served++;
-    s_send(self, id, delimiter, &reply);
+    if (reply) {
+        self->served++;
+        s_send(self, &peer, &reply);
+    }
 }
 
 static int s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
@@ -192,6 +207,15 @@ static int s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
             s_serve(self, &id);
         zmq_msg_close(&id);
     }
+    return 0;
+}
+
+static int s_on_generated(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    hone_broker_t *self = arg;
+    hone_handlers_collect(self->handlers, hone_clock_mono_ms());
     return 0;
 }
 
@@ -257,6 +281,10 @@ int hone_broker_open(hone_broker_t **out, const hone_broker_options_t *options, 
         goto fail;
     }
     self->handlers = hone_handlers_new(self->registry);
+    rc = hone_generator_open(&self->generator, err);
+    if (rc != HONE_OK)
+        goto fail;
+    hone_handlers_use_generator(self->handlers, self->generator, s_on_reply, self);
     rc = s_bind(self, endpoint, options->linger_ms > 0 ? options->linger_ms : HONE_BROKER_LINGER_MS, err);
     if (rc != HONE_OK)
         goto fail;
@@ -268,6 +296,12 @@ int hone_broker_open(hone_broker_t **out, const hone_broker_options_t *options, 
         goto fail;
     }
     zloop_reader_set_tolerant(self->loop, self->router);
+    zmq_pollitem_t generated = { .socket = NULL, .fd = hone_generator_fd(self->generator),
+                                 .events = ZMQ_POLLIN };
+    if (zloop_poller(self->loop, &generated, s_on_generated, self) != 0) {
+        rc = hone_error_set(err, HONE_EIO, "cannot watch the generator");
+        goto fail;
+    }
     if (self->stop_fd > 0) {
         zmq_pollitem_t item = { .socket = NULL, .fd = self->stop_fd, .events = ZMQ_POLLIN };
         if (zloop_poller(self->loop, &item, s_on_stop, self) != 0) {
@@ -303,6 +337,8 @@ int hone_broker_run(hone_broker_t *self, hone_error_t *err)
         if (self->stop_requested || zmq_errno() != EINTR || ++interrupted > 1000)
             break;
     }
+    /* a generation in progress is finished, stored and answered before the sockets close */
+    hone_handlers_finish(self->handlers);
     hone_log_info("broker", "stopping: served %" PRIu64 " request(s), %" PRIu64 " malformed, %" PRIu64
                   " reply(ies) dropped", self->served, self->malformed, self->dropped);
     if (self->stop_requested)
@@ -316,9 +352,12 @@ void hone_broker_destroy(hone_broker_t **self_p)
     hone_broker_t *self = *self_p;
     if (!self)
         return;
+    if (self->handlers)
+        hone_handlers_finish(self->handlers);   /* replies still go out */
     zloop_destroy(&self->loop);
     zsock_destroy(&self->router);     /* queued replies drain during the linger */
     hone_handlers_destroy(&self->handlers);
+    hone_generator_destroy(&self->generator);   /* joins the idle thread */
     hone_registry_destroy(&self->registry);
     hone_store_destroy(&self->store);
     hone_strfree(self->endpoint);

@@ -11,7 +11,10 @@
  * sends (a reply to a vanished or saturated peer is logged and dropped), and a linger
  * so that replies already queued at shutdown are still delivered.
  *
- * Threads: everything runs on the thread that calls hone_broker_run. */
+ * Threads: everything runs on the thread that calls hone_broker_run, except model fits:
+ * generation for every method but random_search runs on the broker's generator thread
+ * (generator.h) while the requests of that one experiment wait (handlers.h). A stop
+ * lets a generation in progress finish, be stored and be answered first. */
 #ifndef HONE_BROKER_H
 #define HONE_BROKER_H
 

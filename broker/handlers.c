@@ -1,9 +1,12 @@
 /* handlers.c: one function per request type; validate, change through the core, store,
- * then reply. */
+ * then reply. Generations that fit a model go to the generator thread: dispatch parks
+ * the requests of a busy experiment, s_on_generated stores, answers and serves them. */
 #include "handlers.h"
 
 #include "alloc.h"
+#include "clock.h"
 #include "log.h"
+#include "parking.h"
 #include "wire.h"
 
 #include <czmq.h>
@@ -17,7 +20,27 @@ struct _hone_handlers_t {
     zhashx_t *leases;           /* "experiment#trial" → s_lease_t (owned) */
     hone_reading_in_t *readings; /* scratch for parsed metrics, grown on demand */
     size_t cap_readings;        /* slots in readings */
+    hone_generator_t *generator; /* borrowed; NULL: every generation inline */
+    hone_handlers_reply_fn *reply; /* sends deferred replies */
+    void *reply_arg;            /* its argument */
+    hone_parking_t *parking;    /* busy experiments and the requests waiting for them */
+    bool finishing;             /* shutdown: no generation starts any more */
 };
+
+/* A request whose reply is deferred: parked behind a busy experiment, or waiting for
+ * its own generation (the job's arg). */
+typedef struct {
+    hone_handlers_peer_t peer;  /* who to answer */
+    hone_msg_t *request;        /* owned */
+    size_t trials_before;       /* generation: the experiment's trial count before */
+    uint64_t sobol_before;      /* and its Sobol position */
+} s_deferred_t;
+
+/* A generation that s_ready or s_next want off the reactor. */
+typedef struct {
+    hone_experiment_t *exp;     /* NULL: none */
+    uint32_t count;             /* trials asked for */
+} s_offload_t;
 
 /* A running trial handed to a worker by `ready`. */
 typedef struct {
@@ -38,6 +61,25 @@ static void s_lease_destroy(void **item)
     *item = NULL;
 }
 
+static s_deferred_t *s_deferred_new(const hone_handlers_peer_t *peer, hone_msg_t **request)
+{
+    s_deferred_t *d = hone_alloc(sizeof *d);
+    d->peer = *peer;
+    d->request = *request;
+    *request = NULL;
+    return d;
+}
+
+static void s_deferred_destroy(void **item)
+{
+    s_deferred_t *d = *item;
+    if (d) {
+        hone_msg_destroy(&d->request);
+        hone_free(d);
+    }
+    *item = NULL;
+}
+
 hone_handlers_t *hone_handlers_new(hone_registry_t *registry)
 {
     HONE_ASSERT(registry);
@@ -46,7 +88,17 @@ hone_handlers_t *hone_handlers_new(hone_registry_t *registry)
     self->leases = zhashx_new();
     HONE_ASSERT(self->leases);
     zhashx_set_destructor(self->leases, s_lease_destroy);
+    self->parking = hone_parking_new(s_deferred_destroy);
     return self;
+}
+
+void hone_handlers_use_generator(hone_handlers_t *self, hone_generator_t *generator,
+                                 hone_handlers_reply_fn *reply, void *arg)
+{
+    HONE_ASSERT(self && generator && reply && !self->generator);
+    self->generator = generator;
+    self->reply = reply;
+    self->reply_arg = arg;
 }
 
 void hone_handlers_destroy(hone_handlers_t **self_p)
@@ -55,6 +107,8 @@ void hone_handlers_destroy(hone_handlers_t **self_p)
     hone_handlers_t *self = *self_p;
     if (!self)
         return;
+    HONE_ASSERT(!self->generator || hone_generator_outstanding(self->generator) == 0);
+    hone_parking_destroy(&self->parking);
     zhashx_destroy(&self->leases);
     hone_free(self->readings);
     hone_free(self);
@@ -232,17 +286,23 @@ hone_msg_t *hone_handlers_error(uint64_t seq, int code, const char *message)
 
 /* ---- shared steps ---- */
 
-/* Generates up to max trials and stores what the core changed (new trials and the
- * Sobol position, even when no trial was made, so a reload continues the same
- * sequence). Returns the core's code, or HONE_ESTORE when the change could not be
- * stored; *exp is then NULL (the registry reloaded it). */
-static int s_generate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t max,
-                      const char *worker, uint32_t *indices, uint32_t *n, hone_error_t *err)
+/* Whether generation for exp goes to the generator thread: every method but
+ * random_search (Sobol draws take microseconds) fits a model. */
+static bool s_offloads(const hone_handlers_t *self, const hone_experiment_t *exp)
 {
-    size_t before = hone_experiment_trial_count(*exp);
-    uint64_t sobol_before = hone_experiment_sobol_drawn(*exp);
-    *n = 0;
-    int rc = hone_experiment_generate(*exp, max, indices, n, err);
+    return self->generator && !streq(hone_experiment_method(exp), "random_search");
+}
+
+/* After hone_experiment_generate (rc, *n trials in indices) on the reactor thread:
+ * records the worker and stores what the core changed (new trials and the Sobol
+ * position, even when no trial was made, so a reload continues the same sequence).
+ * before and sobol_before are the trial count and Sobol position from before.
+ * Returns the core's code, or HONE_ESTORE when the change could not be stored; *exp is
+ * then NULL (the registry reloaded it). */
+static int s_generated(hone_handlers_t *self, hone_experiment_t **exp, size_t before,
+                       uint64_t sobol_before, int rc, const char *worker, const uint32_t *indices,
+                       uint32_t *n, hone_error_t *err)
+{
     if (rc == HONE_OK && *n == 0)
         rc = hone_error_set(err, HONE_EAGAIN, "no trial could be generated now");
     size_t after = hone_experiment_trial_count(*exp);
@@ -264,6 +324,17 @@ static int s_generate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t m
     return rc;
 }
 
+/* Generates up to max trials inline and stores them (s_generated). */
+static int s_generate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t max,
+                      const char *worker, uint32_t *indices, uint32_t *n, hone_error_t *err)
+{
+    size_t before = hone_experiment_trial_count(*exp);
+    uint64_t sobol_before = hone_experiment_sobol_drawn(*exp);
+    *n = 0;
+    int rc = hone_experiment_generate(*exp, max, indices, n, err);
+    return s_generated(self, exp, before, sobol_before, rc, worker, indices, n, err);
+}
+
 /* Undoes an in-memory change that could not be completed. */
 static void s_undo(hone_handlers_t *self, const char *name)
 {
@@ -274,27 +345,13 @@ static void s_undo(hone_handlers_t *self, const char *name)
 
 /* ---- worker role ---- */
 
-static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const uint8_t *identity, size_t id_len,
-                   int64_t now_ms, hone_msg_t **reply, hone_error_t *err)
+/* The reply to `ready` once generation gave rc and n (0 or 1) trials at index: a
+ * trial (with a lease for the peer), no_work, or an error code. */
+static int s_ready_reply(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
+                         int64_t now_ms, const hone_experiment_t *exp, const char *name,
+                         const char *worker, int rc, uint32_t index, hone_msg_t **reply,
+                         hone_error_t *err)
 {
-    hone_experiment_t *exp;
-    const char *name, *worker;
-    int rc = s_experiment(self, req, &exp, &name, err);
-    if (rc == HONE_OK)
-        rc = s_opt_str(req, "worker", &worker, err);
-    if (rc != HONE_OK)
-        return rc;
-    uint32_t index = 0, n = 0;
-    const hone_trial_t *held = hone_experiment_running_for(exp, worker);
-    if (held) {
-        /* The reply that handed this trial out was lost (a broker restart or a dropped
-         * link): the worker would not ask for work while evaluating it. */
-        hone_log_info("handlers", "worker '%s' resumes trial %s#%" PRIu32, worker, name, held->index);
-        index = held->index;
-        n = 1;
-    } else {
-        rc = s_generate(self, &exp, 1, worker, &index, &n, err);
-    }
     if (rc == HONE_OK) {
         const hone_trial_t *trial = hone_experiment_trial(exp, index);
         HONE_ASSERT(trial);
@@ -305,7 +362,7 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const uint8_t *
         HONE_ASSERT(params);
         hone_wire_fill_params(params, hone_experiment_space(exp), trial->params);
         S_SET(hone_msg_set_str(*reply, "note", trial->note ? trial->note : ""));
-        s_lease_add(self, name, index, identity, id_len, worker, now_ms);
+        s_lease_add(self, name, index, peer->identity, peer->id_len, worker, now_ms);
         hone_log_debug("handlers", "trial %s#%" PRIu32 " to worker '%s'", name, index,
                        worker ? worker : "");
         return HONE_OK;
@@ -321,11 +378,38 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const uint8_t *
     return rc;
 }
 
+static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
+                   int64_t now_ms, hone_msg_t **reply, s_offload_t *offload, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name, *worker;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_opt_str(req, "worker", &worker, err);
+    if (rc != HONE_OK)
+        return rc;
+    uint32_t index = 0, n = 0;
+    const hone_trial_t *held = hone_experiment_running_for(exp, worker);
+    if (held) {
+        /* The reply that handed this trial out was lost (a broker restart or a dropped
+         * link): the worker would not ask for work while evaluating it. */
+        hone_log_info("handlers", "worker '%s' resumes trial %s#%" PRIu32, worker, name, held->index);
+        index = held->index;
+    } else if (s_offloads(self, exp)) {
+        offload->exp = exp;
+        offload->count = 1;
+        return HONE_OK;
+    } else {
+        rc = s_generate(self, &exp, 1, worker, &index, &n, err);
+    }
+    return s_ready_reply(self, req, peer, now_ms, exp, name, worker, rc, index, reply, err);
+}
+
 /* Shared by `progress` (worker role: the trial must be RUNNING, and the reading
  * refreshes the worker's lease) and `attach` (client role, like Ax main: any status). */
 static int s_readings(hone_handlers_t *self, const hone_msg_t *req, bool worker_role,
-                      const uint8_t *identity, size_t id_len, int64_t now_ms,
-                      hone_msg_t **reply, hone_error_t *err)
+                      const hone_handlers_peer_t *peer, int64_t now_ms, hone_msg_t **reply,
+                      hone_error_t *err)
 {
     hone_experiment_t *exp;
     const char *name;
@@ -345,7 +429,7 @@ static int s_readings(hone_handlers_t *self, const hone_msg_t *req, bool worker_
     if (rc != HONE_OK)
         return rc;
     if (worker_role)
-        s_lease_touch(self, name, index, identity, id_len, now_ms);
+        s_lease_touch(self, name, index, peer->identity, peer->id_len, now_ms);
     hone_registry_change_t change = {
         .reading_trial = index, .readings = self->readings, .n_readings = n,
         .has_progression = has_prog, .progression = prog,
@@ -466,7 +550,22 @@ static int s_create(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **r
     return HONE_OK;
 }
 
-static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+/* The reply to `next` once generation gave rc and n trials at indices. */
+static int s_next_reply(const hone_msg_t *req, const hone_experiment_t *exp, int rc,
+                        const uint32_t *indices, uint32_t n, hone_msg_t **reply)
+{
+    if (rc != HONE_OK)
+        return rc;
+    *reply = s_reply(HONE_MSG_OK, req);
+    hone_node_t *trials = hone_node_add_array(hone_msg_body(*reply), "trials");
+    HONE_ASSERT(trials);
+    for (uint32_t i = 0; i < n; i++)
+        hone_wire_add_trial(trials, NULL, exp, hone_experiment_trial(exp, indices[i]), false);
+    return HONE_OK;
+}
+
+static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply,
+                  s_offload_t *offload, hone_error_t *err)
 {
     hone_experiment_t *exp;
     const char *name;
@@ -496,17 +595,15 @@ static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
                        count, fit);
         count = fit > 0 ? (int64_t) fit : 1;
     }
+    if (s_offloads(self, exp)) {
+        offload->exp = exp;
+        offload->count = (uint32_t) count;
+        return HONE_OK;
+    }
     uint32_t indices[HONE_HANDLERS_NEXT_MAX];
     uint32_t n = 0;
     rc = s_generate(self, &exp, (uint32_t) count, NULL, indices, &n, err);
-    if (rc != HONE_OK)
-        return rc;
-    *reply = s_reply(HONE_MSG_OK, req);
-    hone_node_t *trials = hone_node_add_array(hone_msg_body(*reply), "trials");
-    HONE_ASSERT(trials);
-    for (uint32_t i = 0; i < n; i++)
-        hone_wire_add_trial(trials, NULL, exp, hone_experiment_trial(exp, indices[i]), false);
-    return HONE_OK;
+    return s_next_reply(req, exp, rc, indices, n, reply);
 }
 
 static int s_mark(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
@@ -630,28 +727,85 @@ static int s_list(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
 
 /* ---- dispatch ---- */
 
-hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const uint8_t *identity, size_t id_len,
-                                   const hone_msg_t *request, int64_t now_ms)
+/* Turns a handler's outcome into the reply to send (an `error` unless rc is HONE_OK)
+ * and takes the handler's reply. */
+static hone_msg_t *s_answer(const hone_msg_t *request, int rc, hone_msg_t **reply,
+                            const hone_error_t *err)
 {
-    HONE_ASSERT(self && request);
+    if (rc == HONE_OK) {
+        HONE_ASSERT(*reply);
+        hone_msg_t *out = *reply;
+        *reply = NULL;
+        return out;
+    }
+    hone_msg_destroy(reply);
+    const char *type = hone_msg_name(hone_msg_id(request));
+    if (rc == HONE_ESTORE)
+        hone_log_warn("handlers", "%s seq=%" PRIu64 " answered HONE_ESTORE", type ? type : "?",
+                      hone_msg_seq(request));
+    else
+        hone_log_debug("handlers", "%s seq=%" PRIu64 " rejected: %s %s", type ? type : "?",
+                       hone_msg_seq(request), hone_err_name(rc), err->message);
+    return hone_handlers_error(hone_msg_seq(request), rc, err->message);
+}
+
+/* The experiment a request names when it is a request that must wait while that
+ * experiment is busy (every one that reads or changes an experiment; not heartbeat,
+ * which touches leases only, nor create, which only looks the name up), else NULL. */
+static const char *s_waits_for(const hone_msg_t *request)
+{
+    switch (hone_msg_id(request)) {
+    case HONE_MSG_READY: case HONE_MSG_PROGRESS: case HONE_MSG_COMPLETE: case HONE_MSG_FAIL:
+    case HONE_MSG_NEXT: case HONE_MSG_ATTACH: case HONE_MSG_MARK: case HONE_MSG_BEST:
+    case HONE_MSG_STATUS: case HONE_MSG_LIST: {
+        const char *name = NULL;
+        return hone_msg_get_str(request, "experiment", &name, NULL) == HONE_OK ? name : NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* Hands the generation a handler asked for to the generator thread; the experiment is
+ * busy until it comes back (s_on_generated). Takes the request. */
+static void s_submit(hone_handlers_t *self, const hone_handlers_peer_t *peer, hone_msg_t **request,
+                     const s_offload_t *offload)
+{
+    const char *name = s_waits_for(*request);
+    HONE_ASSERT(name);
+    s_deferred_t *d = s_deferred_new(peer, request);
+    d->trials_before = hone_experiment_trial_count(offload->exp);
+    d->sobol_before = hone_experiment_sobol_drawn(offload->exp);
+    hone_parking_set_busy(self->parking, name, true);
+    hone_generator_job_t *job = hone_generator_job_new(offload->exp, offload->count, d);
+    hone_generator_submit(self->generator, &job);   /* from here on, hands off exp */
+}
+
+/* Serves a request whose experiment is not busy. Takes the request; returns the reply
+ * or NULL when a generation was started (or, while finishing, refused unanswered). */
+static hone_msg_t *s_serve(hone_handlers_t *self, const hone_handlers_peer_t *peer,
+                           hone_msg_t **request_p, int64_t now_ms)
+{
+    const hone_msg_t *request = *request_p;
     hone_error_t err;
     hone_error_clear(&err);
     hone_msg_t *reply = NULL;
+    s_offload_t offload = { 0 };
     hone_msg_id_t id = hone_msg_id(request);
     int rc;
     switch (id) {
-    case HONE_MSG_READY: rc = s_ready(self, request, identity, id_len, now_ms, &reply, &err); break;
-    case HONE_MSG_PROGRESS: rc = s_readings(self, request, true, identity, id_len, now_ms, &reply, &err); break;
+    case HONE_MSG_READY: rc = s_ready(self, request, peer, now_ms, &reply, &offload, &err); break;
+    case HONE_MSG_PROGRESS: rc = s_readings(self, request, true, peer, now_ms, &reply, &err); break;
     case HONE_MSG_COMPLETE: rc = s_complete(self, request, &reply, &err); break;
     case HONE_MSG_FAIL: rc = s_fail(self, request, &reply, &err); break;
     case HONE_MSG_HEARTBEAT:
-        s_lease_touch_worker(self, identity, id_len, now_ms);
+        s_lease_touch_worker(self, peer->identity, peer->id_len, now_ms);
         reply = s_reply(HONE_MSG_HEARTBEAT, request);
         rc = HONE_OK;
         break;
     case HONE_MSG_CREATE: rc = s_create(self, request, &reply, &err); break;
-    case HONE_MSG_NEXT: rc = s_next(self, request, &reply, &err); break;
-    case HONE_MSG_ATTACH: rc = s_readings(self, request, false, identity, id_len, now_ms, &reply, &err); break;
+    case HONE_MSG_NEXT: rc = s_next(self, request, &reply, &offload, &err); break;
+    case HONE_MSG_ATTACH: rc = s_readings(self, request, false, peer, now_ms, &reply, &err); break;
     case HONE_MSG_MARK: rc = s_mark(self, request, &reply, &err); break;
     case HONE_MSG_BEST: rc = s_best(self, request, &reply, &err); break;
     case HONE_MSG_STATUS: rc = s_status(self, request, &reply, &err); break;
@@ -663,17 +817,109 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const uint8_t *identit
         break;
     }
     }
-    if (rc == HONE_OK) {
-        HONE_ASSERT(reply);
-        return reply;
+    if (rc == HONE_OK && offload.exp) {
+        HONE_ASSERT(!reply);
+        if (self->finishing) {
+            hone_log_info("handlers", "%s seq=%" PRIu64 " on '%s' left unanswered: the broker is stopping",
+                          hone_msg_name(id), hone_msg_seq(request), hone_experiment_name(offload.exp));
+            hone_msg_destroy(request_p);
+        } else {
+            s_submit(self, peer, request_p, &offload);
+        }
+        return NULL;
     }
-    hone_msg_destroy(&reply);
-    const char *type = hone_msg_name(id);
-    if (rc == HONE_ESTORE)
-        hone_log_warn("handlers", "%s seq=%" PRIu64 " answered HONE_ESTORE", type ? type : "?",
-                      hone_msg_seq(request));
+    reply = s_answer(request, rc, &reply, &err);
+    hone_msg_destroy(request_p);
+    return reply;
+}
+
+hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const hone_handlers_peer_t *peer,
+                                   hone_msg_t **request, int64_t now_ms)
+{
+    HONE_ASSERT(self && peer && request && *request);
+    const char *name = s_waits_for(*request);
+    if (name && hone_parking_busy(self->parking, name)) {
+        hone_log_debug("handlers", "%s seq=%" PRIu64 " waits for the generation on '%s'",
+                       hone_msg_name(hone_msg_id(*request)), hone_msg_seq(*request), name);
+        hone_parking_push(self->parking, name, s_deferred_new(peer, request));
+        return NULL;
+    }
+    return s_serve(self, peer, request, now_ms);
+}
+
+/* ---- generations coming back ---- */
+
+/* Serves the requests parked behind experiment name, oldest first, until none is left
+ * or one of them makes it busy again. */
+static void s_drain(hone_handlers_t *self, const char *name, int64_t now_ms)
+{
+    s_deferred_t *d;
+    while (!hone_parking_busy(self->parking, name) && (d = hone_parking_pop(self->parking, name))) {
+        hone_msg_t *reply = s_serve(self, &d->peer, &d->request, now_ms);
+        if (reply)
+            self->reply(self->reply_arg, &d->peer, &reply);
+        void *item = d;
+        s_deferred_destroy(&item);
+    }
+}
+
+/* A generation came back: store it, answer its request, free its experiment, serve
+ * what waited. */
+static void s_on_generated(hone_handlers_t *self, hone_generator_job_t *job, int64_t now_ms)
+{
+    s_deferred_t *d = job->arg;
+    const hone_msg_t *request = d->request;
+    const char *name = s_waits_for(request);
+    HONE_ASSERT(name && hone_parking_busy(self->parking, name));
+    hone_msg_id_t id = hone_msg_id(request);
+    hone_error_t err = job->err;
+    const char *worker = NULL;
+    if (id == HONE_MSG_READY && hone_msg_get_str(request, "worker", &worker, NULL) != HONE_OK)
+        worker = NULL;
+    hone_experiment_t *exp = job->experiment;
+    uint32_t n = job->n;
+    int rc = s_generated(self, &exp, d->trials_before, d->sobol_before, job->rc, worker,
+                         job->indices, &n, &err);
+    hone_log_debug("handlers", "generation on '%s': %" PRIu32 " trial(s), %s, %" PRId64
+                   " ms (queued %" PRId64 " ms)", name, n, hone_err_name(rc),
+                   job->finished_ms - job->started_ms, job->started_ms - job->submitted_ms);
+    hone_msg_t *reply = NULL;
+    if (id == HONE_MSG_READY)
+        rc = s_ready_reply(self, request, &d->peer, now_ms, exp, name, worker, rc,
+                           n > 0 ? job->indices[0] : 0, &reply, &err);
     else
-        hone_log_debug("handlers", "%s seq=%" PRIu64 " rejected: %s %s", type ? type : "?",
-                       hone_msg_seq(request), hone_err_name(rc), err.message);
-    return hone_handlers_error(hone_msg_seq(request), rc, err.message);
+        rc = s_next_reply(request, exp, rc, job->indices, n, &reply);
+    reply = s_answer(request, rc, &reply, &err);
+    self->reply(self->reply_arg, &d->peer, &reply);
+    hone_parking_set_busy(self->parking, name, false);
+    s_drain(self, name, now_ms);
+    void *item = d;
+    s_deferred_destroy(&item);
+}
+
+void hone_handlers_collect(hone_handlers_t *self, int64_t now_ms)
+{
+    HONE_ASSERT(self && self->generator);
+    hone_generator_job_t *job;
+    while ((job = hone_generator_collect(self->generator))) {
+        s_on_generated(self, job, now_ms);
+        hone_generator_job_destroy(&job);
+    }
+}
+
+void hone_handlers_finish(hone_handlers_t *self)
+{
+    HONE_ASSERT(self);
+    if (!self->generator || self->finishing)
+        return;
+    self->finishing = true;
+    size_t outstanding = hone_generator_outstanding(self->generator);
+    if (outstanding > 0)
+        hone_log_info("handlers", "stopping: waiting for %zu generation(s) in progress (%zu request(s) "
+                      "waiting behind them)", outstanding, hone_parking_size(self->parking));
+    while (hone_generator_outstanding(self->generator) > 0) {
+        hone_generator_wait(self->generator, -1);
+        hone_handlers_collect(self, hone_clock_mono_ms());
+    }
+    HONE_ASSERT(hone_parking_size(self->parking) == 0 && hone_parking_count(self->parking) == 0);
 }

@@ -1,6 +1,6 @@
 /* handlers.h: what the broker does with each request of the worker and client roles
  * (proto/PROTOCOL.md message table). No sockets here: a handler takes a decoded
- * request and returns the reply to send.
+ * request and returns the reply to send, or sends it later through a reply function.
  *
  * Durability: a reply that acknowledges a change is returned only after the store
  * transaction holding the change has committed. A rejected request changes nothing in
@@ -10,10 +10,21 @@
  * It also keeps the lease table: which worker identity holds which running trial, and
  * when that worker was last heard from (expiry comes with the lease work).
  *
- * Internal to the broker; one thread. Memory: aborts on out-of-memory. */
+ * Generation off the reactor: with a generator (hone_handlers_use_generator), a `ready`
+ * or `next` that needs a model fit hands its experiment to the generator thread and
+ * answers when the result comes back; until then the experiment is busy and every
+ * request naming it waits, in arrival order (parking.h). Other experiments,
+ * heartbeats and `create` are served meanwhile. This gives what a snapshot would (the
+ * generation sees every reading acknowledged before the request, and every running
+ * trial as a pending point) without copying the experiment: the hand-over is
+ * exclusive, and the requests parked behind it wait at most for that one generation.
+ *
+ * Internal to the broker; every function runs on the reactor thread. Memory: aborts on
+ * out-of-memory. */
 #ifndef HONE_HANDLERS_H
 #define HONE_HANDLERS_H
 
+#include "generator.h"
 #include "msg.h"
 #include "registry.h"
 
@@ -23,16 +34,55 @@ typedef struct _hone_handlers_t hone_handlers_t;
 #define HONE_HANDLERS_RETRY_MS 250
 /* Most trials one `next` may ask for. */
 #define HONE_HANDLERS_NEXT_MAX 1000
+/* Longest ROUTER routing id (libzmq's limit). */
+#define HONE_HANDLERS_ID_MAX 255
 
-/* registry is borrowed and must outlive the handlers. */
+/* Who sent a request: what the reactor needs to answer it, now or later. */
+typedef struct hone_handlers_peer {
+    uint8_t identity[HONE_HANDLERS_ID_MAX]; /* ROUTER routing id */
+    size_t id_len;                          /* bytes in identity */
+    bool delimiter;                         /* a REQ peer: answer after an empty frame */
+} hone_handlers_peer_t;
+
+/* Sends a deferred reply to peer and takes it (*reply becomes NULL). Runs on the
+ * reactor thread, from hone_handlers_collect or hone_handlers_finish. */
+typedef void (hone_handlers_reply_fn)(void *arg, const hone_handlers_peer_t *peer, hone_msg_t **reply);
+
+/* registry is borrowed and must outlive the handlers. Without a generator every
+ * generation runs inline. */
 hone_handlers_t *hone_handlers_new(hone_registry_t *registry);
 void hone_handlers_destroy(hone_handlers_t **self_p);
 
-/* Handles one request from the peer with routing id identity[0..id_len) and returns
- * its reply (never NULL; the caller owns it): `ok`, `trial`, `no_work`, `heartbeat` or
- * `error`, carrying the request's seq. now_ms is the monotonic time, for leases. */
-hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const uint8_t *identity, size_t id_len,
-                                   const hone_msg_t *request, int64_t now_ms);
+/* Runs the generations that can be slow (every method but "random_search") on
+ * generator (borrowed; it must outlive the handlers, and the caller calls
+ * hone_handlers_collect when hone_generator_fd is readable). Replies that wait for
+ * them go through reply(arg, ...). Call once, before the first request. */
+void hone_handlers_use_generator(hone_handlers_t *self, hone_generator_t *generator,
+                                 hone_handlers_reply_fn *reply, void *arg);
+
+/* Handles one request from peer and takes it (*request becomes NULL). Returns the
+ * reply (the caller owns it: `ok`, `trial`, `no_work`, `heartbeat` or `error`, carrying
+ * the request's seq), or NULL when the reply is deferred: the request started a
+ * generation on the generator thread, or it names an experiment that is busy with one
+ * and waits behind it (see parking.h). A deferred reply is sent through the reply
+ * function later, exactly once (except at shutdown, see hone_handlers_finish). Replies
+ * to one peer may therefore come out of order (PROTOCOL.md 2.1: match them by seq).
+ * now_ms is the monotonic time, for leases. */
+hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const hone_handlers_peer_t *peer,
+                                   hone_msg_t **request, int64_t now_ms);
+
+/* Finishes the generations that came back: stores their trials, answers their
+ * requests, then serves the requests parked behind them in arrival order (which may
+ * start the next generation). Call when hone_generator_fd is readable. */
+void hone_handlers_collect(hone_handlers_t *self, int64_t now_ms);
+
+/* For shutdown; blocks. Waits for the generations already handed to the generator (at
+ * most one per busy experiment), stores and answers them, and serves the requests
+ * parked behind them, except those that would start another slow generation: they
+ * are dropped unanswered, like requests still unread in the socket, and the peer
+ * resends them (PROTOCOL.md 2.1 item 7). No generation starts from here on.
+ * Idempotent; a no-op without a generator. */
+void hone_handlers_finish(hone_handlers_t *self);
 
 /* An `error` reply {code, name, message} for seq; message NULL uses hone_strerror. */
 hone_msg_t *hone_handlers_error(uint64_t seq, int code, const char *message);

@@ -907,9 +907,10 @@ static void test_restart_clean_keeps_everything(void **state)
 
 static hone_msg_t *s_local(hone_handlers_t *h, hone_msg_t **msg)
 {
-    hone_msg_t *reply = hone_handlers_dispatch(h, (const uint8_t *) "peer", 4, *msg, 0);
-    hone_msg_destroy(msg);
-    assert_non_null(reply);
+    hone_handlers_peer_t peer = { .identity = "peer", .id_len = 4 };
+    hone_msg_t *reply = hone_handlers_dispatch(h, &peer, msg, 0);
+    assert_null(*msg);
+    assert_non_null(reply);     /* no generator: every reply is immediate */
     return reply;
 }
 
@@ -1031,6 +1032,262 @@ static void test_reply_size_limits(void **state)
     s_expect_error(s_call(f, s_req(f, HONE_MSG_LIST, "wide")), HONE_ETOOBIG);
     reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "wide")), HONE_MSG_OK);
     assert_int_equal(s_int(reply, "total"), made);
+    hone_msg_destroy(&reply);
+}
+
+/* ---- generation off the reactor ---- */
+
+/* The next frame on sock within timeout_ms, decoded, whatever its seq; NULL on timeout. */
+static hone_msg_t *s_recv_next(zsock_t *sock, int timeout_ms)
+{
+    zpoller_t *poller = zpoller_new(sock, NULL);
+    hone_msg_t *reply = NULL;
+    if (zpoller_wait(poller, timeout_ms)) {
+        zframe_t *frame = zframe_recv(sock);
+        assert_non_null(frame);
+        hone_error_t err;
+        assert_int_equal(hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, &err),
+                         HONE_OK);
+        zframe_destroy(&frame);
+    }
+    zpoller_destroy(&poller);
+    return reply;
+}
+
+static bool s_readable(zsock_t *sock)
+{
+    return (zsock_events(sock) & ZMQ_POLLIN) != 0;
+}
+
+/* A Bayesian-optimization experiment over [0,1]^d whose first n_sobol trials are Sobol
+ * points (the initialization budget), of which the first n_done are completed with
+ * the value of a smooth function: the next generation fits a GP on n_done points. */
+static void s_bo_experiment(fixture_t *f, const char *name, int d, int n_sobol, int n_done)
+{
+    size_t cap = 4096, len = 0;
+    char *config = malloc(cap);
+    len += (size_t) snprintf(config + len, cap - len, "{\"name\": \"%s\", \"parameters\": [", name);
+    for (int i = 0; i < d; i++)
+        len += (size_t) snprintf(config + len, cap - len,
+                                 "%s{\"name\": \"x%d\", \"bounds\": [0.0, 1.0], \"parameter_type\": \"float\"}",
+                                 i ? ", " : "", i);
+    snprintf(config + len, cap - len, "], \"objective\": \"-y\", \"generation_strategy\": {\"method\": \"fast\", "
+             "\"initialization_random_seed\": 11, \"initialization_budget\": %d, "
+             "\"min_observed_initialization_trials\": %d}}", n_sobol, n_done);
+    hone_msg_t *reply = s_expect(s_create(f, config), HONE_MSG_OK);
+    hone_msg_destroy(&reply);
+    free(config);
+
+    reply = s_expect(s_next(f, name, n_sobol), HONE_MSG_OK);
+    const hone_node_t *trials = hone_msg_get(reply, "trials");
+    assert_int_equal(hone_node_len(trials), n_sobol);
+    /* pipelined marks, then their replies */
+    uint64_t first = f->seq + 1;
+    for (int t = 0; t < n_done; t++) {
+        const hone_node_t *params = hone_node_get(hone_node_at(trials, (size_t) t), "params");
+        double y = 0;
+        for (int i = 0; i < d; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "x%d", i);
+            double x = hone_node_float(hone_node_get(params, key)) - 0.3 - 0.02 * i;
+            y += x * x;
+        }
+        hone_msg_t *msg = s_mark_req(f, name, t, "COMPLETED");
+        s_metric(msg, "y", y, 0, false);
+        s_send(f->client, msg);
+        hone_msg_destroy(&msg);
+    }
+    hone_msg_destroy(&reply);
+    for (int t = 0; t < n_done; t++) {
+        hone_msg_t *ok = s_expect(s_recv(f->client, first + (uint64_t) t, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+        hone_msg_destroy(&ok);
+    }
+}
+
+/* Sizes for a generation of a couple of hundred milliseconds (a cold GP fit plus the
+ * acquisition: about 230-330 ms in the broker on the development VM). The tests assert
+ * orderings only; they need the generation to outlast a few round trips. */
+#define S_SLOW_D 20
+#define S_SLOW_N 500
+
+static hone_msg_t *s_ready_req(fixture_t *f, const char *name, const char *worker)
+{
+    hone_msg_t *msg = s_req(f, HONE_MSG_READY, name);
+    assert_int_equal(hone_msg_set_str(msg, "worker", worker), HONE_OK);
+    return msg;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return (x > y) - (x < y);
+}
+
+/* One heartbeat round trip on sock; returns its duration in microseconds. */
+static int64_t s_beat(fixture_t *f, zsock_t *sock)
+{
+    hone_msg_t *msg = s_req(f, HONE_MSG_HEARTBEAT, NULL);
+    int64_t sent = zclock_usecs();
+    hone_msg_t *reply = s_expect(s_call_on(sock, &msg), HONE_MSG_HEARTBEAT);
+    int64_t rtt = zclock_usecs() - sent;
+    hone_msg_destroy(&reply);
+    return rtt;
+}
+
+static void test_generation_off_the_reactor(void **state)
+{
+    fixture_t *f = *state;
+    s_bo_experiment(f, "slow", S_SLOW_D, S_SLOW_N + 1, S_SLOW_N);  /* trial S_SLOW_N runs */
+    s_create_ok(f, "other", 4, 0);
+    zsock_t *worker = s_connect(f), *beat = s_connect(f);
+    enum { BEATS = 5 };
+    int64_t idle_us[BEATS], rtt_us[BEATS];
+    for (int i = 0; i < BEATS; i++)
+        idle_us[i] = s_beat(f, beat);   /* for the log line below; connects the socket */
+
+    /* a `ready` that needs a GP fit on S_SLOW_N points, then a `progress` of the same
+     * experiment on the same socket: it must wait for the generation */
+    int64_t t0 = zclock_usecs();
+    hone_msg_t *msg = s_ready_req(f, "slow", "w-slow");
+    uint64_t ready_seq = hone_msg_seq(msg);
+    s_send(worker, msg);
+    hone_msg_destroy(&msg);
+    msg = s_trial_req(f, HONE_MSG_PROGRESS, "slow", S_SLOW_N);
+    s_metric(msg, "y", 0.5, 0.01, true);
+    assert_int_equal(hone_msg_set_int(msg, "progression", 3), HONE_OK);
+    uint64_t progress_seq = hone_msg_seq(msg);
+    s_send(worker, msg);
+    hone_msg_destroy(&msg);
+
+    /* meanwhile heartbeats, one after the other, and a status of another experiment
+     * are answered, and the trial has not arrived yet */
+    for (int i = 0; i < BEATS; i++) {
+        rtt_us[i] = s_beat(f, beat);
+        assert_false(s_readable(worker));
+    }
+    msg = s_req(f, HONE_MSG_STATUS, "other");
+    hone_msg_t *reply = s_expect(s_call_on(beat, &msg), HONE_MSG_OK);
+    assert_string_equal(s_str(reply, "experiment"), "other");
+    hone_msg_destroy(&reply);
+    assert_false(s_readable(worker));
+
+    /* then the trial, then the parked progress, in that order */
+    reply = s_expect(s_recv_next(worker, 60000), HONE_MSG_TRIAL);
+    int64_t generation_us = zclock_usecs() - t0;
+    assert_int_equal(hone_msg_seq(reply), ready_seq);
+    int64_t index = s_int(reply, "trial");
+    assert_int_equal(index, S_SLOW_N + 1);
+    assert_string_equal(s_str(reply, "note"), "bo");
+    hone_msg_destroy(&reply);
+    reply = s_expect(s_recv_next(worker, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+    assert_int_equal(hone_msg_seq(reply), progress_seq);
+    hone_msg_destroy(&reply);
+
+    qsort(idle_us, BEATS, sizeof idle_us[0], cmp_i64);
+    qsort(rtt_us, BEATS, sizeof rtt_us[0], cmp_i64);
+    fprintf(stderr, "generation on n=%d, d=%d: %.1f ms; heartbeat round trips meanwhile: "
+            "median %.3f ms, max %.3f ms (idle before: median %.3f ms)\n", S_SLOW_N, S_SLOW_D,
+            generation_us / 1000.0, rtt_us[BEATS / 2] / 1000.0, rtt_us[BEATS - 1] / 1000.0,
+            idle_us[BEATS / 2] / 1000.0);
+
+    /* the progress is stored, and the new trial runs for the worker */
+    hone_msg_t *list = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "slow")), HONE_MSG_OK);
+    const hone_node_t *running = s_list_trial(list, S_SLOW_N);
+    const hone_node_t *y = hone_node_get(hone_node_get(running, "metrics"), "y");
+    assert_non_null(y);
+    assert_true(hone_node_float(hone_node_at(y, 0)) == 0.5);
+    assert_int_equal(hone_node_int(hone_node_get(running, "progression")), 3);
+    assert_string_equal(s_node_str(s_list_trial(list, (uint32_t) index), "status"), "RUNNING");
+    hone_msg_destroy(&list);
+    zsock_destroy(&worker);
+    zsock_destroy(&beat);
+}
+
+static void test_two_workers_get_different_trials(void **state)
+{
+    fixture_t *f = *state;
+    s_bo_experiment(f, "pair", 3, 6, 6);
+    zsock_t *w1 = s_connect(f), *w2 = s_connect(f);
+    hone_msg_t *m1 = s_ready_req(f, "pair", "w1"), *m2 = s_ready_req(f, "pair", "w2");
+    uint64_t seq1 = hone_msg_seq(m1), seq2 = hone_msg_seq(m2);
+    s_send(w1, m1);
+    s_send(w2, m2);
+    hone_msg_destroy(&m1);
+    hone_msg_destroy(&m2);
+    hone_msg_t *r1 = s_expect(s_recv(w1, seq1, 60000), HONE_MSG_TRIAL);
+    hone_msg_t *r2 = s_expect(s_recv(w2, seq2, 60000), HONE_MSG_TRIAL);
+    int64_t t1 = s_int(r1, "trial"), t2 = s_int(r2, "trial");
+    assert_true(t1 != t2);
+    assert_true(t1 >= 6 && t1 <= 7 && t2 >= 6 && t2 <= 7);
+    assert_string_equal(s_str(r1, "note"), "bo");
+    assert_string_equal(s_str(r2, "note"), "bo");
+    /* the second one was generated with the first as a pending point: another arm */
+    const hone_node_t *p1 = hone_msg_get(r1, "params"), *p2 = hone_msg_get(r2, "params");
+    bool same = true;
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "x%d", i);
+        same = same && hone_node_float(hone_node_get(p1, key)) == hone_node_float(hone_node_get(p2, key));
+    }
+    assert_false(same);
+    hone_msg_destroy(&r1);
+    hone_msg_destroy(&r2);
+
+    hone_msg_t *reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "pair")), HONE_MSG_OK);
+    assert_int_equal(s_int(reply, "total"), 8);
+    assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "counts"), "RUNNING")), 2);
+    hone_msg_destroy(&reply);
+    zsock_destroy(&w1);
+    zsock_destroy(&w2);
+}
+
+static void test_sigterm_during_generation(void **state)
+{
+    fixture_t *f = *state;
+    s_bo_experiment(f, "stop", S_SLOW_D, S_SLOW_N, S_SLOW_N);
+    zsock_t *worker = s_connect(f);
+    hone_msg_t *msg = s_ready_req(f, "stop", "w-stop");
+    uint64_t ready_seq = hone_msg_seq(msg);
+    s_send(worker, msg);
+    hone_msg_destroy(&msg);
+    /* the heartbeat's reply, behind the ready on the same connection, says the broker
+     * has read the ready and handed the generation over */
+    msg = s_req(f, HONE_MSG_HEARTBEAT, NULL);
+    uint64_t beat_seq = hone_msg_seq(msg);
+    s_send(worker, msg);
+    hone_msg_destroy(&msg);
+    hone_msg_t *reply = s_expect(s_recv_next(worker, S_REPLY_TIMEOUT_MS), HONE_MSG_HEARTBEAT);
+    assert_int_equal(hone_msg_seq(reply), beat_seq);    /* not the trial: still generating */
+    hone_msg_destroy(&reply);
+    kill(f->pid, SIGTERM);
+
+    /* the generation is finished, stored and answered before the broker exits */
+    reply = s_expect(s_recv_next(worker, 60000), HONE_MSG_TRIAL);
+    assert_int_equal(hone_msg_seq(reply), ready_seq);
+    int64_t index = s_int(reply, "trial");
+    assert_int_equal(index, S_SLOW_N);
+    double x0 = hone_node_float(hone_node_get(hone_msg_get(reply, "params"), "x0"));
+    hone_msg_destroy(&reply);
+    int status = -1;
+    assert_int_equal(hone_test_wait(f->pid, 60000, &status), 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char *log = hone_test_read_file(f->log, NULL);
+    assert_non_null(strstr(log, "waiting for 1 generation(s) in progress"));
+    free(log);
+    zsock_destroy(&worker);
+    zsock_destroy(&f->client);
+
+    /* after a restart the store has exactly that trial, running for that worker */
+    s_start(f);
+    hone_msg_t *list = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "stop")), HONE_MSG_OK);
+    assert_int_equal(hone_node_len(hone_msg_get(list, "trials")), S_SLOW_N + 1);
+    const hone_node_t *t = s_list_trial(list, (uint32_t) index);
+    assert_string_equal(s_node_str(t, "status"), "RUNNING");
+    assert_true(hone_node_float(hone_node_get(hone_node_get(t, "params"), "x0")) == x0);
+    hone_msg_destroy(&list);
+    reply = s_expect(s_call(f, s_ready_req(f, "stop", "w-stop")), HONE_MSG_TRIAL);   /* resumes */
+    assert_int_equal(s_int(reply, "trial"), index);
     hone_msg_destroy(&reply);
 }
 
@@ -1175,6 +1432,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_command_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_full_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_size_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generation_off_the_reactor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_workers_get_different_trials, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_during_generation, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,74 @@
+/* generator.h: the broker's generator thread, which runs hone_experiment_generate off
+ * the reactor thread so that a model fit (up to about a second) never holds up
+ * heartbeats or other experiments.
+ *
+ * A job hands one experiment over to the thread: from hone_generator_submit until the
+ * job comes back from hone_generator_collect, the generator thread alone may touch that
+ * experiment (read or write); the submitter keeps everything else, including the store.
+ * The hand-over is exclusive, not a copy: the submitter promises not to look at the
+ * experiment meanwhile (the broker parks the experiment's other requests), and the
+ * mutex that passes the job each way orders every access of the two threads.
+ *
+ * One thread serves the jobs in submission order. Finished jobs are collected on the
+ * submitter's thread; hone_generator_fd is readable while some wait, so a reactor can
+ * poll it. Signals are blocked on the generator thread (they reach the reactor).
+ *
+ * Internal to the broker. hone_generator_submit, _collect, _fd, _outstanding, _wait and
+ * _destroy are called from one thread (the reactor's). Memory: aborts on
+ * out-of-memory (broker policy). */
+#ifndef HONE_GENERATOR_H
+#define HONE_GENERATOR_H
+
+#include "err.h"
+#include "experiment.h"
+
+typedef struct _hone_generator_t hone_generator_t;
+
+/* One generation: in-fields set by hone_generator_job_new, out-fields by the thread. */
+typedef struct hone_generator_job {
+    hone_experiment_t *experiment;  /* in: handed over while the job is submitted */
+    uint32_t max_trials;            /* in: at most this many trials (>= 1) */
+    void *arg;                      /* in: the submitter's context, never touched here */
+    uint32_t *indices;              /* out: [max_trials], the new trials' indices */
+    uint32_t n;                     /* out: trials made */
+    int rc;                         /* out: hone_experiment_generate's code */
+    hone_error_t err;               /* out: its message */
+    int64_t submitted_ms;           /* monotonic times, for logs */
+    int64_t started_ms;
+    int64_t finished_ms;
+    struct hone_generator_job *next; /* queue link, the generator's own */
+} hone_generator_job_t;
+
+/* A job for up to max_trials (>= 1) trials of experiment (borrowed; it must outlive
+ * the job). Never NULL. */
+hone_generator_job_t *hone_generator_job_new(hone_experiment_t *experiment, uint32_t max_trials,
+                                             void *arg);
+/* Frees the job (not its experiment, not arg). Safe on NULL. */
+void hone_generator_job_destroy(hone_generator_job_t **job_p);
+
+/* Starts the thread. Errors: HONE_EIO (no pipe or no thread; err says why). */
+int hone_generator_open(hone_generator_t **out, hone_error_t *err);
+
+/* Stops and joins the thread. Every submitted job must have been collected first (an
+ * assertion): see hone_generator_wait. Safe on NULL. */
+void hone_generator_destroy(hone_generator_t **self_p);
+
+/* Queues a job and takes it (*job_p becomes NULL). */
+void hone_generator_submit(hone_generator_t *self, hone_generator_job_t **job_p);
+
+/* The oldest finished job (the caller owns it and its experiment again), or NULL when
+ * none is waiting. Never blocks. */
+hone_generator_job_t *hone_generator_collect(hone_generator_t *self);
+
+/* A descriptor that is readable while finished jobs wait to be collected. Borrowed,
+ * valid for the generator's life; only poll it, never read it. */
+int hone_generator_fd(const hone_generator_t *self);
+
+/* Jobs submitted and not collected yet (queued, running or finished). */
+size_t hone_generator_outstanding(const hone_generator_t *self);
+
+/* Blocks until a finished job waits to be collected or timeout_ms (< 0: no limit)
+ * passes. Returns true when one waits. */
+bool hone_generator_wait(hone_generator_t *self, int timeout_ms);
+
+#endif
