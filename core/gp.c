@@ -23,7 +23,6 @@
 /* The objective's workspace, packed (ld n). */
 typedef struct {
     size_t cap;          /* points it can hold */
-    double *a;           /* n×n: K, then L, then K⁻¹ (lower triangles) */
     double *kcopy;       /* n×n: copy of K for the jitter retries, then M (kernel.h) */
     double *u;           /* d×n scaled points */
     double *s;           /* n: |u_i|² */
@@ -143,7 +142,6 @@ hone_gp_t *hone_gp_new(size_t d, hone_kernel_kind_t kernel)
 void hone_gp_release_workspace(hone_gp_t *self)
 {
     s_eval_ws_t *ws = &self->ws;
-    hone_free(ws->a);
     hone_free(ws->kcopy);
     hone_free(ws->u);
     hone_free(ws->s);
@@ -331,7 +329,6 @@ static void s_ws_reserve(hone_gp_t *self)
     hone_gp_release_workspace(self);
     size_t cap = n > 0 ? n : 1;
     ws->cap = cap;
-    ws->a = hone_alloc_array(cap * cap, sizeof(double));
     ws->kcopy = hone_alloc_array(cap * cap, sizeof(double));
     ws->u = hone_alloc_array(cap * d, sizeof(double));
     ws->s = hone_alloc_array(cap, sizeof(double));
@@ -349,7 +346,7 @@ static void s_add_noise(const hone_gp_t *self, double noise, double *k, size_t l
         k[i + i * ld] += self->fixed_noise ? self->yvar[i] : noise;
 }
 
-int hone_gp_log_posterior(hone_gp_t *self, const double *phi, double *value, double *grad)
+int hone_gp_log_posterior_scratch(hone_gp_t *self, const double *phi, double *value, double *grad)
 {
     HONE_ASSERT(self && phi && value);
     size_t n = self->n, d = self->d;
@@ -364,35 +361,40 @@ int hone_gp_log_posterior(hone_gp_t *self, const double *phi, double *value, dou
     if (n > 0) {
         s_ws_reserve(self);
         s_eval_ws_t *ws = &self->ws;
+        /* K, then its factor, then K⁻¹ live in the prediction factor's buffer: the fit
+         * ends with a refresh anyway, and an n×n buffer less is 8 MB at n = 1000. */
+        double *kmat = self->l;
+        size_t ld = self->n_cap;
+        self->factorized = false;
         for (size_t a = 0; a < d; a++)
             ws->inv_ls[a] = exp(-phi[a]);
         hone_kernel_scale(n, d, self->x, ws->inv_ls, ws->u, ws->s);
-        hone_kernel_gram(self->kernel, n, d, ws->u, ws->s, ws->a, n);
-        s_add_noise(self, noise, ws->a, n);
+        hone_kernel_gram(self->kernel, n, d, ws->u, ws->s, kmat, ld);
+        s_add_noise(self, noise, kmat, ld);
         double jitter;
-        int rc = hone_linalg_chol_decomp_work(n, ws->a, n, ws->kcopy, &jitter);
+        int rc = hone_linalg_chol_decomp_work(n, kmat, ld, ws->kcopy, &jitter);
         if (rc != HONE_OK)
             return rc;
         for (size_t i = 0; i < n; i++)
             ws->r[i] = ws->alpha[i] = self->y[i] - c;
-        hone_linalg_chol_svx(n, ws->a, n, 1, ws->alpha, n);
+        hone_linalg_chol_svx(n, kmat, ld, 1, ws->alpha, n);
         double quad = hone_linalg_dot(n, ws->r, ws->alpha);
-        double logdet = hone_linalg_chol_logdet(n, ws->a, n);
+        double logdet = hone_linalg_chol_logdet(n, kmat, ld);
         lml = -0.5 * quad - 0.5 * logdet - 0.5 * (double) n * S_LOG_2PI;
         if (!isfinite(lml))
             return HONE_ENUMERIC;
 
         if (grad) {
-            rc = hone_linalg_chol_inverse_lower(n, ws->a, n);
+            rc = hone_linalg_chol_inverse_lower(n, kmat, ld);
             if (rc != HONE_OK)
                 return rc;
             double tr_w = 0.0, sum_alpha = 0.0;
             for (size_t i = 0; i < n; i++) {
-                tr_w += ws->alpha[i] * ws->alpha[i] - ws->a[i + i * n];
+                tr_w += ws->alpha[i] * ws->alpha[i] - kmat[i + i * ld];
                 sum_alpha += ws->alpha[i];
             }
             hone_kernel_lengthscale_grad(self->kernel, n, d, ws->u, ws->s, ws->kcopy, n,
-                                         ws->alpha, ws->a, n, ws->rowsum, ws->um, grad);
+                                         ws->alpha, kmat, ld, ws->rowsum, ws->um, grad);
             grad[d] = self->fixed_noise ? 0.0 : 0.5 * noise * tr_w;
             grad[d + 1] = sum_alpha;
         }
@@ -416,6 +418,20 @@ int hone_gp_log_posterior(hone_gp_t *self, const double *phi, double *value, dou
         for (size_t j = 0; j < d + 2; j++)
             grad[j] *= scale;
     return isfinite(*value) ? HONE_OK : HONE_ENUMERIC;
+}
+
+int hone_gp_log_posterior(hone_gp_t *self, const double *phi, double *value, double *grad)
+{
+    HONE_ASSERT(self);
+    bool was_factorized = self->factorized;
+    int rc = hone_gp_log_posterior_scratch(self, phi, value, grad);
+    /* The evaluation used the factor's buffer: restore the model for prediction. */
+    if (was_factorized) {
+        int rrc = hone_gp_refresh(self);
+        if (rc == HONE_OK)
+            rc = rrc;
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------- factorization */

@@ -40,7 +40,7 @@ static double s_neg_log_posterior(const double *phi, double *grad, void *arg)
 {
     s_fit_ctx_t *ctx = arg;
     double value;
-    if (hone_gp_log_posterior(ctx->gp, phi, &value, grad ? ctx->grad : NULL) != HONE_OK)
+    if (hone_gp_log_posterior_scratch(ctx->gp, phi, &value, grad ? ctx->grad : NULL) != HONE_OK)
         return NAN;
     if (grad) {
         size_t np = hone_gp_n_phi(ctx->gp);

@@ -26,6 +26,10 @@ void hone_gp_bounds(const hone_gp_t *self, double *lower, double *upper);
 void hone_gp_get_phi(const hone_gp_t *self, double *phi);
 void hone_gp_set_phi(hone_gp_t *self, const double *phi);
 bool hone_gp_fixed_noise(const hone_gp_t *self);
+/* hone_gp_log_posterior without restoring the prediction factor afterwards: the objective
+ * builds K in the factor's buffer, so the model is not factorized after it (the fit ends
+ * with a refresh). */
+int hone_gp_log_posterior_scratch(hone_gp_t *self, const double *phi, double *value, double *grad);
 /* Calls of hone_gp_log_posterior so far (fits included): for benchmarks and tests. */
 uint64_t hone_gp_eval_count(const hone_gp_t *self);
 /* Frees the MAP objective's workspace (reallocated by the next log_posterior). */
