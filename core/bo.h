@@ -47,7 +47,8 @@ typedef struct hone_bo_input {
 typedef struct hone_bo_stats {
     size_t n_observed;            /* COMPLETED trials with objective data used */
     size_t n_pending;             /* running trials used as fantasies */
-    double fit_ms;                /* GP fit */
+    bool refit;                   /* the hyperparameters were fitted (else only refactorized) */
+    double fit_ms;                /* GP fit, or refactorization */
     double acq_ms;                /* acquisition optimization */
     double log_ei;                /* acquisition value of the candidate */
 } hone_bo_stats_t;

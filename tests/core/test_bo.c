@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bo.h"
 #include "experiment.h"
+#include "sobol.h"
 #include "functions.h"
 
 static hone_experiment_t *s_new(const char *json)
@@ -355,6 +357,49 @@ static void test_constrained_int_and_float(void **state)
     hone_experiment_destroy(&e);
 }
 
+/* Beyond 300 observations the hyperparameters are refitted only after 10% growth;
+ * in between, the model is refactorized with the hyperparameters kept. */
+static void test_refit_schedule(void **state)
+{
+    (void) state;
+    hone_space_t *space = hone_space_new();
+    hone_error_t err;
+    assert_int_equal(hone_space_add_range(space, "x1", HONE_TYPE_FLOAT, -5, 10, NULL, NAN, &err), HONE_OK);
+    assert_int_equal(hone_space_add_range(space, "x2", HONE_TYPE_FLOAT, 0, 15, NULL, NAN, &err), HONE_OK);
+    enum { N = 345 };
+    static hone_trial_t trials[N];
+    static hone_reading_t readings[N];
+    static hone_value_t values[N * 2];
+    hone_sobol_t *sobol = hone_sobol_new(2, true, 4);
+    double u[2];
+    for (int t = 0; t < N; t++) {
+        hone_sobol_next(sobol, 1, u);
+        trials[t] = (hone_trial_t) { .index = (uint32_t) t, .status = HONE_TRIAL_COMPLETED,
+                                     .params = &values[t * 2], .readings = &readings[t], .n_readings = 1 };
+        hone_space_from_unit(space, u, trials[t].params);
+        double x[2] = { values[t * 2].u.f, values[t * 2 + 1].u.f };
+        readings[t] = (hone_reading_t) { .metric = 0, .mean = hone_bench_branin(x, 2), .sem = NAN };
+    }
+    hone_bo_t *bo = hone_bo_new(space, HONE_KERNEL_MATERN52);
+    hone_value_t out[2];
+    hone_bo_stats_t stats;
+    /* (observations, refit expected) */
+    const struct { size_t n; bool refit; } steps[] = {
+        { 250, true }, { 251, true }, { 310, true }, { 311, false }, { 340, false }, { 341, true }, { 342, false },
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        hone_bo_input_t in = { .trials = trials, .n_trials = steps[i].n, .metric = 0, .minimize = true, .seed = 1 };
+        assert_int_equal(hone_bo_suggest(bo, &in, out, &stats, &err), HONE_OK);
+        assert_int_equal(stats.n_observed, steps[i].n);
+        if (stats.refit != steps[i].refit)
+            fail_msg("at n = %zu: refit %d, expected %d", steps[i].n, stats.refit, steps[i].refit);
+        assert_int_equal(hone_space_check(space, out, NULL), HONE_OK);
+    }
+    hone_bo_destroy(&bo);
+    hone_sobol_destroy(&sobol);
+    hone_space_destroy(&space);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_beats_random_search_on_branin),
         cmocka_unit_test(test_mixed_space_candidates_are_valid),
         cmocka_unit_test(test_pending_points_spread_candidates),
+        cmocka_unit_test(test_refit_schedule),
         cmocka_unit_test(test_constrained_branin),
         cmocka_unit_test(test_constrained_uneven_choice_falls_back),
         cmocka_unit_test(test_constrained_int_and_float),
