@@ -157,7 +157,7 @@ static json_t *s_describe(const s_bench_t *b)
 {
     json_t *eval_args = json_array();
     for (size_t i = 0; i < b->problem->dim; i++) {
-        char arg[32];
+        char arg[80];
         snprintf(arg, sizeof arg, "{%s}", b->params[i].name);
         json_array_append_new(eval_args, json_string(arg));
     }

@@ -640,13 +640,14 @@ static int s_best(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
 {
     hone_experiment_t *exp;
     const char *name;
-    uint32_t index;
-    double mean, sem;
+    hone_best_point_t best;
     int rc = s_experiment(self, req, &exp, &name, err);
+    /* The model path for "fast" experiments (a GP fit on all current data), else raw. */
     if (rc == HONE_OK)
-        rc = hone_experiment_best(exp, &index, &mean, &sem, err);
+        rc = hone_experiment_best_ex(exp, true, &best, err);
     if (rc != HONE_OK)
         return rc;
+    uint32_t index = best.trial;
     const hone_trial_t *trial = hone_experiment_trial(exp, index);
     HONE_ASSERT(trial);
     bool minimize = false;
@@ -658,9 +659,10 @@ static int s_best(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     HONE_ASSERT(params);
     hone_wire_fill_params(params, hone_experiment_space(exp), trial->params);
     S_ADD(hone_node_add_str(body, "metric", metric));
-    S_ADD(hone_node_add_float(body, "value", mean));
-    hone_wire_add_number_or_nil(body, "sem", sem);
+    S_ADD(hone_node_add_float(body, "value", best.mean));
+    hone_wire_add_number_or_nil(body, "sem", best.sem);
     S_ADD(hone_node_add_bool(body, "minimize", minimize));
+    S_ADD(hone_node_add_str(body, "source", hone_best_source_name(best.source)));
     return HONE_OK;
 }
 
@@ -698,13 +700,13 @@ static int s_status(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **r
             S_ADD(hone_node_add_int(counts, hone_trial_status_name(others[i]), (int64_t) n));
     }
     S_ADD(hone_node_add_int(body, "total", (int64_t) hone_experiment_trial_count(exp)));
-    uint32_t index;
-    double mean, sem;
-    if (hone_experiment_best(exp, &index, &mean, &sem, NULL) == HONE_OK) {
+    /* The raw path: no model fit for a status. */
+    hone_best_point_t raw;
+    if (hone_experiment_best_ex(exp, false, &raw, NULL) == HONE_OK) {
         hone_node_t *best = hone_node_add_map(body, "best");
         HONE_ASSERT(best);
-        S_ADD(hone_node_add_int(best, "trial", index));
-        S_ADD(hone_node_add_float(best, "value", mean));
+        S_ADD(hone_node_add_int(best, "trial", raw.trial));
+        S_ADD(hone_node_add_float(best, "value", raw.mean));
     }
     return HONE_OK;
 }

@@ -35,7 +35,13 @@ struct _hone_bo_t {
     double *var;                /* scratch: posterior variances */
     double *excluded;           /* features of every existing arm, n × dim */
     double *pending;            /* features of running trials */
+    uint32_t *obs_trial;        /* trial index of each observation */
     size_t cap;                 /* capacity of the per-trial buffers, in trials */
+    size_t n_obs;               /* observations of the last encoding */
+    bool fixed_noise;           /* of the last encoding */
+    double sign;                /* +1 maximize, −1 minimize: internal y = sign·metric */
+    double y_mean, y_std;       /* standardization: y = sign·metric = y_mean + y_std·ỹ */
+    bool model_ready;           /* the GP is the model of the last hone_bo_fit_model data */
 };
 
 hone_bo_t *hone_bo_new(const hone_space_t *space, hone_kernel_kind_t kernel)
@@ -63,6 +69,7 @@ void hone_bo_destroy(hone_bo_t **self_p)
     hone_free(self->var);
     hone_free(self->excluded);
     hone_free(self->pending);
+    hone_free(self->obs_trial);
     hone_free(self);
     *self_p = NULL;
 }
@@ -89,6 +96,7 @@ static void s_reserve(hone_bo_t *self, size_t n)
     self->var = hone_realloc_array(self->var, cap, sizeof(double));
     self->excluded = hone_realloc_array(self->excluded, cap * d, sizeof(double));
     self->pending = hone_realloc_array(self->pending, cap * d, sizeof(double));
+    self->obs_trial = hone_realloc_array(self->obs_trial, cap, sizeof(uint32_t));
     self->cap = cap;
 }
 
@@ -117,8 +125,9 @@ static void s_winsorize(double *y, size_t n, double *sorted)
 }
 
 /* Ax's StandardizeY: mean and std with ddof = 1 (1 for a single point or a std below
- * 1e-8); variances scale by 1/s². */
-static void s_standardize(double *y, double *yvar, bool fixed_noise, size_t n)
+ * 1e-8); variances scale by 1/s². Writes the constants to *m_out and *s_out. */
+static void s_standardize(double *y, double *yvar, bool fixed_noise, size_t n, double *m_out,
+                          double *s_out)
 {
     double m = 0;
     for (size_t i = 0; i < n; i++)
@@ -135,16 +144,22 @@ static void s_standardize(double *y, double *yvar, bool fixed_noise, size_t n)
         if (fixed_noise)
             yvar[i] /= s * s;
     }
+    *m_out = m;
+    *s_out = s;
 }
 
-int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *out,
-                    hone_bo_stats_t *stats, hone_error_t *err)
+/* The shared part of a BO step and of the model for predictions: encodes the observed
+ * trials (and the pending ones and every arm to exclude), winsorizes and standardizes
+ * the objective (maximized internally: a minimized metric is negated), then fits the GP.
+ * With `schedule`, the hyperparameters follow the refit schedule and warm-start from
+ * the previous fit; without, they are always fitted. Sets self->n_obs, the trials
+ * observed, and the transform constants. Counts go to *n_pend_out, *n_excl_out. */
+static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedule,
+                        size_t *n_pend_out, size_t *n_excl_out, hone_bo_stats_t *st,
+                        hone_error_t *err)
 {
-    HONE_ASSERT(self && in && out);
-    hone_bo_stats_t st = { 0 };
     size_t d = self->dim;
-    if (d == 0)
-        return hone_error_set(err, HONE_EEXHAUSTED, "every parameter is fixed: there is nothing to optimize");
+    self->model_ready = false;
     s_reserve(self, in->n_trials + 1);
 
     /* Observations, pending points and the arms to exclude. */
@@ -159,6 +174,7 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
             hone_encoding_encode(self->enc, t->params, &self->x[n_obs * d]);
             self->y[n_obs] = in->minimize ? -mean : mean;
             self->yvar[n_obs] = isnan(sem) ? NAN : sem * sem;
+            self->obs_trial[n_obs] = (uint32_t) i;
             n_sem += !isnan(sem);
             n_obs++;
         } else if (t->status == HONE_TRIAL_RUNNING || t->status == HONE_TRIAL_CANDIDATE
@@ -166,19 +182,24 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
             hone_encoding_encode(self->enc, t->params, &self->pending[n_pend++ * d]);
         }
     }
+    self->n_obs = n_obs;
+    *n_pend_out = n_pend;
+    *n_excl_out = n_excl;
+    st->n_observed = n_obs;
+    st->n_pending = n_pend;
     if (n_obs == 0)
         return hone_error_set(err, HONE_EDATA, "no completed trial has data for the objective yet");
-    st.n_observed = n_obs;
-    st.n_pending = n_pend;
 
     /* Ax's rule: noise is inferred when every SEM is unknown, fixed otherwise. */
     bool fixed_noise = n_sem > 0;
+    self->fixed_noise = fixed_noise;
     if (fixed_noise)
         for (size_t i = 0; i < n_obs; i++)
             if (isnan(self->yvar[i]))
                 self->yvar[i] = S_NOISELESS_VAR;
     s_winsorize(self->y, n_obs, self->mean);
-    s_standardize(self->y, self->yvar, fixed_noise, n_obs);
+    s_standardize(self->y, self->yvar, fixed_noise, n_obs, &self->y_mean, &self->y_std);
+    self->sign = in->minimize ? -1.0 : 1.0;
 
     /* Fit, warm-started from the previous step's hyperparameters. */
     int64_t t0 = hone_clock_mono_us();
@@ -189,7 +210,7 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
      * n < 300; beyond, only once the data has grown by 10% since the last fit, and
      * otherwise refactorize with the hyperparameters kept (one Cholesky instead of a
      * whole MAP fit, ~20× cheaper at n = 1000). */
-    bool refit = self->fitted_n == 0 || n_obs < S_REFIT_ALWAYS_BELOW || n_obs < self->fitted_n
+    bool refit = !schedule || self->fitted_n == 0 || n_obs < S_REFIT_ALWAYS_BELOW || n_obs < self->fitted_n
                  || (double) n_obs >= (double) self->fitted_n * (1.0 + S_REFIT_GROWTH);
     if (rc == HONE_OK && !refit && hone_gp_refresh(self->gp) != HONE_OK)
         refit = true;
@@ -202,15 +223,35 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
         if (rc == HONE_OK)
             self->fitted_n = n_obs;
     }
-    st.refit = refit;
+    st->refit = refit;
     if (rc != HONE_OK)
         return hone_error_set(err, HONE_ENUMERIC, "the Gaussian process could not be fitted (%s)",
                               hone_strerror(rc));
     /* The fit's n×n workspace is not needed to predict: free it before the acquisition
      * allocates its own (8 MB at n = 1000). */
     hone_gp_release_workspace(self->gp);
+    st->fit_ms = (double) (hone_clock_mono_us() - t0) / 1000.0;
+    self->model_ready = true;
+    return HONE_OK;
+}
+
+int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *out,
+                    hone_bo_stats_t *stats, hone_error_t *err)
+{
+    HONE_ASSERT(self && in && out);
+    hone_bo_stats_t st = { 0 };
+    size_t d = self->dim;
+    if (d == 0)
+        return hone_error_set(err, HONE_EEXHAUSTED, "every parameter is fixed: there is nothing to optimize");
+    size_t n_pend = 0, n_excl = 0;
+    int rc = s_encode_fit(self, in, true, &n_pend, &n_excl, &st, err);
+    if (rc != HONE_OK)
+        return rc;
+    /* The pending points below change the GP: it is no longer the model of the data. */
+    self->model_ready = false;
+    size_t n_obs = self->n_obs;
+    bool fixed_noise = self->fixed_noise;
     int64_t t1 = hone_clock_mono_us();
-    st.fit_ms = (double) (t1 - t0) / 1000.0;
 
     /* Incumbent: the best posterior mean at an observed point. */
     hone_gp_work_t *work = hone_gp_work_new(self->gp, n_obs);
@@ -274,5 +315,77 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
     if (rc == HONE_OK && self->constraints && !hone_constraint_set_tighten(self->constraints, self->space, out)
         && !hone_constraint_set_feasible(self->constraints, out))
         return hone_error_set(err, HONE_ENUMERIC, "the model's candidate violates a parameter constraint");
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------
+ * The model of all current data (predict, model-based best point). */
+
+int hone_bo_fit_model(hone_bo_t *self, const hone_bo_input_t *in, hone_error_t *err)
+{
+    HONE_ASSERT(self && in);
+    self->model_ready = false;
+    if (self->dim == 0)
+        return hone_error_set(err, HONE_ENUMERIC, "every parameter is fixed: there is no model to fit");
+    size_t n_obs = 0;
+    for (size_t i = 0; i < in->n_trials; i++)
+        n_obs += in->trials[i].status == HONE_TRIAL_COMPLETED
+                 && hone_trial_latest(&in->trials[i], in->metric, NULL, NULL);
+    if (n_obs < 2)
+        return hone_error_set(err, HONE_EDATA,
+                              "the model needs at least 2 COMPLETED trials with data for the objective (%zu so far)",
+                              n_obs);
+    hone_bo_stats_t st = { 0 };
+    size_t n_pend = 0, n_excl = 0;
+    return s_encode_fit(self, in, false, &n_pend, &n_excl, &st, err);
+}
+
+size_t hone_bo_model_size(const hone_bo_t *self, const uint32_t **trials)
+{
+    HONE_ASSERT(self);
+    if (trials)
+        *trials = self->model_ready ? self->obs_trial : NULL;
+    return self->model_ready ? self->n_obs : 0;
+}
+
+int hone_bo_predict(const hone_bo_t *self, size_t m, const hone_value_t *const *params,
+                    double *mean, double *sem)
+{
+    HONE_ASSERT(self && (m == 0 || (params && mean && sem)));
+    if (!self->model_ready)
+        return HONE_ESTATE;
+    size_t d = self->dim;
+    double *x = hone_alloc_array(d, sizeof(double));
+    hone_gp_work_t *work = hone_gp_work_new(self->gp, 1);
+    int rc = HONE_OK;
+    for (size_t j = 0; rc == HONE_OK && j < m; j++) {
+        hone_encoding_encode(self->enc, params[j], x);
+        double mu, var;
+        rc = hone_gp_predict(self->gp, 1, x, &mu, &var, work);
+        if (rc == HONE_OK) {
+            mean[j] = self->sign * (self->y_mean + self->y_std * mu);
+            sem[j] = self->y_std * sqrt(var);
+        }
+    }
+    hone_gp_work_destroy(&work);
+    hone_free(x);
+    return rc;
+}
+
+int hone_bo_loo(const hone_bo_t *self, double *loo_mean, double *loo_sd, double *target)
+{
+    HONE_ASSERT(self && loo_mean && loo_sd);
+    if (!self->model_ready)
+        return HONE_ESTATE;
+    size_t n = self->n_obs;
+    double *var = hone_alloc_array(n ? n : 1, sizeof(double));
+    int rc = hone_gp_loo(self->gp, loo_mean, var);
+    for (size_t i = 0; rc == HONE_OK && i < n; i++) {
+        loo_mean[i] = self->sign * (self->y_mean + self->y_std * loo_mean[i]);
+        loo_sd[i] = self->y_std * sqrt(var[i]);
+        if (target)
+            target[i] = self->sign * (self->y_mean + self->y_std * self->y[i]);
+    }
+    hone_free(var);
     return rc;
 }

@@ -61,4 +61,28 @@ typedef struct hone_bo_stats {
 int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *input, hone_value_t *out,
                     hone_bo_stats_t *stats, hone_error_t *err);
 
+/* The model of all current data, for predictions and the model-based best point: the
+ * same encoding, winsorization, standardization and GP as a BO step, with the
+ * hyperparameters always fitted (no refit schedule; pending points play no part).
+ * Intended for a generator of its own (a fresh one gives a result that is a function of
+ * the data and the seed only). Errors: HONE_EDATA (fewer than 2 COMPLETED trials with
+ * objective data), HONE_ENUMERIC (no free parameter, or the GP could not be fitted).
+ * Using hone_bo_suggest on the same generator afterwards invalidates the model. */
+int hone_bo_fit_model(hone_bo_t *self, const hone_bo_input_t *input, hone_error_t *err);
+/* Observations in the fitted model (0 when there is none) and, through trials, the
+ * trial index of each, in the order of hone_bo_loo. */
+size_t hone_bo_model_size(const hone_bo_t *self, const uint32_t **trials);
+/* Posterior mean and SEM (posterior standard deviation of f, without noise) of the
+ * objective in its own units at m parameterizations, which must be members of the space
+ * (hone_space_intern'ed). The model is trained on winsorized targets, so predictions near
+ * outliers are clipped like the training data; the standardization is undone exactly.
+ * HONE_ESTATE without a fitted model. */
+int hone_bo_predict(const hone_bo_t *self, size_t m, const hone_value_t *const *params,
+                    double *mean, double *sem);
+/* Closed-form leave-one-out predictions (hone_gp_loo) at the model's observations, in
+ * the objective's units: loo_mean and loo_sd (noise included); target (optional) gets the
+ * targets the model was trained on, i.e. the winsorized observations. HONE_ESTATE without
+ * a fitted model, HONE_ENUMERIC if K⁻¹ cannot be formed. */
+int hone_bo_loo(const hone_bo_t *self, double *loo_mean, double *loo_sd, double *target);
+
 #endif

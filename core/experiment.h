@@ -103,11 +103,53 @@ int hone_experiment_attach(hone_experiment_t *self, uint32_t trial,
 int hone_experiment_mark(hone_experiment_t *self, uint32_t trial, hone_trial_status_t to,
                          const char *reason, hone_error_t *err);
 
-/* Best parameterization from raw data (Ax's raw path): among COMPLETED trials with a
- * reading of the objective metric, the one with the best latest mean. Ties go to the
- * lowest index. HONE_EDATA when no trial qualifies. */
+/* Where a best point comes from: Ax's raw path (observed means) or its model path. */
+typedef enum { HONE_BEST_RAW = 0, HONE_BEST_MODEL = 1 } hone_best_source_t;
+/* "raw" or "model". */
+const char *hone_best_source_name(hone_best_source_t source);
+
+typedef struct hone_best {
+    uint32_t trial;               /* the best trial */
+    double mean;                  /* model: posterior mean of f there; raw: latest mean */
+    double sem;                   /* model: posterior std of f there; raw: latest SEM (NAN unknown) */
+    hone_best_source_t source;    /* which path gave it */
+    double loo_rho;               /* model check: Spearman ρ of LOO means vs targets; NAN if not run */
+} hone_best_point_t;
+
+/* Best parameterization (Ax's get_best_parameterization, §6.1 of the reference).
+ *
+ * Raw path: among COMPLETED trials with a reading of the objective metric, the one with
+ * the best latest mean. Ties go to the lowest index.
+ *
+ * Model path (use_model and method "fast"; random_search always takes the raw path):
+ * unlike Ax, whose adapter is the stale one of the last generation, a GP is fitted to
+ * ALL current data (hone_bo_fit_model: the BO step's encoding, winsorization,
+ * standardization and kernel; a function of the data and the seed). Model-fit check,
+ * a documented simplification of Ax's Fisher-exact test: closed-form leave-one-out
+ * predictions at every observation, and the Spearman rank correlation ρ between the LOO
+ * means and the (winsorized) observations; the model is trusted when n >= 5 and
+ * ρ >= 0.3, otherwise (or if the fit fails) the raw path is used. When trusted, among
+ * the COMPLETED trials with objective data that are members of the space and satisfy
+ * the parameter constraints, the best posterior mean wins (ties: lowest index); the
+ * value is that posterior mean and the SEM the posterior std of f (both in the metric's
+ * units). HONE_EDATA when no trial qualifies for the raw path. */
+int hone_experiment_best_ex(const hone_experiment_t *self, bool use_model, hone_best_point_t *out,
+                            hone_error_t *err);
+/* hone_experiment_best_ex with use_model true, for callers that only need the trial,
+ * value and SEM. */
 int hone_experiment_best(const hone_experiment_t *self, uint32_t *trial_out,
                          double *mean_out, double *sem_out, hone_error_t *err);
+
+/* Ax's Client.predict for the objective: posterior mean and SEM (the posterior standard
+ * deviation of f, without noise; Ax's tuple carries the variance) in the metric's own
+ * units at n parameterizations, from a GP fitted to all current data (as the model path
+ * of best; any method). The model is trained on winsorized targets, so predictions of
+ * outliers are clipped like its training data; the standardization is undone exactly.
+ * Errors: HONE_EINVAL "points[i]: ..." naming the parameter (not a member of the space)
+ * or the parameter constraint violated; HONE_EDATA fewer than 2 COMPLETED trials with
+ * objective data; HONE_ENUMERIC the model could not be fitted (or no free parameter). */
+int hone_experiment_predict(hone_experiment_t *self, size_t n, const hone_value_t *const *params,
+                            double *mean, double *sem, hone_error_t *err);
 
 /* Records which worker (by the name it gave) evaluates a trial; NULL or "" clears it. */
 void hone_experiment_set_worker(hone_experiment_t *self, uint32_t trial, const char *worker);

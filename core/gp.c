@@ -509,6 +509,33 @@ int hone_gp_append(hone_gp_t *self, const double *x, double y, double yvar)
 
 /* ---------------------------------------------------------------- prediction */
 
+int hone_gp_loo(const hone_gp_t *self, double *mean, double *var)
+{
+    HONE_ASSERT(self && mean && var);
+    if (!self->factorized)
+        return HONE_ESTATE;
+    size_t n = self->n;
+    if (n < 2)
+        return HONE_EDATA;
+    /* A copy of the factor (the model stays usable for prediction), inverted by dpotri. */
+    double *linv = hone_alloc_array(n * n, sizeof(double));
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < n; i++)
+            linv[i + j * n] = i >= j ? self->l[i + j * self->n_cap] : 0.0;
+    int rc = hone_linalg_chol_inverse_lower(n, linv, n);
+    for (size_t i = 0; rc == HONE_OK && i < n; i++) {
+        double kii = linv[i + i * n];
+        if (!(kii > 0.0) || !isfinite(kii)) {
+            rc = HONE_ENUMERIC;
+            break;
+        }
+        mean[i] = self->y[i] - self->alpha[i] / kii;
+        var[i] = 1.0 / kii;
+    }
+    hone_free(linv);
+    return rc;
+}
+
 static void s_work_alloc(hone_gp_work_t *w, size_t n_cap)
 {
     hone_free(w->ks);

@@ -70,6 +70,13 @@ void hone_gp_work_destroy(hone_gp_work_t **work_p);
  * for this model after its last change of size (it is regrown on demand). */
 int hone_gp_predict(const hone_gp_t *self, size_t m, const double *x, double *mean,
                     double *var, hone_gp_work_t *work);
+/* Closed-form leave-one-out predictions at the n training points (Rasmussen & Williams
+ * eq. 5.12): mean[i] = y_i − α_i/[K⁻¹]_ii and var[i] = 1/[K⁻¹]_ii, the predictive
+ * variance of the held-out observation y_i (noise included) from the other n − 1 points
+ * with the hyperparameters kept. K is the factorized matrix (noise and jitter included).
+ * O(n³) once: the diagonal of K⁻¹ comes from one triangular inverse (allocated here).
+ * HONE_ESTATE when the model is not factorized, HONE_EDATA with fewer than 2 points. */
+int hone_gp_loo(const hone_gp_t *self, double *mean, double *var);
 /* Mean and variance at one point with their gradients with respect to x (d values each). */
 int hone_gp_predict_grad(const hone_gp_t *self, const double *x, double *mean, double *var,
                          double *dmean, double *dvar, hone_gp_work_t *work);

@@ -132,7 +132,7 @@ GOLDEN = [
     ]}),
     ("ok_best", "ok", 6, {"trial": 1, "params": {"x1": -1.7512136697769165, "x2": 11.640480756759644},
                           "metric": "branin", "value": 10.960889035651505, "sem": None,
-                          "minimize": True}),
+                          "minimize": True, "source": "raw"}),
     ("ok_status", "ok", 7, {"experiment": "branin", "objective": "-branin", "method": "random_search",
                             "max_trials": 40,
                             "counts": {"RUNNING": 0, "COMPLETED": 2, "FAILED": 0, "ABANDONED": 1,

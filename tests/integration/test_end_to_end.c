@@ -189,8 +189,7 @@ static void test_workers_finish_the_budget(void **state)
     hone_trial_list_t *list = NULL;
     assert_int_equal(hone_client_list(client, "branin", &list), HONE_OK);
     assert_int_equal(hone_trial_list_count(list), 12);
-    double best = INFINITY;
-    uint64_t best_trial = 0;
+    double best = INFINITY, observed[12];
     for (size_t i = 0; i < 12; i++) {
         const hone_trial_t *t = hone_trial_list_at(list, i);
         assert_int_equal(hone_trial_index(t), i);
@@ -198,10 +197,9 @@ static void test_workers_finish_the_budget(void **state)
         double x[2] = { s_param(t, "x1"), s_param(t, "x2") };
         double expected = hone_bench_branin(x, 2);
         assert_true(fabs(s_metric(t, "branin") - expected) <= 1e-12 * (1 + fabs(expected)));
-        if (expected < best) {
+        observed[i] = expected;
+        if (expected < best)
             best = expected;
-            best_trial = i;
-        }
     }
     /* The center comes first: the midpoints of both ranges. */
     assert_true(fabs(s_param(hone_trial_list_at(list, 0), "x1") - 2.5) < 1e-12);
@@ -210,8 +208,14 @@ static void test_workers_finish_the_budget(void **state)
 
     hone_best_t *b = NULL;
     assert_int_equal(hone_client_best(client, "branin", &b), HONE_OK);
-    assert_int_equal(hone_best_trial_index(b), best_trial);
-    assert_true(fabs(hone_best_value(b) - best) < 1e-12);
+    /* A "fast" experiment: `best` takes the model path (a GP on all the data, with
+     * inferred noise), whose value is the posterior mean at the chosen trial, close to its
+     * observation but not equal; timing may change which trial is observed best, so the
+     * model may pick another trial that is nearly as good. */
+    uint64_t chosen = hone_best_trial_index(b);
+    assert_true(chosen < 12);
+    assert_true(observed[chosen] <= best + 2.0);
+    assert_true(fabs(hone_best_value(b) - observed[chosen]) < 2.0);
     assert_true(hone_best_minimize(b));
     hone_best_destroy(&b);
 
