@@ -2,7 +2,6 @@
 #include "bo.h"
 
 #include "acqf.h"
-#include "acqf_impl.h"
 #include "alloc.h"
 #include "clock.h"
 #include "encode.h"
@@ -278,7 +277,7 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
                               hone_strerror(rc));
 
     /* With points pending, LogEI also gets a local penalty around each of them (a hone
-     * heuristic, acqf_impl.h): the believed observation alone leaves the model's inferred
+     * heuristic, acqf.h): the believed observation alone leaves the model's inferred
      * noise there, which can keep the acquisition's peak next to the pending point. */
     const hone_acqf_type_t *type = n_pend > 0 ? &hone_acqf_logei_penalized : &hone_acqf_logei;
     hone_acqf_context_t ctx = {

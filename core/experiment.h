@@ -14,7 +14,7 @@
  *                                                (constraint.h); generated trials satisfy them
  *     "objective": "-loss",                      required; "m" maximizes, "-m" minimizes
  *     "generation_strategy": {                   optional
- *       "method": "random_search",               "random_search" (default here) or "fast"
+ *       "method": "random_search",               "fast" (default) or "random_search"
  *       "initialization_random_seed": 7,         default: drawn at creation, then stored
  *       "initialize_with_center": true,
  *       "initialization_budget": 5 },
@@ -55,11 +55,11 @@ const char *hone_experiment_config_json(const hone_experiment_t *self);
 const hone_space_t *hone_experiment_space(const hone_experiment_t *self);
 /* The objective metric name and whether it is minimized. */
 const char *hone_experiment_objective(const hone_experiment_t *self, bool *minimize);
-/* "random_search" for now. */
+/* The configured method: "fast" (Bayesian optimization) or "random_search". */
 const char *hone_experiment_method(const hone_experiment_t *self);
-/* A remark about the configuration that the caller should pass on to the user, or NULL.
- * Today: method "fast" was asked for but runs as random_search until Bayesian
- * optimization lands. Valid for the experiment's life. */
+/* A remark about the configuration that the caller should pass on to the user, or NULL
+ * (none today; kept for remarks such as deprecated fields). Valid for the experiment's
+ * life. */
 const char *hone_experiment_note(const hone_experiment_t *self);
 uint64_t hone_experiment_seed(const hone_experiment_t *self);
 /* 0 means unlimited. */
