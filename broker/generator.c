@@ -83,8 +83,11 @@ static void *s_run(void *arg)
         job->started_ms = hone_clock_mono_ms();
         hone_error_clear(&job->err);
         job->n = 0;
-        job->rc = hone_experiment_generate(job->experiment, job->max_trials, job->indices, &job->n,
-                                           &job->err);
+        if (job->kind == HONE_GENERATOR_BEST)
+            job->rc = hone_experiment_best_ex(job->experiment, true, &job->best, &job->err);
+        else
+            job->rc = hone_experiment_generate(job->experiment, job->max_trials, job->indices,
+                                               &job->n, &job->err);
 
         pthread_mutex_lock(&self->lock);
         s_finish(self, job);
@@ -98,10 +101,22 @@ hone_generator_job_t *hone_generator_job_new(hone_experiment_t *experiment, uint
 {
     HONE_ASSERT(experiment && max_trials >= 1);
     hone_generator_job_t *job = hone_alloc(sizeof *job);
+    job->kind = HONE_GENERATOR_GENERATE;
     job->experiment = experiment;
     job->max_trials = max_trials;
     job->arg = arg;
     job->indices = hone_alloc_array(max_trials, sizeof *job->indices);
+    hone_error_clear(&job->err);
+    return job;
+}
+
+hone_generator_job_t *hone_generator_job_new_best(hone_experiment_t *experiment, void *arg)
+{
+    HONE_ASSERT(experiment);
+    hone_generator_job_t *job = hone_alloc(sizeof *job);
+    job->kind = HONE_GENERATOR_BEST;
+    job->experiment = experiment;
+    job->arg = arg;
     hone_error_clear(&job->err);
     return job;
 }

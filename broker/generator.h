@@ -1,6 +1,6 @@
-/* generator.h: the broker's generator thread, which runs hone_experiment_generate off
- * the reactor thread so that a model fit (up to about a second) never holds up
- * heartbeats or other experiments.
+/* generator.h: the broker's generator thread, which runs hone_experiment_generate, and
+ * the model path of hone_experiment_best_ex, off the reactor thread so that a model fit
+ * (up to about a second) never holds up heartbeats or other experiments.
  *
  * A job hands one experiment over to the thread: from hone_generator_submit until the
  * job comes back from hone_generator_collect, the generator thread alone may touch that
@@ -24,14 +24,23 @@
 
 typedef struct _hone_generator_t hone_generator_t;
 
-/* One generation: in-fields set by hone_generator_job_new, out-fields by the thread. */
+/* What a job runs: both may fit a GP on all of the experiment's data. */
+typedef enum {
+    HONE_GENERATOR_GENERATE,        /* hone_experiment_generate */
+    HONE_GENERATOR_BEST,            /* hone_experiment_best_ex with use_model true */
+} hone_generator_kind_t;
+
+/* One job: in-fields set by hone_generator_job_new or _new_best, out-fields by the
+ * thread. */
 typedef struct hone_generator_job {
+    hone_generator_kind_t kind;     /* in */
     hone_experiment_t *experiment;  /* in: handed over while the job is submitted */
-    uint32_t max_trials;            /* in: at most this many trials (>= 1) */
+    uint32_t max_trials;            /* in, GENERATE: at most this many trials (>= 1) */
     void *arg;                      /* in: the submitter's context, never touched here */
-    uint32_t *indices;              /* out: [max_trials], the new trials' indices */
-    uint32_t n;                     /* out: trials made */
-    int rc;                         /* out: hone_experiment_generate's code */
+    uint32_t *indices;              /* out, GENERATE: [max_trials], the new trials' indices */
+    uint32_t n;                     /* out, GENERATE: trials made */
+    hone_best_point_t best;         /* out, BEST: the best point (when rc is HONE_OK) */
+    int rc;                         /* out: the core call's code */
     hone_error_t err;               /* out: its message */
     int64_t submitted_ms;           /* monotonic times, for logs */
     int64_t started_ms;
@@ -43,6 +52,8 @@ typedef struct hone_generator_job {
  * the job). Never NULL. */
 hone_generator_job_t *hone_generator_job_new(hone_experiment_t *experiment, uint32_t max_trials,
                                              void *arg);
+/* A job for experiment's best point on the model path (borrowed, as above). Never NULL. */
+hone_generator_job_t *hone_generator_job_new_best(hone_experiment_t *experiment, void *arg);
 /* Frees the job (not its experiment, not arg). Safe on NULL. */
 void hone_generator_job_destroy(hone_generator_job_t **job_p);
 

@@ -1,6 +1,7 @@
 /* handlers.c: one function per request type; validate, change through the core, store,
- * then reply. Generations that fit a model go to the generator thread: dispatch parks
- * the requests of a busy experiment, s_on_generated stores, answers and serves them. */
+ * then reply. Generations and `best` on the model path fit a model, so they go to the
+ * generator thread: dispatch parks the requests of a busy experiment, s_on_collected
+ * stores, answers and serves them. */
 #include "handlers.h"
 
 #include "alloc.h"
@@ -36,10 +37,11 @@ typedef struct {
     uint64_t sobol_before;      /* and its Sobol position */
 } s_deferred_t;
 
-/* A generation that s_ready or s_next want off the reactor. */
+/* A model fit that s_ready, s_next or s_best want off the reactor. */
 typedef struct {
     hone_experiment_t *exp;     /* NULL: none */
-    uint32_t count;             /* trials asked for */
+    bool best;                  /* the best point, not a generation */
+    uint32_t count;             /* generation: trials asked for */
 } s_offload_t;
 
 /* A running trial handed to a worker by `ready`. */
@@ -286,8 +288,8 @@ hone_msg_t *hone_handlers_error(uint64_t seq, int code, const char *message)
 
 /* ---- shared steps ---- */
 
-/* Whether generation for exp goes to the generator thread: every method but
- * random_search (Sobol draws take microseconds) fits a model. */
+/* Whether generation and `best` for exp go to the generator thread: every method but
+ * random_search (Sobol draws, raw best: microseconds) fits a model. */
 static bool s_offloads(const hone_handlers_t *self, const hone_experiment_t *exp)
 {
     return self->generator && !streq(hone_experiment_method(exp), "random_search");
@@ -636,18 +638,13 @@ static int s_mark(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     return s_finish(self, req, exp, index, to, reason, n, false, reply, err);
 }
 
-static int s_best(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+/* The reply to `best` once hone_experiment_best_ex gave rc and best. */
+static int s_best_reply(const hone_msg_t *req, const hone_experiment_t *exp, int rc,
+                        const hone_best_point_t *best, hone_msg_t **reply)
 {
-    hone_experiment_t *exp;
-    const char *name;
-    hone_best_point_t best;
-    int rc = s_experiment(self, req, &exp, &name, err);
-    /* The model path for "fast" experiments (a GP fit on all current data), else raw. */
-    if (rc == HONE_OK)
-        rc = hone_experiment_best_ex(exp, true, &best, err);
     if (rc != HONE_OK)
         return rc;
-    uint32_t index = best.trial;
+    uint32_t index = best->trial;
     const hone_trial_t *trial = hone_experiment_trial(exp, index);
     HONE_ASSERT(trial);
     bool minimize = false;
@@ -659,11 +656,31 @@ static int s_best(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     HONE_ASSERT(params);
     hone_wire_fill_params(params, hone_experiment_space(exp), trial->params);
     S_ADD(hone_node_add_str(body, "metric", metric));
-    S_ADD(hone_node_add_float(body, "value", best.mean));
-    hone_wire_add_number_or_nil(body, "sem", best.sem);
+    S_ADD(hone_node_add_float(body, "value", best->mean));
+    hone_wire_add_number_or_nil(body, "sem", best->sem);
     S_ADD(hone_node_add_bool(body, "minimize", minimize));
-    S_ADD(hone_node_add_str(body, "source", hone_best_source_name(best.source)));
+    S_ADD(hone_node_add_str(body, "source", hone_best_source_name(best->source)));
     return HONE_OK;
+}
+
+static int s_best(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply,
+                  s_offload_t *offload, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    hone_best_point_t best;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc != HONE_OK)
+        return rc;
+    /* While finishing, inline: a read is cheap enough to answer rather than drop. */
+    if (s_offloads(self, exp) && !self->finishing) {
+        offload->exp = exp;
+        offload->best = true;
+        return HONE_OK;
+    }
+    /* The model path for "fast" experiments (a GP fit on all current data), else raw. */
+    rc = hone_experiment_best_ex(exp, true, &best, err);
+    return s_best_reply(req, exp, rc, &best, reply);
 }
 
 static int s_status(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
@@ -768,8 +785,8 @@ static const char *s_waits_for(const hone_msg_t *request)
     }
 }
 
-/* Hands the generation a handler asked for to the generator thread; the experiment is
- * busy until it comes back (s_on_generated). Takes the request. */
+/* Hands the model fit a handler asked for to the generator thread; the experiment is
+ * busy until it comes back (s_on_collected). Takes the request. */
 static void s_submit(hone_handlers_t *self, const hone_handlers_peer_t *peer, hone_msg_t **request,
                      const s_offload_t *offload)
 {
@@ -779,12 +796,13 @@ static void s_submit(hone_handlers_t *self, const hone_handlers_peer_t *peer, ho
     d->trials_before = hone_experiment_trial_count(offload->exp);
     d->sobol_before = hone_experiment_sobol_drawn(offload->exp);
     hone_parking_set_busy(self->parking, name, true);
-    hone_generator_job_t *job = hone_generator_job_new(offload->exp, offload->count, d);
+    hone_generator_job_t *job = offload->best ? hone_generator_job_new_best(offload->exp, d)
+                                              : hone_generator_job_new(offload->exp, offload->count, d);
     hone_generator_submit(self->generator, &job);   /* from here on, hands off exp */
 }
 
 /* Serves a request whose experiment is not busy. Takes the request; returns the reply
- * or NULL when a generation was started (or, while finishing, refused unanswered). */
+ * or NULL when a model fit was started (or, while finishing, refused unanswered). */
 static hone_msg_t *s_serve(hone_handlers_t *self, const hone_handlers_peer_t *peer,
                            hone_msg_t **request_p, int64_t now_ms)
 {
@@ -809,7 +827,7 @@ static hone_msg_t *s_serve(hone_handlers_t *self, const hone_handlers_peer_t *pe
     case HONE_MSG_NEXT: rc = s_next(self, request, &reply, &offload, &err); break;
     case HONE_MSG_ATTACH: rc = s_readings(self, request, false, peer, now_ms, &reply, &err); break;
     case HONE_MSG_MARK: rc = s_mark(self, request, &reply, &err); break;
-    case HONE_MSG_BEST: rc = s_best(self, request, &reply, &err); break;
+    case HONE_MSG_BEST: rc = s_best(self, request, &reply, &offload, &err); break;
     case HONE_MSG_STATUS: rc = s_status(self, request, &reply, &err); break;
     case HONE_MSG_LIST: rc = s_list(self, request, &reply, &err); break;
     default: {
@@ -841,7 +859,7 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const hone_handlers_pe
     HONE_ASSERT(self && peer && request && *request);
     const char *name = s_waits_for(*request);
     if (name && hone_parking_busy(self->parking, name)) {
-        hone_log_debug("handlers", "%s seq=%" PRIu64 " waits for the generation on '%s'",
+        hone_log_debug("handlers", "%s seq=%" PRIu64 " waits for the model fit on '%s'",
                        hone_msg_name(hone_msg_id(*request)), hone_msg_seq(*request), name);
         hone_parking_push(self->parking, name, s_deferred_new(peer, request));
         return NULL;
@@ -849,7 +867,7 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const hone_handlers_pe
     return s_serve(self, peer, request, now_ms);
 }
 
-/* ---- generations coming back ---- */
+/* ---- model fits coming back ---- */
 
 /* Serves the requests parked behind experiment name, oldest first, until none is left
  * or one of them makes it busy again. */
@@ -865,32 +883,46 @@ static void s_drain(hone_handlers_t *self, const char *name, int64_t now_ms)
     }
 }
 
-/* A generation came back: store it, answer its request, free its experiment, serve
- * what waited. */
-static void s_on_generated(hone_handlers_t *self, hone_generator_job_t *job, int64_t now_ms)
+/* The reply to a generation that came back, which is stored first. */
+static int s_on_generated(hone_handlers_t *self, hone_generator_job_t *job, s_deferred_t *d,
+                          const char *name, int64_t now_ms, hone_msg_t **reply, hone_error_t *err)
 {
-    s_deferred_t *d = job->arg;
     const hone_msg_t *request = d->request;
-    const char *name = s_waits_for(request);
-    HONE_ASSERT(name && hone_parking_busy(self->parking, name));
     hone_msg_id_t id = hone_msg_id(request);
-    hone_error_t err = job->err;
     const char *worker = NULL;
     if (id == HONE_MSG_READY && hone_msg_get_str(request, "worker", &worker, NULL) != HONE_OK)
         worker = NULL;
     hone_experiment_t *exp = job->experiment;
     uint32_t n = job->n;
     int rc = s_generated(self, &exp, d->trials_before, d->sobol_before, job->rc, worker,
-                         job->indices, &n, &err);
+                         job->indices, &n, err);
     hone_log_debug("handlers", "generation on '%s': %" PRIu32 " trial(s), %s, %" PRId64
                    " ms (queued %" PRId64 " ms)", name, n, hone_err_name(rc),
                    job->finished_ms - job->started_ms, job->started_ms - job->submitted_ms);
-    hone_msg_t *reply = NULL;
     if (id == HONE_MSG_READY)
-        rc = s_ready_reply(self, request, &d->peer, now_ms, exp, name, worker, rc,
-                           n > 0 ? job->indices[0] : 0, &reply, &err);
-    else
-        rc = s_next_reply(request, exp, rc, job->indices, n, &reply);
+        return s_ready_reply(self, request, &d->peer, now_ms, exp, name, worker, rc,
+                             n > 0 ? job->indices[0] : 0, reply, err);
+    return s_next_reply(request, exp, rc, job->indices, n, reply);
+}
+
+/* A model fit came back: store a generation, answer the request, serve what waited. */
+static void s_on_collected(hone_handlers_t *self, hone_generator_job_t *job, int64_t now_ms)
+{
+    s_deferred_t *d = job->arg;
+    const hone_msg_t *request = d->request;
+    const char *name = s_waits_for(request);
+    HONE_ASSERT(name && hone_parking_busy(self->parking, name));
+    hone_error_t err = job->err;
+    hone_msg_t *reply = NULL;
+    int rc;
+    if (job->kind == HONE_GENERATOR_BEST) {
+        hone_log_debug("handlers", "best on '%s': %s, %" PRId64 " ms (queued %" PRId64 " ms)", name,
+                       hone_err_name(job->rc), job->finished_ms - job->started_ms,
+                       job->started_ms - job->submitted_ms);
+        rc = s_best_reply(request, job->experiment, job->rc, &job->best, &reply);
+    } else {
+        rc = s_on_generated(self, job, d, name, now_ms, &reply, &err);
+    }
     reply = s_answer(request, rc, &reply, &err);
     self->reply(self->reply_arg, &d->peer, &reply);
     hone_parking_set_busy(self->parking, name, false);
@@ -904,7 +936,7 @@ void hone_handlers_collect(hone_handlers_t *self, int64_t now_ms)
     HONE_ASSERT(self && self->generator);
     hone_generator_job_t *job;
     while ((job = hone_generator_collect(self->generator))) {
-        s_on_generated(self, job, now_ms);
+        s_on_collected(self, job, now_ms);
         hone_generator_job_destroy(&job);
     }
 }

@@ -1203,6 +1203,69 @@ static void test_generation_off_the_reactor(void **state)
     zsock_destroy(&beat);
 }
 
+static void test_best_off_the_reactor(void **state)
+{
+    fixture_t *f = *state;
+    s_bo_experiment(f, "slowbest", S_SLOW_D, S_SLOW_N, S_SLOW_N);   /* all completed */
+    s_create_ok(f, "other", 4, 0);
+    zsock_t *asker = s_connect(f), *beat = s_connect(f);
+    enum { BEATS = 5 };
+    int64_t idle_us[BEATS], rtt_us[BEATS];
+    for (int i = 0; i < BEATS; i++)
+        idle_us[i] = s_beat(f, beat);
+
+    /* a `best` that fits a GP on S_SLOW_N points, then a `status` of the same
+     * experiment on the same socket: it must wait for the best point */
+    int64_t t0 = zclock_usecs();
+    hone_msg_t *msg = s_req(f, HONE_MSG_BEST, "slowbest");
+    uint64_t best_seq = hone_msg_seq(msg);
+    s_send(asker, msg);
+    hone_msg_destroy(&msg);
+    msg = s_req(f, HONE_MSG_STATUS, "slowbest");
+    uint64_t status_seq = hone_msg_seq(msg);
+    s_send(asker, msg);
+    hone_msg_destroy(&msg);
+
+    /* meanwhile heartbeats and a status of another experiment are answered */
+    for (int i = 0; i < BEATS; i++) {
+        rtt_us[i] = s_beat(f, beat);
+        assert_false(s_readable(asker));
+    }
+    msg = s_req(f, HONE_MSG_STATUS, "other");
+    hone_msg_t *reply = s_expect(s_call_on(beat, &msg), HONE_MSG_OK);
+    assert_string_equal(s_str(reply, "experiment"), "other");
+    hone_msg_destroy(&reply);
+    assert_false(s_readable(asker));
+
+    /* then the best point, then the parked status, in that order */
+    reply = s_expect(s_recv_next(asker, 60000), HONE_MSG_OK);
+    int64_t best_us = zclock_usecs() - t0;
+    assert_int_equal(hone_msg_seq(reply), best_seq);
+    const char *source = s_str(reply, "source");
+    assert_true(strcmp(source, "model") == 0 || strcmp(source, "raw") == 0);
+    int64_t index = s_int(reply, "trial");
+    assert_true(index >= 0 && index < S_SLOW_N);
+    assert_string_equal(s_str(reply, "metric"), "y");
+    assert_non_null(hone_msg_get(reply, "value"));
+    assert_non_null(hone_msg_get(reply, "sem"));
+    assert_non_null(hone_msg_get(reply, "minimize"));
+    assert_int_equal(hone_node_len(hone_msg_get(reply, "params")), S_SLOW_D);
+    hone_msg_destroy(&reply);
+    reply = s_expect(s_recv_next(asker, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+    assert_int_equal(hone_msg_seq(reply), status_seq);
+    assert_string_equal(s_str(reply, "experiment"), "slowbest");
+    hone_msg_destroy(&reply);
+
+    qsort(idle_us, BEATS, sizeof idle_us[0], cmp_i64);
+    qsort(rtt_us, BEATS, sizeof rtt_us[0], cmp_i64);
+    fprintf(stderr, "best (%s) on n=%d, d=%d: %.1f ms; heartbeat round trips meanwhile: "
+            "median %.3f ms, max %.3f ms (idle before: median %.3f ms)\n", source, S_SLOW_N,
+            S_SLOW_D, best_us / 1000.0, rtt_us[BEATS / 2] / 1000.0, rtt_us[BEATS - 1] / 1000.0,
+            idle_us[BEATS / 2] / 1000.0);
+    zsock_destroy(&asker);
+    zsock_destroy(&beat);
+}
+
 static void test_two_workers_get_different_trials(void **state)
 {
     fixture_t *f = *state;
@@ -1433,6 +1496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_full_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_size_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generation_off_the_reactor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_best_off_the_reactor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_workers_get_different_trials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_during_generation, setup, teardown),
     };

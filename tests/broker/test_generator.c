@@ -1,13 +1,15 @@
 #define _GNU_SOURCE
-/* Unit tests for broker/generator (jobs run on the thread and come back in order, the
- * descriptor is readable exactly while jobs wait) and, in process, for the handlers
- * that use it: a request naming a busy experiment waits behind its generation in
- * arrival order, others are answered at once, and shutdown answers what was handed
- * over. No timing assumptions: every wait is on the generator's descriptor. */
+/* Unit tests for broker/generator (jobs, generations and best points, run on the
+ * thread and come back in order, the descriptor is readable exactly while jobs wait)
+ * and, in process, for the handlers that use it: a request naming a busy experiment
+ * waits behind its generation in arrival order, others are answered at once, and
+ * shutdown answers what was handed over. No timing assumptions: every wait is on the
+ * generator's descriptor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +114,31 @@ static void test_jobs_come_back_in_order(void **state)
         hone_generator_job_destroy(&job);
         assert_null(job);
     }
+
+    /* a best job: HONE_EDATA before any result, then b's only completed trial (the
+     * model path needs 5 points, so the raw one answers) */
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            hone_reading_in_t r = { "y", 0.25, NAN };
+            assert_int_equal(hone_experiment_attach(b, 1, &r, 1, false, 0, false, &err), HONE_OK);
+            assert_int_equal(hone_experiment_mark(b, 1, HONE_TRIAL_COMPLETED, NULL, &err), HONE_OK);
+        }
+        job = hone_generator_job_new_best(b, &tag_b);
+        assert_int_equal(job->kind, HONE_GENERATOR_BEST);
+        hone_generator_submit(gen, &job);
+        assert_true(hone_generator_wait(gen, S_WAIT_MS));
+        job = hone_generator_collect(gen);
+        assert_non_null(job);
+        assert_ptr_equal(job->arg, &tag_b);
+        assert_int_equal(job->rc, round == 0 ? HONE_EDATA : HONE_OK);
+        if (round == 1) {
+            assert_int_equal(job->best.trial, 1);
+            assert_int_equal(job->best.source, HONE_BEST_RAW);
+            assert_true(job->best.mean == 0.25);
+        }
+        hone_generator_job_destroy(&job);
+    }
+    assert_int_equal(hone_experiment_trial_count(b), 2);    /* best makes no trial */
 
     hone_generator_job_destroy(&back[0]);
     hone_generator_job_destroy(&back[1]);
