@@ -1241,7 +1241,8 @@ static void test_best_off_the_reactor(void **state)
     reply = s_expect(s_recv_next(asker, 60000), HONE_MSG_OK);
     int64_t best_us = zclock_usecs() - t0;
     assert_int_equal(hone_msg_seq(reply), best_seq);
-    const char *source = s_str(reply, "source");
+    char source[16];
+    snprintf(source, sizeof source, "%s", s_str(reply, "source"));   /* outlives the reply */
     assert_true(strcmp(source, "model") == 0 || strcmp(source, "raw") == 0);
     int64_t index = s_int(reply, "trial");
     assert_true(index >= 0 && index < S_SLOW_N);
