@@ -217,6 +217,7 @@ static void test_workers_finish_the_budget(void **state)
     assert_true(observed[chosen] <= best + 2.0);
     assert_true(fabs(hone_best_value(b) - observed[chosen]) < 2.0);
     assert_true(hone_best_minimize(b));
+    assert_true(strcmp(hone_best_source(b), "model") == 0 || strcmp(hone_best_source(b), "raw") == 0);
     hone_best_destroy(&b);
 
     hone_status_t *status = NULL;

@@ -561,7 +561,7 @@ static void test_trials_by_hand(void **state)
     r = S_HONE("best", "cli_hand", "--json");
     assert_int_equal(r.status, 0);
     assert_true(strncmp(r.out, "{\"trial\": 0, \"params\": {", 24) == 0);
-    assert_non_null(strstr(r.out, "\"metric\": \"loss\", \"value\": 0.25, \"sem\": null, \"minimize\": true}\n"));
+    assert_non_null(strstr(r.out, "\"metric\": \"loss\", \"value\": 0.25, \"sem\": null, \"minimize\": true, \"source\": \"raw\"}\n"));
     s_result_free(&r);
 
     r = S_HONE("trials", "cli_hand");

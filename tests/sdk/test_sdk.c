@@ -263,6 +263,7 @@ static void test_client_round_trip(void **state)
     assert_true(hone_best_value(best) == 0.25);
     assert_true(isnan(hone_best_sem(best)));
     assert_true(hone_best_minimize(best));
+    assert_string_equal(hone_best_source(best), "raw");   /* too few trials for the model */
     assert_int_equal(hone_trial_index(hone_best_trial(best)), 0);
     s_check_params(hone_best_trial(best));
     hone_best_destroy(&best);

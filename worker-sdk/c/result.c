@@ -42,9 +42,10 @@ struct _hone_trial_list_t {
 struct _hone_best_t {
     hone_trial_t *trial;        /* index and params of the best trial */
     char *metric;               /* objective metric */
-    double value;               /* its observed mean */
+    double value;               /* model prediction or observed mean (see source) */
     double sem;                 /* its sem, NAN when unknown */
     bool minimize;              /* objective direction */
+    char source[8];             /* "model", "raw", or "" when the broker did not say */
 };
 
 typedef struct {
@@ -518,6 +519,7 @@ int hone_result_best_parse(const hone_node_t *body, const char *experiment, hone
         const hone_node_t *value = s_field(body, "value");
         const hone_node_t *sem = s_field(body, "sem");
         const hone_node_t *minimize = s_field(body, "minimize");
+        const hone_node_t *source = s_field(body, "source");
         if (!s_is_number(value))
             rc = hone_error_set(err, HONE_EPROTO, "reply field 'value' must be a number");
         else if (sem && !s_is_number(sem))
@@ -529,6 +531,11 @@ int hone_result_best_parse(const hone_node_t *body, const char *experiment, hone
             if (sem)
                 best->sem = hone_node_float(sem);
             best->minimize = minimize && hone_node_bool(minimize);
+            /* optional (PROTOCOL.md 4.7.5); an unknown value is kept out, not an error */
+            size_t len = 0;
+            const char *text = source && hone_node_type(source) == HONE_NODE_STR ? hone_node_str(source, &len) : NULL;
+            if (text && len < sizeof best->source && (streq(text, "model") || streq(text, "raw")))
+                memcpy(best->source, text, len + 1);
         }
     }
     if (rc != HONE_OK) {
@@ -567,6 +574,11 @@ double hone_best_sem(const hone_best_t *best)
 bool hone_best_minimize(const hone_best_t *best)
 {
     return best && best->minimize;
+}
+
+const char *hone_best_source(const hone_best_t *best)
+{
+    return best ? best->source : "";
 }
 
 /* ---- status ---- */

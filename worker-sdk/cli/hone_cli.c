@@ -312,8 +312,10 @@ static int s_cmd_best(const s_command_t *cmd, const s_opts_t *o, hone_client_t *
     } else {
         char value[128];
         s_format_metric(hone_best_value(best), hone_best_sem(best), value, sizeof value);
-        printf("best trial %" PRIu64 ": %s = %s (%s)\n", hone_best_trial_index(best), hone_best_metric(best), value,
-               hone_best_minimize(best) ? "minimized" : "maximized");
+        const char *source = hone_best_source(best);
+        printf("best trial %" PRIu64 ": %s = %s (%s%s)\n", hone_best_trial_index(best), hone_best_metric(best),
+               value, hone_best_minimize(best) ? "minimized" : "maximized",
+               streq(source, "model") ? ", model prediction" : streq(source, "raw") ? ", observed" : "");
         const hone_trial_t *t = hone_best_trial(best);
         for (size_t i = 0; i < hone_trial_param_count(t); i++) {
             char v[1024];

@@ -352,6 +352,8 @@ char *hone_json_line_best(const hone_best_t *best)
     s_set(obj, "value", json_real(hone_best_value(best)), &ok);
     s_set(obj, "sem", s_number_or_null(hone_best_sem(best)), &ok);
     s_set(obj, "minimize", json_boolean(hone_best_minimize(best)), &ok);
+    if (*hone_best_source(best))
+        s_set(obj, "source", json_string(hone_best_source(best)), &ok);
     if (!ok) {
         json_decref(obj);
         return NULL;

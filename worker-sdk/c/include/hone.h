@@ -219,11 +219,16 @@ HONE_EXPORT uint64_t hone_best_trial_index(const hone_best_t *best);
 HONE_EXPORT const hone_trial_t *hone_best_trial(const hone_best_t *best);
 /* The objective metric's name. Borrowed: valid until the best object is destroyed. */
 HONE_EXPORT const char *hone_best_metric(const hone_best_t *best);
-/* Its observed mean, and standard error (NAN when unknown). */
+/* Its value and standard error (NAN when unknown): the model's posterior mean when
+ * hone_best_source says "model", the observed mean when it says "raw". */
 HONE_EXPORT double hone_best_value(const hone_best_t *best);
 HONE_EXPORT double hone_best_sem(const hone_best_t *best);
 /* True when the objective is minimized. */
 HONE_EXPORT bool hone_best_minimize(const hone_best_t *best);
+/* How the best point was chosen: "model" (a GP fitted to all data, Bayesian
+ * optimization) or "raw" (the best observed mean); "" from a broker that does not say.
+ * Static storage or borrowed until the best object is destroyed. */
+HONE_EXPORT const char *hone_best_source(const hone_best_t *best);
 
 HONE_EXPORT void hone_status_destroy(hone_status_t **status_p);
 /* Strings are borrowed: valid until the status object is destroyed. "" when not sent. */
