@@ -13,48 +13,15 @@
 #include <string.h>
 
 #include "experiment.h"
+#include "experiment_driver.h"
 #include "gp.h"
 #include "functions.h"
 #include "rng.h"
-
-static hone_experiment_t *s_new(const char *json)
-{
-    hone_experiment_t *e = NULL;
-    hone_error_t err;
-    if (hone_experiment_from_json(&e, json, strlen(json), 1, &err) != HONE_OK)
-        fail_msg("config: %s", err.message);
-    return e;
-}
-
-static uint32_t s_next(hone_experiment_t *e)
-{
-    uint32_t idx = 0, n = 0;
-    hone_error_t err;
-    if (hone_experiment_generate(e, 1, &idx, &n, &err) != HONE_OK)
-        fail_msg("generate: %s", err.message);
-    assert_int_equal(n, 1);
-    return idx;
-}
-
-static void s_complete(hone_experiment_t *e, uint32_t t, const char *metric, double y)
-{
-    hone_error_t err;
-    hone_reading_in_t r = { metric, y, NAN };
-    assert_int_equal(hone_experiment_attach(e, t, &r, 1, false, 0, false, &err), HONE_OK);
-    assert_int_equal(hone_experiment_mark(e, t, HONE_TRIAL_COMPLETED, NULL, &err), HONE_OK);
-}
 
 static double s_normal(hone_rng_t *rng)
 {
     double u1 = hone_rng_uniform(rng), u2 = hone_rng_uniform(rng);
     return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
-}
-
-static double s_branin_at(const hone_experiment_t *e, uint32_t t)
-{
-    const hone_trial_t *trial = hone_experiment_trial(e, t);
-    double x[2] = { trial->params[0].u.f, trial->params[1].u.f };
-    return hone_bench_branin(x, 2);
 }
 
 /* A smooth noiseless function of (x1, x2) in [0, 1]². */
