@@ -54,6 +54,13 @@ int hone_acqf_eval_grad(hone_acqf_t *self, const double *x, double *value, doubl
  * "logei_penalized". */
 extern const hone_acqf_type_t hone_acqf_logei_penalized;
 
+/* Monte-Carlo qLogNEI for one candidate with fixed quasi-random base samples and a cached
+ * root decomposition (acqf_qlognei.c, bo-numerics §2.2): the log of the expected
+ * improvement over the best of the baseline, jointly sampled, where the baseline is the
+ * model's training points plus the pending points (pruned to the ones that can be the
+ * best). Noise-aware, and the principled treatment of pending points: the model is left
+ * as it is (no fantasies). best_f is not used. Name "qlognei". */
+extern const hone_acqf_type_t hone_acqf_qlognei;
 
 /* The discrete structure of the inputs, so that the optimizer returns valid points:
  * kind[a] is 0 (continuous), 1 (ordinal with levels[a] equally spaced values in [0,1]:

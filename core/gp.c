@@ -692,3 +692,23 @@ int hone_gp_predict_grad(const hone_gp_t *self, const double *x, double *mean, d
     }
     return HONE_OK;
 }
+
+int hone_gp_view(const hone_gp_t *self, hone_gp_view_t *view)
+{
+    HONE_ASSERT(self && view);
+    if (!self->factorized)
+        return HONE_ESTATE;
+    *view = (hone_gp_view_t) {
+        .n = self->n,
+        .d = self->d,
+        .kernel = self->kernel,
+        .l = self->l,
+        .ldl = self->n_cap,
+        .alpha = self->alpha,
+        .u = self->u,
+        .s = self->s,
+        .inv_ls = self->inv_ls,
+        .mean = self->phi[self->d + 1],
+    };
+    return HONE_OK;
+}

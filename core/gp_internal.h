@@ -5,6 +5,7 @@
 #define HONE_GP_INTERNAL_H
 
 #include "gp.h"
+#include "kernel.h"
 
 #define HONE_GP_LS_SIGMA 1.73205080756887729353   /* √3 */
 #define HONE_GP_NOISE_MU (-4.0)
@@ -34,5 +35,22 @@ int hone_gp_log_posterior_scratch(hone_gp_t *self, const double *phi, double *va
 uint64_t hone_gp_eval_count(const hone_gp_t *self);
 /* Frees the MAP objective's workspace (reallocated by the next log_posterior). */
 void hone_gp_release_workspace(hone_gp_t *self);
+
+/* Read-only view of a factorized model, for acquisitions that need more than the
+ * posterior mean and variance (qLogNEI's cached root works with L⁻¹k directly). The
+ * pointers are borrowed and valid until the model next changes. */
+typedef struct hone_gp_view {
+    size_t n, d;
+    const hone_kernel_type_t *kernel;
+    const double *l;         /* Cholesky factor of K (noise and jitter included), ld ldl */
+    size_t ldl;
+    const double *alpha;     /* K⁻¹(y − c) */
+    const double *u;         /* d×n scaled training points, (x − 0.5)/ℓ */
+    const double *s;         /* n: |u_i|² */
+    const double *inv_ls;    /* d: 1/ℓ */
+    double mean;             /* the constant mean c */
+} hone_gp_view_t;
+/* HONE_ESTATE when the model is not factorized. */
+int hone_gp_view(const hone_gp_t *self, hone_gp_view_t *view);
 
 #endif

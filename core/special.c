@@ -257,3 +257,17 @@ double hone_special_normal_from_uniform(double u)
     double v = 0.5 + (1.0 - 0x1.0p-52) * (u - 0.5);
     return hone_special_ndtri(v);
 }
+
+double hone_special_log_fatplus(double x, double tau, double *dx)
+{
+    double z = x / tau;
+    double softplus = hone_special_log1pexp(z);
+    double tail = 0.1 / (1.0 + z * z);
+    double f = softplus + tail;
+    if (dx) {
+        double sigmoid = z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+        double dtail = -0.2 * z * tail * tail / 0.01;   /* d/dz 0.1/(1+z²) = −0.2z/(1+z²)² */
+        *dx = (sigmoid + dtail) / (f * tau);
+    }
+    return log(tau) + log(f);
+}

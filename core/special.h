@@ -58,4 +58,11 @@ double hone_special_erfinv(double y);
  * with better tail precision); finite for every u in [0, 1]. */
 double hone_special_normal_from_uniform(double u);
 
+/* log fatplus(x; τ), BoTorch's fat-tailed smooth ReLU (safe_math.py, bo-numerics §2.2):
+ *     fatplus(x; τ) = τ·[softplus(x/τ) + 0.1/(1 + (x/τ)²)],
+ * which is ≈ x for x >> τ and decays like 0.1·τ³/x² (not exponentially) for x << −τ, so
+ * that log fatplus and its gradient stay informative far below zero. When dx is not NULL
+ * it receives d/dx log fatplus(x; τ). τ > 0. */
+double hone_special_log_fatplus(double x, double tau, double *dx);
+
 #endif

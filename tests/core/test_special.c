@@ -355,6 +355,27 @@ static void test_npdf_ncdf(void **state)
     s_assert_rel(hone_special_ncdf(2.0), 0.97724986805182079282, 1e-15, "ncdf", 2);
 }
 
+/* log fatplus: ≈ log x far above τ, the 0.1·τ³/x² tail far below, log(τ·(ln 2 + 0.1)) at
+ * 0, and its derivative against central differences in both regimes. */
+static void test_log_fatplus(void **state)
+{
+    (void) state;
+    const double tau = 1e-6;
+    assert_true(fabs(hone_special_log_fatplus(0.5, tau, NULL) - log(0.5)) < 1e-9);
+    assert_true(fabs(hone_special_log_fatplus(0.0, tau, NULL) - log(tau * (log(2.0) + 0.1))) < 1e-14);
+    double x = -0.5;   /* x/τ = −5e5: the softplus underflows, the tail remains */
+    assert_true(fabs(hone_special_log_fatplus(x, tau, NULL) - log(0.1 * tau * tau * tau / (x * x))) < 1e-9);
+    assert_true(isfinite(hone_special_log_fatplus(-1e6, tau, NULL)));
+    static const double xs[] = {-3.0, -1e-3, -2e-6, -1e-7, 0.0, 3e-7, 5e-6, 1e-3, 2.0};
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+        double d, h = 1e-6 * fmax(fabs(xs[i]), 1e-6);
+        hone_special_log_fatplus(xs[i], tau, &d);
+        double fd = (hone_special_log_fatplus(xs[i] + h, tau, NULL)
+                     - hone_special_log_fatplus(xs[i] - h, tau, NULL)) / (2.0 * h);
+        assert_true(fabs(d - fd) <= 1e-5 * fabs(fd) + 1e-9);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_ndtri_erfinv_reference),
         cmocka_unit_test(test_inverse_round_trips),
         cmocka_unit_test(test_npdf_ncdf),
+        cmocka_unit_test(test_log_fatplus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
