@@ -25,6 +25,7 @@ struct _hone_bo_t {
     hone_encoding_t *enc;       /* parameters ↔ features (and the constraints in features) */
     size_t dim;                 /* features */
     hone_kernel_kind_t kernel;  /* of the GP */
+    hone_bo_acquisition_t acquisition;
     hone_gp_t *gp;              /* kept between steps: its hyperparameters warm-start the next fit */
     size_t fitted_n;            /* observations at the last hyperparameter fit (0: none yet) */
     double *x;                  /* observed features, n × dim */
@@ -71,6 +72,12 @@ void hone_bo_destroy(hone_bo_t **self_p)
     hone_free(self->obs_trial);
     hone_free(self);
     *self_p = NULL;
+}
+
+void hone_bo_set_acquisition(hone_bo_t *self, hone_bo_acquisition_t acquisition)
+{
+    HONE_ASSERT(self);
+    self->acquisition = acquisition;
 }
 
 void hone_bo_set_constraints(hone_bo_t *self, const hone_constraint_set_t *constraints)
@@ -234,32 +241,21 @@ static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedul
     return HONE_OK;
 }
 
-int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *out,
-                    hone_bo_stats_t *stats, hone_error_t *err)
+/* The LogEI path's treatment of pending points (bo.h): the incumbent *best_f is the best
+ * posterior mean at an observed point, then every pending point is appended to the model
+ * as observed at its own posterior mean (kriging believer) and may become the incumbent.
+ * The GP is then no longer the model of the data. */
+static int s_believe_pending(hone_bo_t *self, size_t n_pend, double *best_f_out, hone_error_t *err)
 {
-    HONE_ASSERT(self && in && out);
-    hone_bo_stats_t st = { 0 };
-    size_t d = self->dim;
-    if (d == 0)
-        return hone_error_set(err, HONE_EEXHAUSTED, "every parameter is fixed: there is nothing to optimize");
-    size_t n_pend = 0, n_excl = 0;
-    int rc = s_encode_fit(self, in, true, &n_pend, &n_excl, &st, err);
-    if (rc != HONE_OK)
-        return rc;
-    /* The pending points below change the GP: it is no longer the model of the data. */
-    self->model_ready = false;
-    size_t n_obs = self->n_obs;
+    size_t d = self->dim, n_obs = self->n_obs;
     bool fixed_noise = self->fixed_noise;
-    int64_t t1 = hone_clock_mono_us();
-
-    /* Incumbent: the best posterior mean at an observed point. */
+    self->model_ready = false;
     hone_gp_work_t *work = hone_gp_work_new(self->gp, n_obs);
-    rc = hone_gp_predict(self->gp, n_obs, self->x, self->mean, self->var, work);
+    int rc = hone_gp_predict(self->gp, n_obs, self->x, self->mean, self->var, work);
     double best_f = -INFINITY;
     for (size_t i = 0; rc == HONE_OK && i < n_obs; i++)
         if (self->mean[i] > best_f)
             best_f = self->mean[i];
-    /* Kriging believer: every pending point observed at its own posterior mean. */
     for (size_t p = 0; rc == HONE_OK && p < n_pend; p++) {
         const double *xp = &self->pending[p * d];
         double mu, var;
@@ -275,18 +271,39 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
     if (rc != HONE_OK)
         return hone_error_set(err, HONE_ENUMERIC, "the Gaussian process could not take the pending points (%s)",
                               hone_strerror(rc));
-
     /* With points pending, LogEI also gets a local penalty around each of them (a hone
      * heuristic, acqf.h): the believed observation alone leaves the model's inferred
      * noise there, which can keep the acquisition's peak next to the pending point. */
-    const hone_acqf_type_t *type = n_pend > 0 ? &hone_acqf_logei_penalized : &hone_acqf_logei;
+    *best_f_out = best_f;
+    return HONE_OK;
+}
+
+int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *out,
+                    hone_bo_stats_t *stats, hone_error_t *err)
+{
+    HONE_ASSERT(self && in && out);
+    hone_bo_stats_t st = { 0 };
+    size_t d = self->dim;
+    if (d == 0)
+        return hone_error_set(err, HONE_EEXHAUSTED, "every parameter is fixed: there is nothing to optimize");
+    size_t n_pend = 0, n_excl = 0;
+    int rc = s_encode_fit(self, in, true, &n_pend, &n_excl, &st, err);
+    if (rc != HONE_OK)
+        return rc;
+    int64_t t1 = hone_clock_mono_us();
     hone_acqf_context_t ctx = {
         .model = self->gp,
-        .best_f = best_f,
         .n_pending = n_pend,
         .pending = self->pending,
         .seed = hone_rng_derive(in->seed ^ (uint64_t) in->n_trials, HONE_RNG_ACQF),
     };
+    const hone_acqf_type_t *type = &hone_acqf_qlognei;
+    if (self->acquisition == HONE_BO_LOGEI) {
+        rc = s_believe_pending(self, n_pend, &ctx.best_f, err);
+        if (rc != HONE_OK)
+            return rc;
+        type = n_pend > 0 ? &hone_acqf_logei_penalized : &hone_acqf_logei;
+    }
     hone_acqf_t *acqf = type->create(&ctx);
     if (!acqf)
         return hone_error_set(err, HONE_ENUMERIC, "the acquisition function could not be prepared");

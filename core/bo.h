@@ -34,6 +34,13 @@ void hone_bo_destroy(hone_bo_t **self_p);
  * is checked against all of them. */
 void hone_bo_set_constraints(hone_bo_t *self, const hone_constraint_set_t *constraints);
 
+/* The acquisition of a step. HONE_BO_QLOGNEI (the default, Ax's): MC qLogNEI, noise-aware,
+ * with pending points in its baseline and the model left as fitted. HONE_BO_LOGEI:
+ * analytic LogEI on the best posterior mean, pending points as kriging-believer fantasies
+ * plus a local penalty (hone's earlier method, kept for comparison; see above). */
+typedef enum { HONE_BO_QLOGNEI = 0, HONE_BO_LOGEI = 1 } hone_bo_acquisition_t;
+void hone_bo_set_acquisition(hone_bo_t *self, hone_bo_acquisition_t acquisition);
+
 /* Observations and pending points, as the experiment knows them. */
 typedef struct hone_bo_input {
     const hone_trial_t *trials;   /* every trial of the experiment, by index */

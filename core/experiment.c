@@ -260,6 +260,8 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     if (streq(settings->method, "fast")) {
         self->bo = hone_bo_new(self->space, self->kernel);
         hone_bo_set_constraints(self->bo, self->constraints);
+        hone_bo_set_acquisition(self->bo, settings->acquisition && streq(settings->acquisition, "logei")
+                                              ? HONE_BO_LOGEI : HONE_BO_QLOGNEI);
     }
     return self;
 }
