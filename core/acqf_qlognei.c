@@ -70,8 +70,8 @@ typedef struct {
     double *kb;                /* nb×batch: K(X_b, x), then Σ_bx, then c_x */
     double *mu, *s2;           /* batch means and residual variances */
     double *f;                 /* N×batch: c_xᵀz_b for every sample */
-    double *a;                 /* N: per-sample log improvements */
-    double *wg;                /* N: ∂a_s/∂f_x^s, then weighted by softmax(a)_s */
+    double *a;                 /* N: per-sample log improvements (underflow fallback) */
+    double *wg;                /* N: ∂value/∂f_x^s */
     /* gradient scratch */
     double *hx, *hb;           /* n, nb: −2κ′ at the training and baseline points */
     double *r2;                /* max(n, nb): squared distances */
@@ -356,17 +356,33 @@ static void s_posterior(s_qlognei_t *self, size_t count, const double *x)
     }
 }
 
-/* a_s = log fatplus(f_x^s − f*^s) for candidate j of the batch; returns the log mean.
- * With g not NULL, g[s] receives ∂a_s/∂f_x^s. */
+/* log (1/N)·Σ_s fatplus(f_x^s − f*^s) for candidate j of the batch, summed in linear
+ * space (a division per sample instead of two logarithms and an exponential: see
+ * hone_special_fatplus). With g not NULL, g[s] receives ∂value/∂f_x^s. Falls back to
+ * log space when the sum underflows (improvements below about −1e136). */
 static double s_log_mean(s_qlognei_t *self, size_t j, double s, double *g)
 {
     const double *fj = self->f + j * S_SAMPLES;
-    double mu = self->mu[j];
+    double mu = self->mu[j], sum = 0.0;
+    for (size_t k = 0; k < S_SAMPLES; k++) {
+        double fx = mu + fj[k] + s * self->zx[k];
+        sum += hone_special_fatplus(fx - self->fstar[k], S_TAU_RELU, g ? &g[k] : NULL);
+    }
+    if (sum > 0.0 && isfinite(sum)) {
+        if (g)
+            for (size_t k = 0; k < S_SAMPLES; k++)
+                g[k] /= sum;
+        return log(sum / (double) S_SAMPLES);
+    }
     for (size_t k = 0; k < S_SAMPLES; k++) {
         double fx = mu + fj[k] + s * self->zx[k];
         self->a[k] = hone_special_log_fatplus(fx - self->fstar[k], S_TAU_RELU, g ? &g[k] : NULL);
     }
-    return hone_special_logsumexp(S_SAMPLES, self->a) - log((double) S_SAMPLES);
+    double lse = hone_special_logsumexp(S_SAMPLES, self->a);
+    if (g)   /* softmax weights times ∂a_s/∂f_x^s */
+        for (size_t k = 0; k < S_SAMPLES; k++)
+            g[k] *= exp(self->a[k] - lse);
+    return lse - log((double) S_SAMPLES);
 }
 
 static int s_eval(hone_acqf_t *base, size_t m, const double *x, double *value)
@@ -430,13 +446,11 @@ static int s_eval_grad(hone_acqf_t *base, const double *x, double *value, double
                      self->f);
     bool clamped = !(self->s2[0] > S_MIN_VAR);
     double s = sqrt(clamped ? S_MIN_VAR : self->s2[0]);
+    /* wg_s = ∂value/∂f_x^s (the softmax weight times ∂a_s/∂f_x^s) */
     double *wg = self->wg;
-    double lse = s_log_mean(self, 0, s, wg);
-    *value = lse;
-    /* softmax weights: w_s = exp(a_s − log Σ exp a) = exp(a_s − lse − log N). */
-    double mubar = 0.0, sbar = 0.0, shift = lse + log((double) S_SAMPLES);
+    *value = s_log_mean(self, 0, s, wg);
+    double mubar = 0.0, sbar = 0.0;
     for (size_t k = 0; k < S_SAMPLES; k++) {
-        wg[k] *= exp(self->a[k] - shift);
         mubar += wg[k];
         sbar += wg[k] * self->zx[k];
     }

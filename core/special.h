@@ -64,5 +64,10 @@ double hone_special_normal_from_uniform(double u);
  * that log fatplus and its gradient stay informative far below zero. When dx is not NULL
  * it receives d/dx log fatplus(x; τ). τ > 0. */
 double hone_special_log_fatplus(double x, double tau, double *dx);
+/* fatplus(x; τ) itself, and its derivative in dx (nullable), in linear space: for
+ * |x| > 40τ the softplus term is x or below 1e-17 of the tail and is skipped, so that
+ * most calls cost a division (qLogNEI evaluates it for every sample of every candidate).
+ * Underflows to 0 only for x below about −1e145·τ^1.5. */
+double hone_special_fatplus(double x, double tau, double *dx);
 
 #endif

@@ -373,7 +373,13 @@ static void test_log_fatplus(void **state)
         double fd = (hone_special_log_fatplus(xs[i] + h, tau, NULL)
                      - hone_special_log_fatplus(xs[i] - h, tau, NULL)) / (2.0 * h);
         assert_true(fabs(d - fd) <= 1e-5 * fabs(fd) + 1e-9);
+        /* the linear-space version: the same function and derivative, both branches */
+        double dl, lin = hone_special_fatplus(xs[i], tau, &dl);
+        assert_true(fabs(log(lin) - hone_special_log_fatplus(xs[i], tau, NULL)) < 1e-12);
+        assert_true(fabs(dl / lin - d) <= 1e-12 * fabs(d));
     }
+    double d;
+    assert_true(hone_special_fatplus(-1e3, tau, &d) > 0.0 && d > 0.0);
 }
 
 int main(void)
