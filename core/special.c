@@ -271,23 +271,3 @@ double hone_special_log_fatplus(double x, double tau, double *dx)
     }
     return log(tau) + log(f);
 }
-
-double hone_special_fatplus(double x, double tau, double *dx)
-{
-    double z = x / tau;
-    double tail = 0.1 / (1.0 + z * z);
-    double dtail = -20.0 * z * tail * tail;   /* d/dz 0.1/(1+z²) = −0.2z/(1+z²)² */
-    if (z > 40.0) {
-        if (dx)
-            *dx = 1.0 + dtail;
-        return x + tau * tail;
-    }
-    if (z < -40.0) {
-        if (dx)
-            *dx = dtail;
-        return tau * tail;
-    }
-    if (dx)
-        *dx = (z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z))) + dtail;
-    return tau * (hone_special_log1pexp(z) + tail);
-}

@@ -13,6 +13,8 @@
 
 #include "hone_prelude.h"
 
+#include <math.h>
+
 /* φ(z) = exp(−z²/2)/√(2π). */
 double hone_special_npdf(double z);
 /* Φ(z) = ½·erfc(−z/√2), relatively accurate in the left tail (down to the underflow
@@ -67,7 +69,26 @@ double hone_special_log_fatplus(double x, double tau, double *dx);
 /* fatplus(x; τ) itself, and its derivative in dx (nullable), in linear space: for
  * |x| > 40τ the softplus term is x or below 1e-17 of the tail and is skipped, so that
  * most calls cost a division (qLogNEI evaluates it for every sample of every candidate).
- * Underflows to 0 only for x below about −1e145·τ^1.5. */
-double hone_special_fatplus(double x, double tau, double *dx);
+ * Underflows to 0 only for x below about −1e145·τ^1.5. Inline: it is in the innermost
+ * loop of qLogNEI. */
+static inline double hone_special_fatplus(double x, double tau, double *dx)
+{
+    double z = x / tau;
+    double tail = 0.1 / (1.0 + z * z);
+    double dtail = -20.0 * z * tail * tail;   /* d/dz 0.1/(1+z²) = −0.2z/(1+z²)² */
+    if (z > 40.0) {
+        if (dx)
+            *dx = 1.0 + dtail;
+        return x + tau * tail;
+    }
+    if (z < -40.0) {
+        if (dx)
+            *dx = dtail;
+        return tau * tail;
+    }
+    if (dx)
+        *dx = (z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z))) + dtail;
+    return tau * (log1p(exp(z)) + tail);
+}
 
 #endif
