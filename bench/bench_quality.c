@@ -139,19 +139,20 @@ static char *s_config(const s_bench_t *b, const char *method, uint64_t seed, uin
     if (with_constraint && b->fn->constraint)
         json_array_append_new(constraints, json_string(b->fn->constraint));
     /* Variants of method fast, to compare with the default: "fast-rbf" with the RBF kernel
-     * (Ax's), "fast-logei" with analytic LogEI and kriging-believer pending points. */
+     * (Ax's), "fast-logei" and "fast-qlognei" with one acquisition throughout (bo.h). */
     bool rbf = streq(method, "fast-rbf"), logei = streq(method, "fast-logei");
+    bool qlognei = streq(method, "fast-qlognei");
     json_t *config = json_pack("{s:s, s:o, s:s, s:o, s:{s:s, s:I}, s:I}", "name", b->problem->name,
                                "parameters", s_parameters_json(b), "objective", objective,
                                "parameter_constraints", constraints, "generation_strategy", "method",
-                               rbf || logei ? "fast" : method, "initialization_random_seed", (json_int_t) seed,
+                               rbf || logei || qlognei ? "fast" : method, "initialization_random_seed", (json_int_t) seed,
                                "max_trials", (json_int_t) budget);
     HONE_ASSERT(config);
     if (rbf)
         json_object_set_new(json_object_get(config, "generation_strategy"), "kernel", json_string("rbf"));
-    if (logei)
+    if (logei || qlognei)
         json_object_set_new(json_object_get(config, "generation_strategy"), "acquisition",
-                            json_string("logei"));
+                            json_string(logei ? "logei" : "qlognei"));
     char *text = json_dumps(config, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(config);
     return text;

@@ -241,6 +241,21 @@ static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedul
     return HONE_OK;
 }
 
+/* The model's noise variance on the standardized targets: the inferred one, or the mean
+ * of the given ones (fixed noise). */
+static double s_noise_level(const hone_bo_t *self)
+{
+    if (!self->fixed_noise) {
+        double noise;
+        hone_gp_get_params(self->gp, NULL, &noise, NULL);
+        return noise;
+    }
+    double sum = 0.0;
+    for (size_t i = 0; i < self->n_obs; i++)
+        sum += self->yvar[i];
+    return self->n_obs > 0 ? sum / (double) self->n_obs : 0.0;
+}
+
 /* The LogEI path's treatment of pending points (bo.h): the incumbent *best_f is the best
  * posterior mean at an observed point, then every pending point is appended to the model
  * as observed at its own posterior mean (kriging believer) and may become the incumbent.
@@ -298,7 +313,12 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
         .seed = hone_rng_derive(in->seed ^ (uint64_t) in->n_trials, HONE_RNG_ACQF),
     };
     const hone_acqf_type_t *type = &hone_acqf_qlognei;
-    if (self->acquisition == HONE_BO_LOGEI) {
+    hone_bo_acquisition_t acquisition = self->acquisition;
+    if (acquisition == HONE_BO_AUTO)
+        acquisition = n_pend > 0 || s_noise_level(self) > HONE_BO_AUTO_NOISE ? HONE_BO_QLOGNEI
+                                                                            : HONE_BO_LOGEI;
+    st.acquisition = acquisition;
+    if (acquisition == HONE_BO_LOGEI) {
         rc = s_believe_pending(self, n_pend, &ctx.best_f, err);
         if (rc != HONE_OK)
             return rc;

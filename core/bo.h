@@ -34,11 +34,19 @@ void hone_bo_destroy(hone_bo_t **self_p);
  * is checked against all of them. */
 void hone_bo_set_constraints(hone_bo_t *self, const hone_constraint_set_t *constraints);
 
-/* The acquisition of a step. HONE_BO_QLOGNEI (the default, Ax's): MC qLogNEI, noise-aware,
- * with pending points in its baseline and the model left as fitted. HONE_BO_LOGEI:
- * analytic LogEI on the best posterior mean, pending points as kriging-believer fantasies
- * plus a local penalty (hone's earlier method, kept for comparison; see above). */
-typedef enum { HONE_BO_QLOGNEI = 0, HONE_BO_LOGEI = 1 } hone_bo_acquisition_t;
+/* The acquisition of a step:
+ * - HONE_BO_QLOGNEI (Ax's): MC qLogNEI, noise-aware, with the pending points in its
+ *   baseline and the model left as fitted;
+ * - HONE_BO_LOGEI: analytic LogEI on the best posterior mean, pending points as
+ *   kriging-believer fantasies plus a local penalty (see above);
+ * - HONE_BO_AUTO (the default): qLogNEI when trials are pending or the observations are
+ *   noisy (noise variance above HONE_BO_AUTO_NOISE of the standardized targets: the
+ *   inferred noise, or the mean of the given ones), LogEI otherwise. Where the data is
+ *   (nearly) exact, the incumbent is known and LogEI refines it faster: qLogNEI keeps
+ *   paying for the incumbent's residual uncertainty (bench/README.md: on Branin and
+ *   Hartmann6 LogEI wins, on Rosenbrock and Ackley, whose fits infer noise, qLogNEI). */
+typedef enum { HONE_BO_AUTO = 0, HONE_BO_QLOGNEI = 1, HONE_BO_LOGEI = 2 } hone_bo_acquisition_t;
+#define HONE_BO_AUTO_NOISE 1e-3
 void hone_bo_set_acquisition(hone_bo_t *self, hone_bo_acquisition_t acquisition);
 
 /* Observations and pending points, as the experiment knows them. */
@@ -57,7 +65,8 @@ typedef struct hone_bo_stats {
     bool refit;                   /* the hyperparameters were fitted (else only refactorized) */
     double fit_ms;                /* GP fit, or refactorization */
     double acq_ms;                /* acquisition optimization */
-    double log_ei;                /* acquisition value of the candidate */
+    double log_ei;                /* acquisition value of the candidate (log scale) */
+    hone_bo_acquisition_t acquisition;   /* the one used (never AUTO after a step) */
 } hone_bo_stats_t;
 
 /* Writes the suggested parameterization to out. Errors: HONE_EDATA (no observation),

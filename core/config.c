@@ -296,7 +296,7 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
     out->s.use_existing_trials = true;
     out->s.allow_exceeding_budget = false;
     out->s.kernel = "matern52";
-    out->s.acquisition = "qlognei";
+    out->s.acquisition = "auto";
     uint64_t budget = S_DEFAULT_INIT_BUDGET;
     uint64_t min_observed = UINT64_MAX;   /* unset: Ax's max(1, budget // 2) */
     const json_t *gs = s_get(root, "generation_strategy");
@@ -348,11 +348,11 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
         const json_t *acq = s_get(gs, "acquisition");
         if (rc == HONE_OK && acq) {
             const char *name = json_is_string(acq) ? json_string_value(acq) : "";
-            if (streq(name, "qlognei") || streq(name, "logei"))
-                out->s.acquisition = streq(name, "logei") ? "logei" : "qlognei";
+            if (streq(name, "auto") || streq(name, "qlognei") || streq(name, "logei"))
+                out->s.acquisition = streq(name, "logei") ? "logei" : streq(name, "qlognei") ? "qlognei" : "auto";
             else
                 rc = hone_error_set(err, HONE_EINVAL,
-                                    "generation_strategy.acquisition: must be \"qlognei\" or \"logei\"");
+                                    "generation_strategy.acquisition: must be \"auto\", \"qlognei\" or \"logei\"");
         }
         if (rc != HONE_OK)
             return rc;

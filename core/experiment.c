@@ -260,8 +260,9 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     if (streq(settings->method, "fast")) {
         self->bo = hone_bo_new(self->space, self->kernel);
         hone_bo_set_constraints(self->bo, self->constraints);
-        hone_bo_set_acquisition(self->bo, settings->acquisition && streq(settings->acquisition, "logei")
-                                              ? HONE_BO_LOGEI : HONE_BO_QLOGNEI);
+        const char *acq = settings->acquisition ? settings->acquisition : "auto";
+        hone_bo_set_acquisition(self->bo, streq(acq, "logei") ? HONE_BO_LOGEI
+                                          : streq(acq, "qlognei") ? HONE_BO_QLOGNEI : HONE_BO_AUTO);
     }
     return self;
 }

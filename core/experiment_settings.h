@@ -20,7 +20,7 @@ typedef struct hone_experiment_settings {
     bool use_existing_trials;        /* every trial counts toward the budget, not only Sobol's */
     bool allow_exceeding_budget;     /* keep Sobol going past the budget while data is missing */
     const char *kernel;              /* GP kernel for BO: "matern52" (default) or "rbf" */
-    const char *acquisition;         /* "qlognei" (default) or "logei" (bo.h) */
+    const char *acquisition;         /* "auto" (default), "qlognei" or "logei" (bo.h) */
     uint32_t max_trials;             /* 0: unlimited */
     uint32_t max_failures;           /* >= 1 */
 } hone_experiment_settings_t;

@@ -73,7 +73,7 @@ static void test_branin(void **state)
     s_assert_contains(canonical, "\"max_failures\":30");   /* default: max_trials */
     s_assert_contains(canonical, "\"objective\":\"-branin\"");
     s_assert_contains(canonical, "\"bounds\":[-5.0,10.0]");
-    s_assert_contains(canonical, "\"acquisition\":\"qlognei\"");   /* the default, persisted */
+    s_assert_contains(canonical, "\"acquisition\":\"auto\"");   /* the default, persisted */
     hone_experiment_destroy(&e);
     assert_null(e);
     hone_experiment_destroy(&e);
@@ -278,7 +278,7 @@ static const s_bad_t s_bad[] = {
     { TOP("\"generation_strategy\":{\"method\":\"quality\"}"), "\"quality\" is not supported yet" },
     { TOP("\"generation_strategy\":{\"seed\":1}"), "generation_strategy: unknown field 'seed'" },
     { TOP("\"generation_strategy\":{\"acquisition\":\"ei\"}"),
-      "generation_strategy.acquisition: must be \"qlognei\" or \"logei\"" },
+      "generation_strategy.acquisition: must be \"auto\", \"qlognei\" or \"logei\"" },
     { TOP("\"generation_strategy\":[]"), "generation_strategy: must be an object" },
     { TOP("\"generation_strategy\":{\"initialization_random_seed\":-1}"),
       "generation_strategy.initialization_random_seed: must be an integer" },
