@@ -10,6 +10,7 @@ Sequential runs, for every problem x seed, with the same budget:
   hone/fast-rbf        the same with Ax's RBF kernel instead of hone's default Matern-5/2
   hone/fast-logei      the same with analytic LogEI throughout (pending points as kriging believers)
   hone/fast-qlognei    the same with MC qLogNEI throughout (Ax's acquisition)
+  hone/fast-nowarp     the same without output warping (Ax's transforms only)
   hone/random_search   hone-bench-quality --method random_search
   optuna/tpe           optuna_quality.py (Optuna's TPESampler, seeded)
   optuna/tpe_multivariate   the same with TPESampler(multivariate=True)
@@ -35,7 +36,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SEQ_METHODS = ["hone/fast", "hone/fast-rbf", "hone/fast-logei", "hone/fast-qlognei", "hone/random_search", "optuna/tpe", "optuna/tpe_multivariate"]
+SEQ_METHODS = ["hone/fast", "hone/fast-rbf", "hone/fast-logei", "hone/fast-qlognei", "hone/fast-nowarp", "hone/random_search", "optuna/tpe", "optuna/tpe_multivariate"]
 ALL_METHODS = SEQ_METHODS
 REGRET_FLOOR = 1e-12        # the optima are known to about 15 digits
 OPTUNA_CHUNK = 5            # seeds per Optuna process (its import takes ~1 s)

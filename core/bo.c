@@ -8,6 +8,7 @@
 #include "gp.h"
 #include "gp_internal.h"
 #include "rng.h"
+#include "warp.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ struct _hone_bo_t {
     size_t dim;                 /* features */
     hone_kernel_kind_t kernel;  /* of the GP */
     hone_bo_acquisition_t acquisition;
+    bool warping;               /* output warping in BO steps (warp.h) */
     hone_gp_t *gp;              /* kept between steps: its hyperparameters warm-start the next fit */
     size_t fitted_n;            /* observations at the last hyperparameter fit (0: none yet) */
     double *x;                  /* observed features, n × dim */
@@ -52,6 +54,7 @@ hone_bo_t *hone_bo_new(const hone_space_t *space, hone_kernel_kind_t kernel)
     self->kernel = kernel;
     self->enc = hone_encoding_new(space);
     self->dim = hone_encoding_dim(self->enc);
+    self->warping = true;
     return self;
 }
 
@@ -72,6 +75,12 @@ void hone_bo_destroy(hone_bo_t **self_p)
     hone_free(self->obs_trial);
     hone_free(self);
     *self_p = NULL;
+}
+
+void hone_bo_set_warping(hone_bo_t *self, bool warping)
+{
+    HONE_ASSERT(self);
+    self->warping = warping;
 }
 
 void hone_bo_set_acquisition(hone_bo_t *self, hone_bo_acquisition_t acquisition)
@@ -203,6 +212,17 @@ static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedul
         for (size_t i = 0; i < n_obs; i++)
             if (isnan(self->yvar[i]))
                 self->yvar[i] = S_NOISELESS_VAR;
+    /* Output warping (warp.h) when choosing candidates; predictions and the best point
+     * keep Ax's transforms, so that they stay in the metric's own units. */
+    if (schedule && self->warping) {
+        hone_warp_t warp = hone_warp_fit(self->y, n_obs);
+        for (size_t i = 0; i < n_obs; i++) {
+            double dy;
+            self->y[i] = hone_warp_apply(&warp, self->y[i], &dy);
+            if (fixed_noise)
+                self->yvar[i] *= dy * dy;
+        }
+    }
     s_winsorize(self->y, n_obs, self->mean);
     s_standardize(self->y, self->yvar, fixed_noise, n_obs, &self->y_mean, &self->y_std);
     self->sign = in->minimize ? -1.0 : 1.0;

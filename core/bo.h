@@ -47,6 +47,9 @@ void hone_bo_set_constraints(hone_bo_t *self, const hone_constraint_set_t *const
  *   Hartmann6 LogEI wins, on Rosenbrock and Ackley, whose fits infer noise, qLogNEI). */
 typedef enum { HONE_BO_AUTO = 0, HONE_BO_QLOGNEI = 1, HONE_BO_LOGEI = 2 } hone_bo_acquisition_t;
 #define HONE_BO_AUTO_NOISE 1e-3
+/* Output warping (warp.h) of the objective before the fit of a BO step; on by default. The
+ * model of hone_bo_fit_model (predictions, best point) is never warped. */
+void hone_bo_set_warping(hone_bo_t *self, bool warping);
 void hone_bo_set_acquisition(hone_bo_t *self, hone_bo_acquisition_t acquisition);
 
 /* Observations and pending points, as the experiment knows them. */

@@ -29,7 +29,7 @@ static const char *const s_param_fields[] = {
 static const char *const s_gs_fields[] = {
     "method", "initialization_random_seed", "initialize_with_center", "initialization_budget",
     "min_observed_initialization_trials", "use_existing_trials_for_initialization",
-    "allow_exceeding_initialization_budget", "kernel", "acquisition", NULL,
+    "allow_exceeding_initialization_budget", "kernel", "acquisition", "output_warping", NULL,
 };
 
 /* obj[key], with null read as absent. */
@@ -297,6 +297,7 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
     out->s.allow_exceeding_budget = false;
     out->s.kernel = "matern52";
     out->s.acquisition = "auto";
+    out->s.output_warping = true;
     uint64_t budget = S_DEFAULT_INIT_BUDGET;
     uint64_t min_observed = UINT64_MAX;   /* unset: Ax's max(1, budget // 2) */
     const json_t *gs = s_get(root, "generation_strategy");
@@ -345,6 +346,8 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
             else
                 rc = hone_error_set(err, HONE_EINVAL, "generation_strategy.kernel: must be \"matern52\" or \"rbf\"");
         }
+        if (rc == HONE_OK)
+            rc = s_get_bool(gs, "output_warping", "generation_strategy.", &out->s.output_warping, err);
         const json_t *acq = s_get(gs, "acquisition");
         if (rc == HONE_OK && acq) {
             const char *name = json_is_string(acq) ? json_string_value(acq) : "";
@@ -502,6 +505,7 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_object_set_new(gs, "allow_exceeding_initialization_budget", json_boolean(cfg->s.allow_exceeding_budget));
     json_object_set_new(gs, "kernel", json_string(cfg->s.kernel));
     json_object_set_new(gs, "acquisition", json_string(cfg->s.acquisition));
+    json_object_set_new(gs, "output_warping", json_boolean(cfg->s.output_warping));
     json_t *root = json_object();
     json_object_set_new(root, "name", json_string(cfg->s.name));
     json_object_set_new(root, "parameters", params);

@@ -263,6 +263,7 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
         const char *acq = settings->acquisition ? settings->acquisition : "auto";
         hone_bo_set_acquisition(self->bo, streq(acq, "logei") ? HONE_BO_LOGEI
                                           : streq(acq, "qlognei") ? HONE_BO_QLOGNEI : HONE_BO_AUTO);
+        hone_bo_set_warping(self->bo, settings->output_warping);
     }
     return self;
 }
