@@ -57,7 +57,6 @@ static hone_generator_job_t *s_pop(s_queue_t *q)
 static void s_finish(hone_generator_t *self, hone_generator_job_t *job)
 {
     bool was_empty = self->done.head == NULL;
-    job->finished_ms = hone_clock_mono_ms();
     s_push(&self->done, job);
     if (was_empty) {
         ssize_t w;
@@ -66,6 +65,28 @@ static void s_finish(hone_generator_t *self, hone_generator_job_t *job)
         while (w < 0 && errno == EINTR);
         HONE_ASSERT(w == 1);    /* the pipe holds at most this one byte */
     }
+}
+
+void hone_generator_job_run(hone_generator_job_t *job)
+{
+    HONE_ASSERT(job);
+    job->started_ms = hone_clock_mono_ms();
+    hone_error_clear(&job->err);
+    job->n = 0;
+    switch (job->kind) {
+    case HONE_GENERATOR_GENERATE:
+        job->rc = hone_experiment_generate(job->experiment, job->max_trials, job->indices, &job->n,
+                                           &job->err);
+        break;
+    case HONE_GENERATOR_BEST:
+        job->rc = hone_experiment_best_ex(job->experiment, true, &job->best, &job->err);
+        break;
+    case HONE_GENERATOR_PREDICT:
+        job->rc = hone_experiment_predict(job->experiment, job->n_points, job->rows, job->mean, job->sem,
+                                          &job->err);
+        break;
+    }
+    job->finished_ms = hone_clock_mono_ms();
 }
 
 static void *s_run(void *arg)
@@ -80,14 +101,7 @@ static void *s_run(void *arg)
             break;      /* quit, and nothing left to do */
         pthread_mutex_unlock(&self->lock);
 
-        job->started_ms = hone_clock_mono_ms();
-        hone_error_clear(&job->err);
-        job->n = 0;
-        if (job->kind == HONE_GENERATOR_BEST)
-            job->rc = hone_experiment_best_ex(job->experiment, true, &job->best, &job->err);
-        else
-            job->rc = hone_experiment_generate(job->experiment, job->max_trials, job->indices,
-                                               &job->n, &job->err);
+        hone_generator_job_run(job);
 
         pthread_mutex_lock(&self->lock);
         s_finish(self, job);
@@ -121,6 +135,27 @@ hone_generator_job_t *hone_generator_job_new_best(hone_experiment_t *experiment,
     return job;
 }
 
+hone_generator_job_t *hone_generator_job_new_predict(hone_experiment_t *experiment, size_t n_points,
+                                                     const hone_value_t *points, void *arg)
+{
+    HONE_ASSERT(experiment && n_points >= 1 && points);
+    size_t dim = hone_space_size(hone_experiment_space(experiment));
+    hone_generator_job_t *job = hone_alloc(sizeof *job);
+    job->kind = HONE_GENERATOR_PREDICT;
+    job->experiment = experiment;
+    job->arg = arg;
+    job->n_points = n_points;
+    job->points = hone_alloc_array(n_points * dim, sizeof *job->points);
+    memcpy(job->points, points, n_points * dim * sizeof *points);
+    job->rows = hone_alloc_array(n_points, sizeof *job->rows);
+    for (size_t j = 0; j < n_points; j++)
+        job->rows[j] = &job->points[j * dim];
+    job->mean = hone_alloc_array(n_points, sizeof *job->mean);
+    job->sem = hone_alloc_array(n_points, sizeof *job->sem);
+    hone_error_clear(&job->err);
+    return job;
+}
+
 void hone_generator_job_destroy(hone_generator_job_t **job_p)
 {
     HONE_ASSERT(job_p);
@@ -128,6 +163,10 @@ void hone_generator_job_destroy(hone_generator_job_t **job_p)
     if (!job)
         return;
     hone_free(job->indices);
+    hone_free(job->points);
+    hone_free(job->rows);
+    hone_free(job->mean);
+    hone_free(job->sem);
     hone_free(job);
     *job_p = NULL;
 }

@@ -1,6 +1,7 @@
-/* generator.h: the broker's generator thread, which runs hone_experiment_generate, and
- * the model path of hone_experiment_best_ex, off the reactor thread so that a model fit
- * (up to about a second) never holds up heartbeats or other experiments.
+/* generator.h: the broker's generator thread, which runs hone_experiment_generate, the
+ * model path of hone_experiment_best_ex and hone_experiment_predict off the reactor
+ * thread so that a model fit (up to about a second) never holds up heartbeats or other
+ * experiments.
  *
  * A job hands one experiment over to the thread: from hone_generator_submit until the
  * job comes back from hone_generator_collect, the generator thread alone may touch that
@@ -24,22 +25,28 @@
 
 typedef struct _hone_generator_t hone_generator_t;
 
-/* What a job runs: both may fit a GP on all of the experiment's data. */
+/* What a job runs: each may fit a GP on all of the experiment's data. */
 typedef enum {
     HONE_GENERATOR_GENERATE,        /* hone_experiment_generate */
     HONE_GENERATOR_BEST,            /* hone_experiment_best_ex with use_model true */
+    HONE_GENERATOR_PREDICT,         /* hone_experiment_predict */
 } hone_generator_kind_t;
 
-/* One job: in-fields set by hone_generator_job_new or _new_best, out-fields by the
- * thread. */
+/* One job: in-fields set by hone_generator_job_new, _new_best or _new_predict,
+ * out-fields by the thread. */
 typedef struct hone_generator_job {
     hone_generator_kind_t kind;     /* in */
     hone_experiment_t *experiment;  /* in: handed over while the job is submitted */
     uint32_t max_trials;            /* in, GENERATE: at most this many trials (>= 1) */
     void *arg;                      /* in: the submitter's context, never touched here */
+    size_t n_points;                /* in, PREDICT: parameterizations to predict at (>= 1) */
+    hone_value_t *points;           /* in, PREDICT: [n_points × space size], row after row */
+    const hone_value_t **rows;      /* in, PREDICT: [n_points], row j of points */
     uint32_t *indices;              /* out, GENERATE: [max_trials], the new trials' indices */
     uint32_t n;                     /* out, GENERATE: trials made */
     hone_best_point_t best;         /* out, BEST: the best point (when rc is HONE_OK) */
+    double *mean;                   /* out, PREDICT: [n_points] posterior means (rc HONE_OK) */
+    double *sem;                    /* out, PREDICT: [n_points] their SEMs */
     int rc;                         /* out: the core call's code */
     hone_error_t err;               /* out: its message */
     int64_t submitted_ms;           /* monotonic times, for logs */
@@ -54,6 +61,14 @@ hone_generator_job_t *hone_generator_job_new(hone_experiment_t *experiment, uint
                                              void *arg);
 /* A job for experiment's best point on the model path (borrowed, as above). Never NULL. */
 hone_generator_job_t *hone_generator_job_new_best(hone_experiment_t *experiment, void *arg);
+/* A job for the objective's predictions at n_points (>= 1) parameterizations of
+ * experiment (borrowed, as above): points holds n_points rows of hone_space_size values
+ * in the space's order, interned (hone_space_intern), and is copied. Never NULL. */
+hone_generator_job_t *hone_generator_job_new_predict(hone_experiment_t *experiment, size_t n_points,
+                                                     const hone_value_t *points, void *arg);
+/* Runs the job on the calling thread, for a caller without a generator (or one that
+ * must not wait for it): sets the out-fields as the generator thread would. */
+void hone_generator_job_run(hone_generator_job_t *job);
 /* Frees the job (not its experiment, not arg). Safe on NULL. */
 void hone_generator_job_destroy(hone_generator_job_t **job_p);
 

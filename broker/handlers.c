@@ -1,7 +1,7 @@
 /* handlers.c: one function per request type; validate, change through the core, store,
- * then reply. Generations and `best` on the model path fit a model, so they go to the
- * generator thread: dispatch parks the requests of a busy experiment, s_on_collected
- * stores, answers and serves them. */
+ * then reply. Generations, `best` on the model path and `predict` fit a model, so they
+ * go to the generator thread: dispatch parks the requests of a busy experiment,
+ * s_on_collected stores, answers and serves them. */
 #include "handlers.h"
 
 #include "alloc.h"
@@ -37,11 +37,13 @@ typedef struct {
     uint64_t sobol_before;      /* and its Sobol position */
 } s_deferred_t;
 
-/* A model fit that s_ready, s_next or s_best want off the reactor. */
+/* A model fit that s_ready, s_next, s_best or s_predict want off the reactor. */
 typedef struct {
     hone_experiment_t *exp;     /* NULL: none */
-    bool best;                  /* the best point, not a generation */
-    uint32_t count;             /* generation: trials asked for */
+    hone_generator_kind_t kind; /* what to run */
+    uint32_t count;             /* GENERATE: trials asked for */
+    size_t n_points;            /* PREDICT: points */
+    hone_value_t *points;       /* PREDICT: [n_points × space size], interned; owned */
 } s_offload_t;
 
 /* A running trial handed to a worker by `ready`. */
@@ -399,6 +401,7 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const hone_hand
         index = held->index;
     } else if (s_offloads(self, exp)) {
         offload->exp = exp;
+        offload->kind = HONE_GENERATOR_GENERATE;
         offload->count = 1;
         return HONE_OK;
     } else {
@@ -599,6 +602,7 @@ static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     }
     if (s_offloads(self, exp)) {
         offload->exp = exp;
+        offload->kind = HONE_GENERATOR_GENERATE;
         offload->count = (uint32_t) count;
         return HONE_OK;
     }
@@ -675,7 +679,7 @@ static int s_best(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     /* While finishing, inline: a read is cheap enough to answer rather than drop. */
     if (s_offloads(self, exp) && !self->finishing) {
         offload->exp = exp;
-        offload->best = true;
+        offload->kind = HONE_GENERATOR_BEST;
         return HONE_OK;
     }
     /* The model path for "fast" experiments (a GP fit on all current data), else raw. */
@@ -744,6 +748,101 @@ static int s_list(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     return HONE_OK;
 }
 
+/* Reads `points` into *values_out, a new array of *n_out rows of space-size values,
+ * interned. HONE_EPROTO for its shape; HONE_EINVAL for the number of points or a point
+ * outside the space, the message naming the point ("points[2]: parameter 'x1': ..."). */
+static int s_points(const hone_msg_t *req, const hone_space_t *space, hone_value_t **values_out,
+                    size_t *n_out, hone_error_t *err)
+{
+    *values_out = NULL;
+    *n_out = 0;
+    const hone_node_t *points = hone_msg_get(req, "points");
+    if (!points)
+        return hone_error_set(err, HONE_EPROTO, "missing field 'points'");
+    if (hone_node_type(points) != HONE_NODE_ARRAY)
+        return hone_error_set(err, HONE_EPROTO, "field 'points' must be array, not %s",
+                              hone_node_type_name(hone_node_type(points)));
+    size_t n = hone_node_len(points);
+    if (n < 1 || n > HONE_PROTO_PREDICT_MAX)
+        return hone_error_set(err, HONE_EINVAL, "field 'points' must hold 1 to %d points, not %zu",
+                              HONE_PROTO_PREDICT_MAX, n);
+    size_t dim = hone_space_size(space);
+    hone_value_t *values = hone_alloc_array(n * dim, sizeof *values);
+    int rc = HONE_OK;
+    for (size_t j = 0; rc == HONE_OK && j < n; j++) {
+        const hone_node_t *point = hone_node_at(points, j);
+        if (hone_node_type(point) != HONE_NODE_MAP) {
+            rc = hone_error_set(err, HONE_EPROTO, "points[%zu] must be map, not %s", j,
+                                hone_node_type_name(hone_node_type(point)));
+            break;
+        }
+        hone_error_t why;
+        hone_error_clear(&why);
+        rc = hone_wire_read_params(space, point, &values[j * dim], &why);
+        if (rc != HONE_OK) {
+            /* wire.c names its field "params"; here the field is points[j] */
+            const char *text = strncmp(why.message, "params: ", 8) == 0 ? why.message + 8 : why.message;
+            rc = hone_error_set(err, rc, "points[%zu]: %s", j, text);
+        }
+    }
+    if (rc != HONE_OK) {
+        hone_free(values);
+        return rc;
+    }
+    *values_out = values;
+    *n_out = n;
+    return HONE_OK;
+}
+
+/* The reply to `predict` once a PREDICT job ran (its code, err already taken). */
+static int s_predict_reply(const hone_msg_t *req, const hone_generator_job_t *job, hone_msg_t **reply)
+{
+    if (job->rc != HONE_OK)
+        return job->rc;
+    *reply = s_reply(HONE_MSG_OK, req);
+    hone_node_t *body = hone_msg_body(*reply);
+    hone_node_t *predictions = hone_node_add_array(body, "predictions");
+    HONE_ASSERT(predictions);
+    for (size_t j = 0; j < job->n_points; j++) {
+        hone_node_t *prediction = hone_node_add_map(predictions, NULL);
+        HONE_ASSERT(prediction);
+        S_ADD(hone_node_add_float(prediction, "mean", job->mean[j]));
+        S_ADD(hone_node_add_float(prediction, "sem", job->sem[j]));
+    }
+    S_ADD(hone_node_add_str(body, "metric", hone_experiment_objective(job->experiment, NULL)));
+    return HONE_OK;
+}
+
+static int s_predict(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply,
+                     s_offload_t *offload, hone_error_t *err)
+{
+    hone_experiment_t *exp;
+    const char *name;
+    hone_value_t *points = NULL;
+    size_t n = 0;
+    int rc = s_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = s_points(req, hone_experiment_space(exp), &points, &n, err);
+    if (rc != HONE_OK)
+        return rc;
+    /* Every method fits a GP here, random_search included. While finishing, inline: a
+     * read is cheap enough to answer rather than drop (as for best). */
+    if (self->generator && !self->finishing) {
+        offload->exp = exp;
+        offload->kind = HONE_GENERATOR_PREDICT;
+        offload->n_points = n;
+        offload->points = points;
+        return HONE_OK;
+    }
+    hone_generator_job_t *job = hone_generator_job_new_predict(exp, n, points, NULL);
+    hone_free(points);
+    hone_generator_job_run(job);
+    *err = job->err;
+    rc = s_predict_reply(req, job, reply);
+    hone_generator_job_destroy(&job);
+    return rc;
+}
+
 /* ---- dispatch ---- */
 
 /* Turns a handler's outcome into the reply to send (an `error` unless rc is HONE_OK)
@@ -776,7 +875,7 @@ static const char *s_waits_for(const hone_msg_t *request)
     switch (hone_msg_id(request)) {
     case HONE_MSG_READY: case HONE_MSG_PROGRESS: case HONE_MSG_COMPLETE: case HONE_MSG_FAIL:
     case HONE_MSG_NEXT: case HONE_MSG_ATTACH: case HONE_MSG_MARK: case HONE_MSG_BEST:
-    case HONE_MSG_STATUS: case HONE_MSG_LIST: {
+    case HONE_MSG_STATUS: case HONE_MSG_LIST: case HONE_MSG_PREDICT: {
         const char *name = NULL;
         return hone_msg_get_str(request, "experiment", &name, NULL) == HONE_OK ? name : NULL;
     }
@@ -796,8 +895,14 @@ static void s_submit(hone_handlers_t *self, const hone_handlers_peer_t *peer, ho
     d->trials_before = hone_experiment_trial_count(offload->exp);
     d->sobol_before = hone_experiment_sobol_drawn(offload->exp);
     hone_parking_set_busy(self->parking, name, true);
-    hone_generator_job_t *job = offload->best ? hone_generator_job_new_best(offload->exp, d)
-                                              : hone_generator_job_new(offload->exp, offload->count, d);
+    hone_generator_job_t *job = NULL;
+    switch (offload->kind) {
+    case HONE_GENERATOR_GENERATE: job = hone_generator_job_new(offload->exp, offload->count, d); break;
+    case HONE_GENERATOR_BEST: job = hone_generator_job_new_best(offload->exp, d); break;
+    case HONE_GENERATOR_PREDICT:
+        job = hone_generator_job_new_predict(offload->exp, offload->n_points, offload->points, d);
+        break;
+    }
     hone_generator_submit(self->generator, &job);   /* from here on, hands off exp */
 }
 
@@ -830,6 +935,7 @@ static hone_msg_t *s_serve(hone_handlers_t *self, const hone_handlers_peer_t *pe
     case HONE_MSG_BEST: rc = s_best(self, request, &reply, &offload, &err); break;
     case HONE_MSG_STATUS: rc = s_status(self, request, &reply, &err); break;
     case HONE_MSG_LIST: rc = s_list(self, request, &reply, &err); break;
+    case HONE_MSG_PREDICT: rc = s_predict(self, request, &reply, &offload, &err); break;
     default: {
         const char *type = hone_msg_name(id);
         rc = hone_error_set(&err, HONE_EPROTO, "'%s' is not a request the broker accepts",
@@ -846,6 +952,7 @@ static hone_msg_t *s_serve(hone_handlers_t *self, const hone_handlers_peer_t *pe
         } else {
             s_submit(self, peer, request_p, &offload);
         }
+        hone_free(offload.points);      /* the job holds its own copy */
         return NULL;
     }
     reply = s_answer(request, rc, &reply, &err);
@@ -914,14 +1021,21 @@ static void s_on_collected(hone_handlers_t *self, hone_generator_job_t *job, int
     HONE_ASSERT(name && hone_parking_busy(self->parking, name));
     hone_error_t err = job->err;
     hone_msg_t *reply = NULL;
-    int rc;
-    if (job->kind == HONE_GENERATOR_BEST) {
-        hone_log_debug("handlers", "best on '%s': %s, %" PRId64 " ms (queued %" PRId64 " ms)", name,
-                       hone_err_name(job->rc), job->finished_ms - job->started_ms,
-                       job->started_ms - job->submitted_ms);
-        rc = s_best_reply(request, job->experiment, job->rc, &job->best, &reply);
-    } else {
+    if (job->kind != HONE_GENERATOR_GENERATE)   /* s_on_generated logs its own line */
+        hone_log_debug("handlers", "%s on '%s': %s, %" PRId64 " ms (queued %" PRId64 " ms)",
+                       hone_msg_name(hone_msg_id(request)), name, hone_err_name(job->rc),
+                       job->finished_ms - job->started_ms, job->started_ms - job->submitted_ms);
+    int rc = HONE_OK;
+    switch (job->kind) {
+    case HONE_GENERATOR_GENERATE:
         rc = s_on_generated(self, job, d, name, now_ms, &reply, &err);
+        break;
+    case HONE_GENERATOR_BEST:
+        rc = s_best_reply(request, job->experiment, job->rc, &job->best, &reply);
+        break;
+    case HONE_GENERATOR_PREDICT:
+        rc = s_predict_reply(request, job, &reply);
+        break;
     }
     reply = s_answer(request, rc, &reply, &err);
     self->reply(self->reply_arg, &d->peer, &reply);

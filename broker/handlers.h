@@ -11,13 +11,14 @@
  * when that worker was last heard from (expiry comes with the lease work).
  *
  * Model fits off the reactor: with a generator (hone_handlers_use_generator), a `ready`
- * or `next` that needs a model fit, and a `best` on the model path, hand their
- * experiment to the generator thread and answer when the result comes back; until then the experiment is busy and every
- * request naming it waits, in arrival order (parking.h). Other experiments,
- * heartbeats and `create` are served meanwhile. This gives what a snapshot would (the
- * generation sees every reading acknowledged before the request, and every running
- * trial as a pending point) without copying the experiment: the hand-over is
- * exclusive, and the requests parked behind it wait at most for that one generation.
+ * or `next` that needs a model fit, a `best` on the model path and every `predict` hand
+ * their experiment to the generator thread and answer when the result comes back; until
+ * then the experiment is busy and every request naming it waits, in arrival order
+ * (parking.h). Other experiments, heartbeats and `create` are served meanwhile. This
+ * gives what a snapshot would (the generation sees every reading acknowledged before the
+ * request, and every running trial as a pending point) without copying the experiment:
+ * the hand-over is exclusive, and the requests parked behind it wait at most for that
+ * one generation.
  *
  * Internal to the broker; every function runs on the reactor thread. Memory: aborts on
  * out-of-memory. */
@@ -54,9 +55,9 @@ hone_handlers_t *hone_handlers_new(hone_registry_t *registry);
 void hone_handlers_destroy(hone_handlers_t **self_p);
 
 /* Runs the generations and `best`s that can be slow (every method but "random_search")
- * on generator (borrowed; it must outlive the handlers, and the caller calls
- * hone_handlers_collect when hone_generator_fd is readable). Replies that wait for
- * them go through reply(arg, ...). Call once, before the first request. */
+ * and every `predict` on generator (borrowed; it must outlive the handlers, and the
+ * caller calls hone_handlers_collect when hone_generator_fd is readable). Replies that
+ * wait for them go through reply(arg, ...). Call once, before the first request. */
 void hone_handlers_use_generator(hone_handlers_t *self, hone_generator_t *generator,
                                  hone_handlers_reply_fn *reply, void *arg);
 
@@ -80,8 +81,8 @@ void hone_handlers_collect(hone_handlers_t *self, int64_t now_ms);
  * most one per busy experiment), stores and answers them, and serves the requests
  * parked behind them, except those that would start another slow generation: they
  * are dropped unanswered, like requests still unread in the socket, and the peer
- * resends them (PROTOCOL.md 2.1 item 7); a parked `best` is answered inline. No model
- * fit starts on the generator from here on.
+ * resends them (PROTOCOL.md 2.1 item 7); a parked `best` or `predict` is answered
+ * inline. No model fit starts on the generator from here on.
  * Idempotent; a no-op without a generator. */
 void hone_handlers_finish(hone_handlers_t *self);
 

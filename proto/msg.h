@@ -25,6 +25,8 @@
 #define HONE_PROTO_MAX_DEPTH 16              /* nesting of arrays and maps */
 #define HONE_PROTO_MAX_STR (64u << 10)       /* one string or bin */
 #define HONE_PROTO_MAX_ITEMS 100000          /* elements in all containers together */
+/* Points in one `predict` request (PROTOCOL.md §4.7.8); more is HONE_EINVAL. */
+#define HONE_PROTO_PREDICT_MAX 1000
 
 typedef enum {
     HONE_NODE_NIL = 0,

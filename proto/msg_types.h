@@ -22,6 +22,7 @@
     XX(BEST,         "best",         C2B)         \
     XX(STATUS,       "status",       C2B)         \
     XX(LIST,         "list",         C2B)         \
+    XX(PREDICT,      "predict",      C2B)         \
     /* replies */                                 \
     XX(OK,           "ok",           B2P)         \
     XX(ERROR,        "error",        B2P)

@@ -122,6 +122,10 @@ GOLDEN = [
     ("best", "best", 6, {"experiment": "branin"}),
     ("status", "status", 7, {"experiment": "branin"}),
     ("list", "list", 8, {"experiment": "branin"}),
+    ("predict", "predict", 9, {"experiment": "branin", "points": [
+        {"x1": 2.5, "x2": 7.5},
+        {"x1": -3.0, "x2": 12.25},
+    ]}),
     # replies
     ("ok_empty", "ok", 7, {}),
     ("ok_status_change", "ok", 9, {"status": "COMPLETED"}),
@@ -147,12 +151,19 @@ GOLDEN = [
         trial_object(3, "EARLY_STOPPED", {"x1": 0.5, "x2": 3.0}, "sobol",
                      metrics={"branin": [20.5, None]}, progression=30),
     ]}),
+    ("ok_predict", "ok", 9, {"predictions": [
+        {"mean": 55.58720124781904, "sem": 0.4971051178123394},
+        {"mean": 17.308617391304345, "sem": 9.618720588235295},
+    ], "metric": "branin"}),
     ("error_not_found", "error", 1, {"code": -3, "name": "HONE_ENOTFOUND",
                                      "message": "unknown experiment 'brannin'"}),
     ("error_version", "error", 77, {"code": -7, "name": "HONE_EVERSION",
                                     "message": "protocol version 99 not supported (this peer speaks 1)"}),
     ("error_state", "error", 7, {"code": -5, "name": "HONE_ESTATE",
                                  "message": "trial 12 is COMPLETED, not RUNNING"}),
+    ("error_data", "error", 9, {"code": -16, "name": "HONE_EDATA",
+                                "message": "the model needs at least 2 COMPLETED trials with data for the "
+                                           "objective (1 so far)"}),
     # edge cases
     ("edge_params_all_types", "trial", 21, {
         "experiment": "édition-été",
@@ -254,6 +265,19 @@ def hostile():
     add("key_with_nul", "HONE_EPROTO", 25, header_bytes("heartbeat", 25) + b"\x81\xa3a\x00b\x01")
     add("int_above_int64", "HONE_EPROTO", 26, frame("progress", 26, {"trial": 2 ** 64 - 1}))
     add("reserved_c1_top", "HONE_EPROTO", None, b"\xc1")
+    # predict: a points array whose declared count the frame cannot hold, and points
+    # that break the map rules or the depth limit inside the array
+    predict_head = b"\x82" + pack("experiment") + pack("branin") + pack("points")
+    add("predict_points_huge_count", "HONE_EPROTO", 30,
+        header_bytes("predict", 30) + predict_head + b"\xdd\xff\xff\xff\xff" + b"\x80")
+    add("predict_point_duplicate_keys", "HONE_EPROTO", 31,
+        header_bytes("predict", 31) + predict_head + b"\x91\x82" + pack("x1") + pack(1.0)
+        + pack("x1") + pack(2.0))
+    add("predict_point_key_not_str", "HONE_EPROTO", 32,
+        header_bytes("predict", 32) + predict_head + b"\x91\x81\x01" + pack(0.5))
+    # depth 17: header 1, body 2, points 3, the point 4, 13 nested arrays
+    add("predict_point_too_deep", "HONE_ETOOBIG", 33,
+        header_bytes("predict", 33) + predict_head + b"\x91\x81" + pack("x1") + nested_arrays(13))
     return items
 
 

@@ -1355,6 +1355,169 @@ static void test_sigterm_during_generation(void **state)
     hone_msg_destroy(&reply);
 }
 
+/* ---- predictions ---- */
+
+/* The objective of the predict test: smooth and known everywhere. */
+static double s_bowl(double x1, double x2)
+{
+    return 10.0 * ((x1 - 0.3) * (x1 - 0.3) + (x2 - 0.6) * (x2 - 0.6));
+}
+
+/* A `predict` request for the points (x1, x2). */
+static hone_msg_t *s_predict_req(fixture_t *f, const char *name, size_t n, const double (*xs)[2])
+{
+    hone_msg_t *msg = s_req(f, HONE_MSG_PREDICT, name);
+    hone_node_t *points = hone_node_add_array(hone_msg_body(msg), "points");
+    assert_non_null(points);
+    for (size_t i = 0; i < n; i++) {
+        hone_node_t *point = hone_node_add_map(points, NULL);
+        assert_non_null(hone_node_add_float(point, "x1", xs[i][0]));
+        assert_non_null(hone_node_add_float(point, "x2", xs[i][1]));
+    }
+    return msg;
+}
+
+/* Prediction i of an `ok` reply to predict. */
+static void s_prediction(const hone_msg_t *reply, size_t i, double *mean, double *sem)
+{
+    const hone_node_t *p = hone_node_at(hone_msg_get(reply, "predictions"), i);
+    assert_non_null(p);
+    assert_int_equal(hone_node_len(p), 2);
+    assert_int_equal(hone_node_type(hone_node_get(p, "mean")), HONE_NODE_FLOAT);
+    assert_int_equal(hone_node_type(hone_node_get(p, "sem")), HONE_NODE_FLOAT);
+    *mean = hone_node_float(hone_node_get(p, "mean"));
+    *sem = hone_node_float(hone_node_get(p, "sem"));
+}
+
+/* Asserts an `error` reply with code whose message contains needle; destroys it. */
+static void s_expect_error_text(hone_msg_t *reply, int code, const char *needle)
+{
+    assert_non_null(reply);
+    const char *message = NULL;
+    if (hone_msg_id(reply) == HONE_MSG_ERROR)
+        hone_msg_get_str(reply, "message", &message, NULL);
+    if (!message || !strstr(message, needle)) {
+        char *text = hone_msg_to_text(reply);
+        fail_msg("expected %s with '%s', got: %s", hone_err_name(code), needle, text);
+    }
+    s_expect_error(reply, code);
+}
+
+static void test_predict(void **state)
+{
+    fixture_t *f = *state;
+    hone_msg_t *reply = s_expect(s_create(f, "{\"name\": \"bowl\", \"parameters\": ["
+                                             "{\"name\": \"x1\", \"bounds\": [0.0, 1.0], \"parameter_type\": \"float\"},"
+                                             "{\"name\": \"x2\", \"bounds\": [0.0, 1.0], \"parameter_type\": \"float\"}],"
+                                             " \"parameter_constraints\": [\"x1 + x2 <= 1.8\"], \"objective\": \"-y\","
+                                             " \"generation_strategy\": {\"method\": \"random_search\","
+                                             " \"initialization_random_seed\": 3}}"),
+                                 HONE_MSG_OK);
+    hone_msg_destroy(&reply);
+    static const double center[1][2] = { { 0.5, 0.5 } };
+    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 1, center)), HONE_EDATA, "(0 so far)");
+
+    /* 24 trials; those with x1 <= 0.5 are completed with the bowl's value and the others
+     * stay running, so the corner (1, 0) is far from every observation */
+    enum { N = 24 };
+    reply = s_expect(s_next(f, "bowl", N), HONE_MSG_OK);
+    const hone_node_t *trials = hone_msg_get(reply, "trials");
+    assert_int_equal(hone_node_len(trials), N);
+    double observed[N][3];
+    int n_obs = 0;
+    for (int t = 0; t < N; t++) {
+        const hone_node_t *params = hone_node_get(hone_node_at(trials, (size_t) t), "params");
+        double x1 = hone_node_float(hone_node_get(params, "x1")), x2 = hone_node_float(hone_node_get(params, "x2"));
+        if (x1 > 0.5)
+            continue;
+        hone_msg_t *msg = s_mark_req(f, "bowl", t, "COMPLETED");
+        s_metric(msg, "y", s_bowl(x1, x2), 0.01, true);     /* a known SEM: fixed noise */
+        s_expect_ok(s_call(f, msg));
+        observed[n_obs][0] = x1;
+        observed[n_obs][1] = x2;
+        observed[n_obs][2] = s_bowl(x1, x2);
+        if (++n_obs == 1)   /* one observation is not a model yet */
+            s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 1, center)), HONE_EDATA, "(1 so far)");
+    }
+    hone_msg_destroy(&reply);
+    assert_true(n_obs >= 8);
+    double lo = observed[0][2], hi = lo;
+    for (int i = 0; i < n_obs; i++) {
+        lo = observed[i][2] < lo ? observed[i][2] : lo;
+        hi = observed[i][2] > hi ? observed[i][2] : hi;
+    }
+    double spread = hi - lo;
+    char *before = s_list_text(f, "bowl");
+
+    /* two observed points and the far corner, answered in the order asked */
+    const double points[3][2] = { { observed[0][0], observed[0][1] }, { 1.0, 0.0 },
+                                  { observed[n_obs - 1][0], observed[n_obs - 1][1] } };
+    reply = s_expect(s_call(f, s_predict_req(f, "bowl", 3, points)), HONE_MSG_OK);
+    assert_string_equal(s_str(reply, "metric"), "y");
+    assert_int_equal(hone_node_len(hone_msg_get(reply, "predictions")), 3);
+    double mean[3], sem[3];
+    for (size_t i = 0; i < 3; i++)
+        s_prediction(reply, i, &mean[i], &sem[i]);
+    hone_msg_destroy(&reply);
+    fprintf(stderr, "predict on %d observations (spread %.3f): observed %.4f -> %.4f ± %.4f, %.4f -> %.4f ± %.4f; "
+            "far corner %.4f ± %.4f (true %.4f)\n", n_obs, spread, observed[0][2], mean[0], sem[0],
+            observed[n_obs - 1][2], mean[2], sem[2], mean[1], sem[1], s_bowl(1.0, 0.0));
+    /* at an observation the posterior of f is no wider than the reading's SEM (0.01, up
+     * to the Cholesky jitter) and its mean within a few SEMs of the reading; far from
+     * the data it is much wider */
+    for (size_t i = 0; i < 3; i += 2) {
+        double y = i == 0 ? observed[0][2] : observed[n_obs - 1][2];
+        assert_true(fabs(mean[i] - y) < 0.03 && fabs(mean[i] - y) < 0.02 * spread);
+        assert_true(sem[i] > 0 && sem[i] < 0.0105);
+    }
+    assert_true(sem[1] > 10 * sem[0] && sem[1] > 10 * sem[2] && sem[1] > 0.05 * spread);
+
+    /* errors, each naming the field and the rule */
+    s_expect_error(s_call(f, s_predict_req(f, "nope", 1, center)), HONE_ENOTFOUND);
+    s_expect_error_text(s_call(f, s_req(f, HONE_MSG_PREDICT, "bowl")), HONE_EPROTO, "missing field 'points'");
+    hone_msg_t *msg = s_req(f, HONE_MSG_PREDICT, "bowl");
+    assert_int_equal(hone_msg_set_str(msg, "points", "all"), HONE_OK);
+    s_expect_error_text(s_call(f, msg), HONE_EPROTO, "field 'points' must be array");
+    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 0, center)), HONE_EINVAL, "1 to 1000 points, not 0");
+    static double many[1001][2];
+    for (int i = 0; i < 1001; i++) {
+        many[i][0] = 0.001 * i;
+        many[i][1] = 0.5;
+    }
+    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 1001, many)), HONE_EINVAL, "not 1001");
+    reply = s_expect(s_call(f, s_predict_req(f, "bowl", 1000, many)), HONE_MSG_OK);   /* the limit */
+    assert_int_equal(hone_node_len(hone_msg_get(reply, "predictions")), 1000);
+    hone_msg_destroy(&reply);
+    msg = s_predict_req(f, "bowl", 1, center);
+    assert_non_null(hone_node_add_int((hone_node_t *) hone_msg_get(msg, "points"), NULL, 7));
+    s_expect_error_text(s_call(f, msg), HONE_EPROTO, "points[1] must be map, not int");
+    msg = s_predict_req(f, "bowl", 2, points);
+    hone_node_t *second = (hone_node_t *) hone_node_at(hone_msg_get(msg, "points"), 1);
+    assert_non_null(hone_node_add_float(second, "x9", 0.5));
+    s_expect_error_text(s_call(f, msg), HONE_EINVAL, "points[1]: unknown parameter 'x9'");
+    msg = s_req(f, HONE_MSG_PREDICT, "bowl");
+    hone_node_t *point = hone_node_add_map(hone_node_add_array(hone_msg_body(msg), "points"), NULL);
+    assert_non_null(hone_node_add_float(point, "x1", 0.5));
+    s_expect_error_text(s_call(f, msg), HONE_EINVAL, "points[0]: parameter 'x2' is missing");
+    msg = s_req(f, HONE_MSG_PREDICT, "bowl");
+    point = hone_node_add_map(hone_node_add_array(hone_msg_body(msg), "points"), NULL);
+    assert_non_null(hone_node_add_float(point, "x1", 0.5));
+    assert_non_null(hone_node_add_str(point, "x2", "high"));
+    s_expect_error_text(s_call(f, msg), HONE_EINVAL, "points[0]: parameter 'x2' must be float, not str");
+    static const double outside[2][2] = { { 0.5, 0.5 }, { 1.5, 0.0 } };
+    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 2, outside)), HONE_EINVAL,
+                        "points[1]: parameter 'x1': value 1.5 is outside the bounds");
+    static const double infeasible[1][2] = { { 1.0, 1.0 } };
+    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 1, infeasible)), HONE_EINVAL,
+                        "points[0]: violates the parameter constraint");
+
+    /* a prediction changes nothing */
+    char *after = s_list_text(f, "bowl");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
 /* ---- the command line ---- */
 
 /* Runs hone-broker with args; returns its exit status and its stderr (malloc'd). */
@@ -1500,6 +1663,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_best_off_the_reactor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_workers_get_different_trials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_during_generation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_predict, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

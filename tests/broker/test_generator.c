@@ -140,6 +140,41 @@ static void test_jobs_come_back_in_order(void **state)
     }
     assert_int_equal(hone_experiment_trial_count(b), 2);    /* best makes no trial */
 
+    /* a predict job at trial 1's point and at a corner: HONE_EDATA while one trial has
+     * data, then a mean and a SEM per point, in order (copied: the caller's rows may go) */
+    hone_value_t points[2 * 3];
+    memcpy(points, hone_experiment_trial(b, 1)->params, 3 * sizeof *points);
+    for (int k = 0; k < 3; k++)
+        points[3 + k] = hone_value_float(1.0);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            hone_reading_in_t r = { "y", 0.75, NAN };
+            assert_int_equal(hone_experiment_attach(b, 0, &r, 1, false, 0, false, &err), HONE_OK);
+            assert_int_equal(hone_experiment_mark(b, 0, HONE_TRIAL_COMPLETED, NULL, &err), HONE_OK);
+        }
+        job = hone_generator_job_new_predict(b, 2, points, &tag_b);
+        assert_int_equal(job->kind, HONE_GENERATOR_PREDICT);
+        assert_int_equal(job->n_points, 2);
+        memset(points + 3, 0, 3 * sizeof *points);
+        hone_generator_submit(gen, &job);
+        assert_true(hone_generator_wait(gen, S_WAIT_MS));
+        job = hone_generator_collect(gen);
+        assert_non_null(job);
+        assert_ptr_equal(job->arg, &tag_b);
+        assert_int_equal(job->rc, round == 0 ? HONE_EDATA : HONE_OK);
+        if (round == 1) {
+            assert_true(fabs(job->mean[0] - 0.25) < 0.1);    /* near trial 1's reading */
+            assert_true(isfinite(job->mean[1]));
+            assert_true(job->sem[0] > 0 && job->sem[1] > job->sem[0]);
+        } else {
+            assert_non_null(strstr(job->err.message, "(1 so far)"));
+        }
+        hone_generator_job_destroy(&job);
+        for (int k = 0; k < 3; k++)
+            points[3 + k] = hone_value_float(1.0);
+    }
+    assert_int_equal(hone_experiment_trial_count(b), 2);    /* nor does predict */
+
     hone_generator_job_destroy(&back[0]);
     hone_generator_job_destroy(&back[1]);
     hone_generator_job_destroy(&back[1]);     /* safe twice */
@@ -362,6 +397,65 @@ static void test_requests_wait_behind_their_experiment(void **state)
     hone_msg_destroy(&reply);
 }
 
+/* A `predict` request for the single point (x, x) of a 2-parameter experiment. */
+static hone_msg_t *s_predict(fixture_t *f, const char *name, double x)
+{
+    hone_msg_t *msg = s_req(f, HONE_MSG_PREDICT, name);
+    hone_node_t *point = hone_node_add_map(hone_node_add_array(hone_msg_body(msg), "points"), NULL);
+    assert_non_null(hone_node_add_float(point, "x0", x));
+    assert_non_null(hone_node_add_float(point, "x1", x));
+    return msg;
+}
+
+static void test_predict_waits_like_best(void **state)
+{
+    fixture_t *f = *state;
+    s_bo_experiment(f, "bo", 6);
+    char config[4096];
+    hone_msg_t *msg = s_req(f, HONE_MSG_CREATE, NULL);
+    assert_int_equal(hone_msg_set_str(msg, "config", s_config(config, sizeof config, "rs", "random_search", 2, 5)),
+                     HONE_OK);
+    hone_msg_t *reply = s_dispatch(f, "client", msg);
+    hone_msg_destroy(&reply);
+
+    /* a point outside the space is refused at once, without a model fit */
+    reply = s_dispatch(f, "client", s_predict(f, "bo", 2.0));
+    s_expect_reply(reply, HONE_MSG_ERROR, f->seq);
+    hone_msg_destroy(&reply);
+
+    /* predict hands the experiment over; a status of it waits, other experiments and
+     * heartbeats do not; random_search experiments predict on the generator too */
+    assert_null(s_dispatch(f, "client", s_predict(f, "bo", 0.5)));
+    uint64_t predict = f->seq;
+    assert_null(s_dispatch(f, "client", s_req(f, HONE_MSG_STATUS, "bo")));
+    uint64_t status = f->seq;
+    reply = s_dispatch(f, "w1", s_req(f, HONE_MSG_HEARTBEAT, NULL));
+    s_expect_reply(reply, HONE_MSG_HEARTBEAT, f->seq);
+    hone_msg_destroy(&reply);
+    reply = s_dispatch(f, "client", s_req(f, HONE_MSG_STATUS, "rs"));
+    s_expect_reply(reply, HONE_MSG_OK, f->seq);
+    hone_msg_destroy(&reply);
+    assert_null(s_dispatch(f, "client", s_predict(f, "rs", 0.5)));
+    uint64_t predict_rs = f->seq;
+    assert_int_equal(f->n_replies, 0);
+
+    s_collect_until(f, 3);
+    assert_int_equal(f->n_replies, 3);
+    s_expect_reply(f->replies[0], HONE_MSG_OK, predict);
+    const hone_node_t *predictions = hone_msg_get(f->replies[0], "predictions");
+    assert_int_equal(hone_node_len(predictions), 1);
+    assert_int_equal(hone_node_type(hone_node_get(hone_node_at(predictions, 0), "mean")), HONE_NODE_FLOAT);
+    assert_int_equal(hone_node_type(hone_node_get(hone_node_at(predictions, 0), "sem")), HONE_NODE_FLOAT);
+    const char *metric = NULL;
+    assert_int_equal(hone_msg_get_str(f->replies[0], "metric", &metric, NULL), HONE_OK);
+    assert_string_equal(metric, "y");
+    s_expect_reply(f->replies[1], HONE_MSG_OK, status);
+    s_expect_reply(f->replies[2], HONE_MSG_ERROR, predict_rs);     /* no data yet */
+    int64_t code = 0;
+    assert_int_equal(hone_msg_get_int(f->replies[2], "code", &code, NULL), HONE_OK);
+    assert_int_equal(code, HONE_EDATA);
+}
+
 static void test_finish_answers_what_was_handed_over(void **state)
 {
     fixture_t *f = *state;
@@ -372,17 +466,21 @@ static void test_finish_answers_what_was_handed_over(void **state)
     hone_msg_t *msg = s_req(f, HONE_MSG_STATUS, "bo");
     assert_null(s_dispatch(f, "client", msg));
     uint64_t status = f->seq;
+    assert_null(s_dispatch(f, "client", s_predict(f, "bo", 0.5)));   /* answered inline */
+    uint64_t predict = f->seq;
 
     hone_handlers_finish(f->handlers);
-    assert_int_equal(f->n_replies, 2);
+    assert_int_equal(f->n_replies, 3);
     s_expect_reply(f->replies[0], HONE_MSG_TRIAL, ready1);
     s_expect_reply(f->replies[1], HONE_MSG_OK, status);
+    s_expect_reply(f->replies[2], HONE_MSG_OK, predict);
+    assert_int_equal(hone_node_len(hone_msg_get(f->replies[2], "predictions")), 1);
     int64_t total = 0;
     assert_int_equal(hone_msg_get_int(f->replies[1], "total", &total, NULL), HONE_OK);
     assert_int_equal(total, 7);     /* w2's trial was never made */
     assert_int_equal(hone_generator_outstanding(f->generator), 0);
     hone_handlers_finish(f->handlers);     /* idempotent */
-    assert_int_equal(f->n_replies, 2);
+    assert_int_equal(f->n_replies, 3);
 
     /* what was answered is stored: a fresh registry finds the trial */
     s_forget_replies(f);
@@ -396,6 +494,10 @@ static void test_finish_answers_what_was_handed_over(void **state)
     assert_int_equal(hone_msg_get_int(reply, "total", &total, NULL), HONE_OK);
     assert_int_equal(total, 7);
     hone_msg_destroy(&reply);
+    reply = s_dispatch(f, "client", s_predict(f, "bo", 0.25));   /* inline without a generator */
+    s_expect_reply(reply, HONE_MSG_OK, f->seq);
+    assert_int_equal(hone_node_len(hone_msg_get(reply, "predictions")), 1);
+    hone_msg_destroy(&reply);
 }
 
 int main(void)
@@ -403,6 +505,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jobs_come_back_in_order),
         cmocka_unit_test_setup_teardown(test_requests_wait_behind_their_experiment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_predict_waits_like_best, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finish_answers_what_was_handed_over, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

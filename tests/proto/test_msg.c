@@ -459,6 +459,18 @@ static void test_decode_details(void **state)
     assert_int_equal(hone_msg_decode(data, n, &msg, NULL, &err), HONE_ETOOBIG);
     assert_non_null(strstr(err.message, "nesting deeper than 16"));
     free(data);
+    /* inside predict's points array, the field path names the point */
+    data = s_read_vector("proto/vectors/hostile/predict_point_duplicate_keys.msgpack", &n);
+    assert_int_equal(hone_msg_decode(data, n, &msg, NULL, &err), HONE_EPROTO);
+    if (!strstr(err.message, "duplicate map key 'x1'") || !strstr(err.message, "points"))
+        fail_msg("unexpected message: %s", err.message);
+    free(data);
+    data = s_read_vector("proto/vectors/hostile/predict_points_huge_count.msgpack", &n);
+    uint64_t predict_seq = 0;
+    assert_int_equal(hone_msg_decode(data, n, &msg, &predict_seq, &err), HONE_EPROTO);
+    assert_true(predict_seq == 30);
+    assert_non_null(strstr(err.message, "array declares 4294967295 element(s)"));
+    free(data);
 
     /* a frame above 1 MiB */
     size_t big = HONE_PROTO_MAX_BYTES + 1;
@@ -581,6 +593,31 @@ static void test_api_builds_the_golden_bytes(void **state)
     hone_msg_set_str(msg, "name", hone_err_name(HONE_ENOTFOUND));
     hone_msg_set_str(msg, "message", "unknown experiment 'brannin'");
     s_expect_golden(msg, "error_not_found");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_PREDICT, 9);
+    hone_msg_set_str(msg, "experiment", "branin");
+    hone_node_t *points = hone_node_add_array(hone_msg_body(msg), "points");
+    static const double xs[][2] = { { 2.5, 7.5 }, { -3.0, 12.25 } };
+    for (int i = 0; i < 2; i++) {
+        hone_node_t *point = hone_node_add_map(points, NULL);
+        hone_node_add_float(point, "x1", xs[i][0]);
+        hone_node_add_float(point, "x2", xs[i][1]);
+    }
+    s_expect_golden(msg, "predict");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_OK, 9);
+    hone_node_t *predictions = hone_node_add_array(hone_msg_body(msg), "predictions");
+    static const double ms[][2] = { { 55.58720124781904, 0.4971051178123394 },
+                                    { 17.308617391304345, 9.618720588235295 } };
+    for (int i = 0; i < 2; i++) {
+        hone_node_t *prediction = hone_node_add_map(predictions, NULL);
+        hone_node_add_float(prediction, "mean", ms[i][0]);
+        hone_node_add_float(prediction, "sem", ms[i][1]);
+    }
+    hone_msg_set_str(msg, "metric", "branin");
+    s_expect_golden(msg, "ok_predict");
     hone_msg_destroy(&msg);
 
     msg = s_new(HONE_MSG_HEARTBEAT, UINT64_MAX);

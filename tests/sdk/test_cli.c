@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +186,7 @@ static void test_help(void **state)
     assert_non_null(strstr(r.out, "usage: hone"));
     assert_string_equal(r.err, "");
     s_result_free(&r);
-    const char *commands[] = { "create", "status", "trials", "best", "next", "attach",
+    const char *commands[] = { "create", "status", "trials", "best", "predict", "next", "attach",
                                "complete", "fail", "abandon", "early-stop" };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         r = S_HONE((char *) commands[i], "--help");
@@ -242,6 +243,24 @@ static void test_usage_errors_exit_2_with_one_line(void **state)
     s_result_free(&r);
     r = S_HONE("fail", "x", "0", "--progression", "3");
     s_expect_one_error_line(&r, 2, "hone: fail: unknown option");
+    s_result_free(&r);
+    r = S_HONE("predict", "x");
+    s_expect_one_error_line(&r, 2, "hone: predict: give the points with --params");
+    s_result_free(&r);
+    r = S_HONE("predict", "x", "--params", "x=0.5");
+    s_expect_one_error_line(&r, 2, "hone: predict: invalid --params: not JSON");
+    s_result_free(&r);
+    r = S_HONE("predict", "x", "--params", "[{\"x\": 0.5}, 7]");
+    s_expect_one_error_line(&r, 2, "hone: predict: invalid --params: point 1 must be a JSON object");
+    s_result_free(&r);
+    r = S_HONE("predict", "x", "--params", "{\"x\": [0.5]}");
+    s_expect_one_error_line(&r, 2, "hone: predict: invalid --params: point 0: \"x\"");
+    s_result_free(&r);
+    r = S_HONE("predict", "x", "--params", "[]");
+    s_expect_one_error_line(&r, 2, "hone: predict: invalid --params: an empty array");
+    s_result_free(&r);
+    r = S_HONE("predict", "x", "--params", "@/no/such/file.json");
+    s_expect_one_error_line(&r, 1, "hone: predict: cannot read '/no/such/file.json'");
     s_result_free(&r);
 
     r = s_run((char *const[]) { s_group.worker, "--", "/bin/true", NULL });
@@ -592,6 +611,97 @@ static void test_trials_by_hand(void **state)
     setenv("HONE_BROKER", s_group.endpoint, 1);
 }
 
+/* The number after `"key": ` in text, or NAN. */
+static double s_json_number(const char *text, const char *key)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"%s\": ", key);
+    const char *p = strstr(text, needle);
+    return p ? strtod(p + strlen(needle), NULL) : NAN;
+}
+
+static void test_predict_by_hand(void **state)
+{
+    (void) state;
+    s_create("cli_predict",
+             "{\"name\": \"cli_predict\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
+             "\"parameter_type\": \"float\"}, {\"name\": \"opt\", \"values\": [\"adam\", \"sgd\"], "
+             "\"parameter_type\": \"str\"}], \"objective\": \"-loss\", "
+             "\"generation_strategy\": {\"method\": \"random_search\", \"initialization_random_seed\": 1}}");
+    s_result_t r = S_HONE("predict", "cli_predict", "--params", "{\"x\": 0.5, \"opt\": \"adam\"}");
+    s_expect_one_error_line(&r, 1, "hone: predict: ");
+    assert_non_null(strstr(r.err, "(0 so far) (HONE_EDATA)\n"));
+    s_result_free(&r);
+
+    /* 8 trials completed through the SDK: loss = x (+ 0.5 with sgd), SEM 0.001 */
+    enum { N = 8 };
+    hone_client_t *c = NULL;
+    assert_int_equal(hone_client_open(&c, s_group.endpoint, NULL), HONE_OK);
+    hone_trial_list_t *list = NULL;
+    assert_int_equal(hone_client_next_trials(c, "cli_predict", N, &list), HONE_OK);
+    double x[N], loss[N];
+    const char *opt[N];
+    for (size_t k = 0; k < N; k++) {
+        const hone_trial_t *t = hone_trial_list_at(list, k);
+        size_t i;
+        assert_int_equal(hone_trial_param_find(t, "x", &i), HONE_OK);
+        assert_int_equal(hone_trial_param_double(t, i, &x[k]), HONE_OK);
+        assert_int_equal(hone_trial_param_find(t, "opt", &i), HONE_OK);
+        assert_int_equal(hone_trial_param_str(t, i, &opt[k]), HONE_OK);
+        loss[k] = x[k] + (strcmp(opt[k], "sgd") == 0 ? 0.5 : 0.0);
+        const char *names[] = { "loss" };
+        double sem = 0.001;
+        assert_int_equal(hone_client_complete(c, "cli_predict", k, 1, names, &loss[k], &sem), HONE_OK);
+    }
+
+    /* --json: one line per point, in order; at an observed point, its reading */
+    char observed[128], far[128];
+    snprintf(observed, sizeof observed, "{\"x\": %.17g, \"opt\": \"%s\"}", x[3], opt[3]);
+    snprintf(far, sizeof far, "[{\"x\": 0.5, \"opt\": \"sgd\"}, {\"opt\": \"adam\", \"x\": 1}]");
+    r = S_HONE("--json", "predict", "cli_predict", "--params", observed, "--params", far);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    assert_int_equal(s_count(r.out, "\n"), 3);
+    const char *first = "{\"point\": 0, \"params\": {\"x\": ";
+    assert_true(strncmp(r.out, first, strlen(first)) == 0);
+    assert_non_null(strstr(r.out, "\"metric\": \"loss\", \"mean\": "));
+    assert_true(fabs(s_json_number(r.out, "mean") - loss[3]) < 0.01);
+    assert_true(s_json_number(r.out, "sem") > 0 && s_json_number(r.out, "sem") < 0.0011);
+    char *second = strstr(r.out, "\n{\"point\": 1, \"params\": {\"x\": 0.5, \"opt\": \"sgd\"}");
+    assert_non_null(second);
+    char *third = strstr(r.out, "\n{\"point\": 2, \"params\": {\"opt\": \"adam\", \"x\": 1}");
+    assert_non_null(third);
+    assert_true(s_json_number(third, "sem") > s_json_number(r.out, "sem"));
+    s_result_free(&r);
+
+    /* a table, with points from a file */
+    char *file = s_path("points.json");
+    s_write(file, far);
+    char arg[256];
+    snprintf(arg, sizeof arg, "@%s", file);
+    r = S_HONE("predict", "cli_predict", "--params", arg);
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.out, "POINT  PARAMS", 13) == 0);
+    assert_int_equal(s_count(r.out, "\n"), 3);
+    assert_non_null(strstr(r.out, "\n0      x=0.5 opt=sgd  loss="));
+    assert_non_null(strstr(r.out, "\n1      opt=adam x=1   loss="));
+    assert_int_equal(s_count(r.out, "±"), 3);     /* the header and each point */
+    s_result_free(&r);
+    free(file);
+
+    /* the broker's refusal names the point and the parameter */
+    r = S_HONE("predict", "cli_predict", "--params", "{\"x\": 0.5, \"opt\": \"adam\"}", "--params",
+               "{\"x\": 1.5, \"opt\": \"adam\"}");
+    s_expect_one_error_line(&r, 1, "hone: predict: points[1]: parameter 'x'");
+    assert_non_null(strstr(r.err, "(HONE_EINVAL)\n"));
+    s_result_free(&r);
+    r = S_HONE("predict", "cli_predict", "--params", "{\"x\": 0.5, \"opt\": \"adam\", \"lr\": 1}");
+    s_expect_one_error_line(&r, 1, "hone: predict: points[0]: unknown parameter 'lr'");
+    s_result_free(&r);
+    hone_trial_list_destroy(&list);
+    hone_client_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_failing_programs_fail_their_trials),
         cmocka_unit_test(test_parameters_are_never_interpreted_by_a_shell),
         cmocka_unit_test(test_trials_by_hand),
+        cmocka_unit_test(test_predict_by_hand),
         cmocka_unit_test(test_interrupted_worker_fails_its_trial),
         cmocka_unit_test(test_worker_stops_a_trial_the_broker_no_longer_runs),
     };

@@ -392,6 +392,129 @@ static void test_client_errors_carry_the_broker_code_and_message(void **state)
     hone_client_destroy(&c);
 }
 
+/* The known loss of a trial of s_create's space. */
+static double s_known_loss(const hone_trial_t *t)
+{
+    size_t i;
+    double lr = 0;
+    int64_t layers = 0;
+    const char *opt = NULL;
+    bool bn = false;
+    assert_int_equal(hone_trial_param_find(t, "lr", &i), HONE_OK);
+    hone_trial_param_double(t, i, &lr);
+    assert_int_equal(hone_trial_param_find(t, "layers", &i), HONE_OK);
+    hone_trial_param_int(t, i, &layers);
+    assert_int_equal(hone_trial_param_find(t, "opt", &i), HONE_OK);
+    hone_trial_param_str(t, i, &opt);
+    assert_int_equal(hone_trial_param_find(t, "bn", &i), HONE_OK);
+    hone_trial_param_bool(t, i, &bn);
+    return fabs(log10(lr) + 2.0) + 0.1 * (double) layers + (strcmp(opt, "adam") == 0 ? 0.0 : 0.3) + (bn ? 0.0 : 0.1);
+}
+
+/* Adds the point {lr, layers, opt, bn} of s_create's space. */
+static void s_add_point(hone_points_t *points, double lr, int64_t layers, const char *opt, bool bn)
+{
+    assert_int_equal(hone_points_add(points), HONE_OK);
+    assert_int_equal(hone_points_set_double(points, "lr", lr), HONE_OK);
+    assert_int_equal(hone_points_set_int(points, "layers", layers), HONE_OK);
+    assert_int_equal(hone_points_set_str(points, "opt", opt), HONE_OK);
+    assert_int_equal(hone_points_set_bool(points, "bn", bn), HONE_OK);
+}
+
+static void test_client_predict(void **state)
+{
+    (void) state;
+    hone_client_t *c = s_client();
+    s_create(c, "predict", 0);
+    enum { N = 10 };
+    hone_trial_list_t *list = NULL;
+    assert_int_equal(hone_client_next_trials(c, "predict", N, &list), HONE_OK);
+    assert_int_equal(hone_trial_list_count(list), N);
+
+    /* Before any data: the broker's HONE_EDATA, and no result. */
+    hone_points_t *points = NULL;
+    assert_int_equal(hone_points_new(&points), HONE_OK);
+    assert_int_equal(hone_points_add_trial(points, hone_trial_list_at(list, 0)), HONE_OK);
+    assert_int_equal(hone_points_add_trial(points, hone_trial_list_at(list, N - 1)), HONE_OK);
+    s_add_point(points, 0.01, 2, "sgd", true);
+    assert_int_equal(hone_points_count(points), 3);
+    hone_prediction_t *prediction = (hone_prediction_t *) 1;
+    assert_int_equal(hone_client_predict(c, "predict", points, &prediction), HONE_EDATA);
+    assert_null(prediction);
+    assert_non_null(strstr(hone_client_last_error(c), "at least 2 COMPLETED trials"));
+
+    /* Every trial completed with a known loss and a small SEM. */
+    const char *names[] = { "loss" };
+    double loss[N], sem = 0.001;
+    for (size_t k = 0; k < N; k++) {
+        loss[k] = s_known_loss(hone_trial_list_at(list, k));
+        assert_int_equal(hone_client_complete(c, "predict", k, 1, names, &loss[k], &sem), HONE_OK);
+    }
+    assert_int_equal(hone_client_predict(c, "predict", points, &prediction), HONE_OK);
+    assert_string_equal(hone_client_last_error(c), "");
+    assert_int_equal(hone_prediction_count(prediction), 3);
+    assert_string_equal(hone_prediction_metric(prediction), "loss");
+    for (size_t i = 0; i < 2; i++) {       /* at observed trials: the reading, narrowly */
+        double want = loss[i == 0 ? 0 : N - 1];
+        assert_true(fabs(hone_prediction_mean(prediction, i) - want) < 0.01);
+        assert_true(hone_prediction_sem(prediction, i) > 0 && hone_prediction_sem(prediction, i) < 0.0011);
+    }
+    assert_true(isfinite(hone_prediction_mean(prediction, 2)));
+    assert_true(hone_prediction_sem(prediction, 2) > 0);
+    assert_true(isnan(hone_prediction_mean(prediction, 3)));
+    assert_true(isnan(hone_prediction_sem(prediction, 3)));
+    hone_prediction_destroy(&prediction);
+    assert_null(prediction);
+    hone_prediction_destroy(&prediction);
+    hone_points_destroy(&points);
+    assert_null(points);
+    hone_points_destroy(&points);
+    hone_trial_list_destroy(&list);
+
+    /* The broker's refusals name the point and the parameter. */
+    assert_int_equal(hone_points_new(&points), HONE_OK);
+    s_add_point(points, 0.01, 9, "adam", true);     /* layers is 1 to 4 */
+    assert_int_equal(hone_client_predict(c, "predict", points, &prediction), HONE_EINVAL);
+    assert_null(prediction);
+    assert_true(strncmp(hone_client_last_error(c), "points[0]: parameter 'layers'", 29) == 0);
+    assert_int_equal(hone_client_predict(c, "no_such_experiment", points, &prediction), HONE_ENOTFOUND);
+    hone_points_destroy(&points);
+    assert_int_equal(hone_points_new(&points), HONE_OK);
+    s_add_point(points, 0.01, 2, "adam", true);
+    s_add_point(points, 0.01, 2, "adam", true);
+    assert_int_equal(hone_points_set_double(points, "momentum", 0.9), HONE_OK);
+    assert_int_equal(hone_client_predict(c, "predict", points, &prediction), HONE_EINVAL);
+    assert_non_null(strstr(hone_client_last_error(c), "points[1]: unknown parameter 'momentum'"));
+
+    /* Checked before sending. */
+    assert_int_equal(hone_points_set_double(points, "lr", NAN), HONE_EINVAL);
+    assert_int_equal(hone_points_set_str(points, "opt", NULL), HONE_EINVAL);
+    assert_int_equal(hone_points_set_int(points, "", 1), HONE_EINVAL);
+    assert_int_equal(hone_points_set_bool(NULL, "bn", true), HONE_EINVAL);
+    assert_int_equal(hone_points_add(NULL), HONE_EINVAL);
+    assert_int_equal(hone_points_add_trial(points, NULL), HONE_EINVAL);
+    assert_int_equal(hone_points_new(NULL), HONE_EINVAL);
+    assert_int_equal(hone_points_count(NULL), 0);
+    assert_int_equal(hone_client_predict(c, "predict", points, NULL), HONE_EINVAL);
+    assert_int_equal(hone_client_predict(c, "", points, &prediction), HONE_EINVAL);
+    assert_int_equal(hone_client_predict(c, "predict", NULL, &prediction), HONE_EINVAL);
+    assert_int_equal(hone_client_predict(NULL, "predict", points, &prediction), HONE_EINVAL);
+    hone_points_destroy(&points);
+    assert_int_equal(hone_points_new(&points), HONE_OK);
+    assert_int_equal(hone_points_set_double(points, "lr", 0.01), HONE_EINVAL);   /* no point yet */
+    assert_int_equal(hone_client_predict(c, "predict", points, &prediction), HONE_EINVAL);
+    assert_non_null(strstr(hone_client_last_error(c), "1 to 1000 points (got 0)"));
+    for (int k = 0; k < 1001; k++)
+        s_add_point(points, 0.01, 1 + k % 4, "adam", true);
+    assert_int_equal(hone_client_predict(c, "predict", points, &prediction), HONE_EINVAL);
+    assert_null(prediction);
+    hone_points_destroy(&points);
+    assert_int_equal(hone_prediction_count(NULL), 0);
+    assert_string_equal(hone_prediction_metric(NULL), "");
+    assert_true(isnan(hone_prediction_mean(NULL, 0)));
+    hone_client_destroy(&c);
+}
+
 static void test_worker_role(void **state)
 {
     (void) state;
@@ -542,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_open_validation_and_destroy),
         cmocka_unit_test(test_client_round_trip),
         cmocka_unit_test(test_client_errors_carry_the_broker_code_and_message),
+        cmocka_unit_test(test_client_predict),
         cmocka_unit_test(test_worker_role),
         cmocka_unit_test(test_timeout_when_no_broker_listens),
     };

@@ -1,5 +1,6 @@
-/* client.c: the client role (create, next, attach, mark, best, status, list). */
+/* client.c: the client role (create, next, attach, mark, best, predict, status, list). */
 #include "metrics.h"
+#include "points.h"
 #include "result.h"
 #include "transport.h"
 
@@ -236,6 +237,32 @@ int hone_client_best(hone_client_t *client, const char *experiment, hone_best_t 
     int rc = s_query(client, HONE_MSG_BEST, experiment, best_out, &reply);
     if (rc == HONE_OK)
         rc = hone_result_best_parse(hone_msg_body_const(reply), experiment, best_out, &client->last);
+    hone_msg_destroy(&reply);
+    return rc;
+}
+
+int hone_client_predict(hone_client_t *client, const char *experiment, const hone_points_t *points,
+                        hone_prediction_t **prediction_out)
+{
+    if (!client)
+        return HONE_EINVAL;
+    hone_error_clear(&client->last);
+    if (!prediction_out)
+        return hone_error_set(&client->last, HONE_EINVAL, "prediction_out must not be NULL");
+    *prediction_out = NULL;
+    size_t n = hone_points_count(points);
+    if (n < 1 || n > HONE_PROTO_PREDICT_MAX)
+        return hone_error_set(&client->last, HONE_EINVAL, "predict needs 1 to %d points (got %zu)",
+                              HONE_PROTO_PREDICT_MAX, n);
+    hone_msg_t *req = NULL, *reply = NULL;
+    int rc = s_begin(client, HONE_MSG_PREDICT, experiment, &req);
+    if (rc == HONE_OK && !hone_node_add_copy(hone_msg_body(req), "points", hone_points_array(points)))
+        rc = hone_error_set(&client->last, HONE_ENOMEM, "out of memory");
+    if (rc == HONE_OK)
+        rc = s_call(client, &req, &reply);
+    hone_msg_destroy(&req);
+    if (rc == HONE_OK)
+        rc = hone_result_prediction_parse(hone_msg_body_const(reply), n, prediction_out, &client->last);
     hone_msg_destroy(&reply);
     return rc;
 }

@@ -1,7 +1,7 @@
-/* result.h: the opaque objects the SDK returns (trial, trial list, best point, status),
- * parsed from the broker's replies. Accessors are public (hone.h); the parsers below
- * are internal. Wire data is never trusted: a missing or wrongly typed field gives
- * HONE_EPROTO with err naming the field. */
+/* result.h: the opaque objects the SDK returns (trial, trial list, best point,
+ * prediction, status), parsed from the broker's replies. Accessors are public (hone.h);
+ * the parsers below are internal. Wire data is never trusted: a missing or wrongly
+ * typed field gives HONE_EPROTO with err naming the field. */
 #ifndef HONE_SDK_RESULT_H
 #define HONE_SDK_RESULT_H
 
@@ -20,6 +20,10 @@ int hone_result_list_parse(const hone_node_t *array, const char *experiment, hon
 /* The body of a best reply. */
 int hone_result_best_parse(const hone_node_t *body, const char *experiment, hone_best_t **out,
                            hone_error_t *err);
+/* The body of a predict reply, which must hold `expected` predictions (one per point
+ * sent). */
+int hone_result_prediction_parse(const hone_node_t *body, size_t expected, hone_prediction_t **out,
+                                 hone_error_t *err);
 /* The body of a status reply. */
 int hone_result_status_parse(const hone_node_t *body, hone_status_t **out, hone_error_t *err);
 

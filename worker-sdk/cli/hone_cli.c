@@ -1,5 +1,5 @@
-/* hone_cli.c: `hone`, the command line client (create, status, trials, best, next,
- * attach, complete, fail, abandon, early-stop). Errors are one plain line on stderr:
+/* hone_cli.c: `hone`, the command line client (create, status, trials, best, predict,
+ * next, attach, complete, fail, abandon, early-stop). Errors are one plain line on stderr:
  * "hone: COMMAND: message (HONE_EXXX)"; exit status 2 for usage errors, 1 for others. */
 #include "err.h"
 #include "args.h"
@@ -18,7 +18,7 @@
 #define S_CONFIG_MAX (16u << 20)
 
 /* Options a command accepts besides the global ones. */
-enum { S_OPT_COUNT = 1, S_OPT_PROGRESSION = 2, S_OPT_REASON = 4 };
+enum { S_OPT_COUNT = 1, S_OPT_PROGRESSION = 2, S_OPT_REASON = 4, S_OPT_PARAMS = 8 };
 
 typedef struct {
     const char *broker;         /* endpoint: --broker, else $HONE_BROKER, else the default */
@@ -27,6 +27,8 @@ typedef struct {
     const char *count;          /* -n/--count K */
     const char *progression;    /* --progression P */
     const char *reason;         /* --reason TEXT */
+    const char **params;        /* --params JSON|@FILE, in command-line order (room for argc) */
+    int n_params;               /* number of --params */
     const char *pos[S_MAX_POSITIONALS];  /* positional arguments */
     int n_pos;                  /* number of positionals */
 } s_opts_t;
@@ -153,9 +155,11 @@ static int s_parse_metrics(const s_command_t *cmd, const char *text, bool allow_
 
 /* ---- commands ---- */
 
-static int s_cmd_create(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+/* Reads a whole file ('-': stdin) of at most S_CONFIG_MAX bytes into *out (malloc'd,
+ * NUL-terminated; *len_out bytes). Returns 0, or the exit status after reporting why. */
+static int s_read_text(const s_command_t *cmd, const char *path, char **out, size_t *len_out)
 {
-    const char *path = o->pos[0];
+    *out = NULL;
     FILE *f = streq(path, "-") ? stdin : fopen(path, "rb");
     if (!f) {
         char text[600];
@@ -163,39 +167,53 @@ static int s_cmd_create(const s_command_t *cmd, const s_opts_t *o, hone_client_t
         return s_error(cmd->name, HONE_EIO, text);
     }
     size_t cap = 4096, len = 0;
-    char *config = malloc(cap);
+    char *buf = malloc(cap);
     size_t n = 0;
-    while (config && (n = fread(config + len, 1, cap - len - 1, f)) > 0) {
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += n;
         if (len + 1 == cap) {
-            char *bigger = cap < S_CONFIG_MAX ? realloc(config, cap * 2) : NULL;
+            char *bigger = cap < S_CONFIG_MAX ? realloc(buf, cap * 2) : NULL;
             if (!bigger) {
-                free(config);
-                config = NULL;
+                free(buf);
+                buf = NULL;
                 break;
             }
-            config = bigger;
+            buf = bigger;
             cap *= 2;
         }
     }
     bool failed = ferror(f);
     if (f != stdin)
         fclose(f);
-    if (!config)
-        return s_error(cmd->name, HONE_ETOOBIG, "the configuration file is too large");
+    if (!buf) {
+        char text[600];
+        snprintf(text, sizeof text, "'%s' is too large", path);
+        return s_error(cmd->name, HONE_ETOOBIG, text);
+    }
     if (failed) {
-        free(config);
+        free(buf);
         char text[600];
         snprintf(text, sizeof text, "cannot read '%s'", path);
         return s_error(cmd->name, HONE_EIO, text);
     }
-    config[len] = '\0';
+    buf[len] = '\0';
+    *out = buf;
+    if (len_out)
+        *len_out = len;
+    return 0;
+}
+
+static int s_cmd_create(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    char *config = NULL;
+    int status = s_read_text(cmd, o->pos[0], &config, NULL);
+    if (status != 0)
+        return status;
     char *name = NULL;
     int rc = hone_client_create(c, config, &name);
     free(config);
     if (rc != HONE_OK)
         return s_client_error(cmd->name, rc, c);
-    int status = 0;
     if (o->json)
         status = s_print_json(cmd->name, hone_json_line_created(name));
     else
@@ -327,6 +345,68 @@ static int s_cmd_best(const s_command_t *cmd, const s_opts_t *o, hone_client_t *
     return status;
 }
 
+/* Gathers the points of every --params (JSON, or @FILE holding JSON) in order. */
+static int s_parse_points(const s_command_t *cmd, const s_opts_t *o, hone_json_points_t *points)
+{
+    if (o->n_params == 0)
+        return s_usage_error(cmd->name, "%s", "give the points with --params '{\"x1\": 0.5, ...}'");
+    for (int i = 0; i < o->n_params; i++) {
+        const char *arg = o->params[i];
+        char *file_text = NULL;
+        size_t len = strlen(arg);
+        if (arg[0] == '@') {
+            int status = s_read_text(cmd, arg + 1, &file_text, &len);
+            if (status != 0)
+                return status;
+        }
+        char why[400];
+        int rc = hone_json_line_parse_points(file_text ? file_text : arg, len, points, why, sizeof why);
+        free(file_text);
+        if (rc == HONE_EINVAL)
+            return s_usage_error(cmd->name, "invalid --params: %s", why);
+        if (rc != HONE_OK)
+            return s_error(cmd->name, rc, NULL);
+    }
+    if (points->n > 1000) {
+        char count[32];
+        snprintf(count, sizeof count, "%zu", points->n);
+        return s_usage_error(cmd->name, "give at most 1000 points, not %s", count);
+    }
+    return 0;
+}
+
+static int s_cmd_predict(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    hone_json_points_t points;
+    memset(&points, 0, sizeof points);
+    int status = s_parse_points(cmd, o, &points);
+    hone_prediction_t *prediction = NULL;
+    int rc = status == 0 ? hone_client_predict(c, o->pos[0], points.points, &prediction) : HONE_OK;
+    if (status == 0 && rc != HONE_OK)
+        status = s_client_error(cmd->name, rc, c);
+    size_t n = hone_prediction_count(prediction);
+    if (status == 0 && o->json) {
+        for (size_t i = 0; i < n && status == 0; i++)
+            status = s_print_json(cmd->name, hone_json_line_prediction(prediction, i, points.params[i]));
+    } else if (status == 0) {
+        int w_params = 6;
+        for (size_t i = 0; i < n; i++) {
+            int len = (int) strlen(points.cells[i]);
+            w_params = len > w_params ? len : w_params;
+        }
+        printf("%-5s  %-*s  %s\n", "POINT", w_params, "PARAMS", "PREDICTION (mean±sem)");
+        for (size_t i = 0; i < n; i++) {
+            char value[128];
+            s_format_metric(hone_prediction_mean(prediction, i), hone_prediction_sem(prediction, i), value,
+                            sizeof value);
+            printf("%-5zu  %-*s  %s=%s\n", i, w_params, points.cells[i], hone_prediction_metric(prediction), value);
+        }
+    }
+    hone_prediction_destroy(&prediction);
+    hone_json_line_points_clear(&points);
+    return status;
+}
+
 static int s_cmd_next(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
 {
     int64_t count = 1;
@@ -432,6 +512,15 @@ static const s_command_t s_commands[] = {
       1, 1, 0 },
     { "best", s_cmd_best, "NAME", "show the best trial so far",
       "With --json: {\"trial\", \"params\", \"metric\", \"value\", \"sem\", \"minimize\"}.\n", 1, 1, 0 },
+    { "predict", s_cmd_predict, "NAME --params JSON [--params JSON ...]",
+      "predict the objective at given parameters (the model's mean and SEM)",
+      "  --params JSON      one point, {\"x1\": 0.5, \"opt\": \"adam\"} (every parameter), or a JSON\n"
+      "                     array of such points; @FILE reads that JSON from FILE ('@-': stdin).\n"
+      "                     Repeat it for more points (1 to 1000 in all).\n"
+      "The model is a GP fitted to every completed trial with data (2 at least). Prints a\n"
+      "table: POINT, PARAMS, PREDICTION (metric=mean±sem). With --json: one object per point,\n"
+      "{\"point\", \"params\", \"metric\", \"mean\", \"sem\"}.\n",
+      1, 1, S_OPT_PARAMS },
     { "next", s_cmd_next, "NAME [-n K]", "ask for K new trials (default 1) to run by hand",
       "  -n, --count K      how many trials (1 to 1000)\n"
       "Prints one JSON line per trial: {\"trial\": INDEX, \"params\": {...}}. The trials are\n"
@@ -541,6 +630,10 @@ static int s_parse(const s_command_t *cmd, int argc, char **argv, int start, s_o
             status = s_option_value(name, argc, argv, &i, value, &o->progression);
         } else if (cmd && (cmd->options & S_OPT_REASON) && streq(option, "--reason")) {
             status = s_option_value(name, argc, argv, &i, value, &o->reason);
+        } else if (cmd && (cmd->options & S_OPT_PARAMS) && streq(option, "--params")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->params[o->n_params]);
+            if (status == 0)
+                o->n_params++;
         } else {
             return s_usage_error(name, "unknown option '%s'", arg);
         }
@@ -565,11 +658,9 @@ static bool s_wants_help(int argc, char **argv, int start)
     return false;
 }
 
-int main(int argc, char **argv)
+static int s_main(int argc, char **argv, s_opts_t *options)
 {
-    s_opts_t o;
-    memset(&o, 0, sizeof o);
-    o.timeout_ms = 10000;
+    s_opts_t o = *options;
     int first = argc;
     int status = s_parse(NULL, argc, argv, 1, &o, &first);
     if (status >= 0)
@@ -615,5 +706,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "hone: %s: cannot write the output: %s\n", cmd->name, strerror(errno));
         status = S_EXIT_FAILURE;
     }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    s_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = 10000;
+    o.params = calloc(argc > 0 ? (size_t) argc : 1, sizeof *o.params);  /* no option is given more often */
+    if (!o.params)
+        return s_error(NULL, HONE_ENOMEM, NULL);
+    int status = s_main(argc, argv, &o);
+    free(o.params);
     return status;
 }

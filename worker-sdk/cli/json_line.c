@@ -128,6 +128,133 @@ int hone_json_line_parse_reading(const char *text, size_t len, bool allow_step, 
     return rc;
 }
 
+/* ---- points ---- */
+
+void hone_json_line_points_clear(hone_json_points_t *points)
+{
+    if (!points)
+        return;
+    hone_points_destroy(&points->points);
+    for (size_t i = 0; i < points->n; i++) {
+        free(points->params[i]);
+        free(points->cells[i]);
+    }
+    free(points->params);
+    free(points->cells);
+    memset(points, 0, sizeof *points);
+}
+
+static char *s_dump(json_t *root);
+
+/* Appends key=value (value as typed on the command line, floats shortest) to a cell. */
+static bool s_cell_append(char **cell, size_t *len, const char *key, const json_t *value)
+{
+    char text[64];
+    const char *shown = text;
+    if (json_is_integer(value))
+        snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+    else if (json_is_real(value))
+        snprintf(text, sizeof text, "%.6g", json_real_value(value));
+    else if (json_is_string(value))
+        shown = json_string_value(value);
+    else
+        shown = json_is_true(value) ? "true" : "false";
+    size_t add = strlen(key) + strlen(shown) + 2;
+    char *grown = realloc(*cell, *len + add + 1);
+    if (!grown)
+        return false;
+    snprintf(grown + *len, add + 1, "%s%s=%s", *len ? " " : "", key, shown);
+    *len += strlen(grown + *len);
+    *cell = grown;
+    return true;
+}
+
+/* Adds one point (a JSON object) to out; index is its number, for why. */
+static int s_add_point(json_t *object, size_t index, hone_json_points_t *out, char *why, size_t why_size)
+{
+    if (!json_is_object(object)) {
+        if (why && why_size)
+            snprintf(why, why_size, "point %zu must be a JSON object of parameter values", index);
+        return HONE_EINVAL;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(object, key, value) {
+        if (!*key || !(json_is_number(value) || json_is_string(value) || json_is_boolean(value))) {
+            if (why && why_size)
+                snprintf(why, why_size, "point %zu: \"%s\" must be a parameter name with a number, a string or "
+                         "a boolean", index, key);
+            return HONE_EINVAL;
+        }
+    }
+    char **params = realloc(out->params, (out->n + 1) * sizeof *params);
+    if (params)
+        out->params = params;
+    char **cells = params ? realloc(out->cells, (out->n + 1) * sizeof *cells) : NULL;
+    if (cells)
+        out->cells = cells;
+    if (!params || !cells || hone_points_add(out->points) != HONE_OK)
+        return HONE_ENOMEM;
+    int rc = HONE_OK;
+    char *cell = NULL;
+    size_t cell_len = 0;
+    json_object_foreach(object, key, value) {
+        if (json_is_integer(value))
+            rc = hone_points_set_int(out->points, key, (int64_t) json_integer_value(value));
+        else if (json_is_real(value))
+            rc = hone_points_set_double(out->points, key, json_real_value(value));
+        else if (json_is_string(value))
+            rc = hone_points_set_str(out->points, key, json_string_value(value));
+        else
+            rc = hone_points_set_bool(out->points, key, json_is_true(value));
+        if (rc == HONE_OK && !s_cell_append(&cell, &cell_len, key, value))
+            rc = HONE_ENOMEM;
+        if (rc != HONE_OK)
+            break;
+    }
+    if (rc == HONE_OK && !cell)
+        cell = strdup("-");
+    char *text = rc == HONE_OK && cell ? s_dump(json_incref(object)) : NULL;
+    if (!text) {
+        free(cell);
+        return rc == HONE_OK ? HONE_ENOMEM : rc;
+    }
+    out->params[out->n] = text;
+    out->cells[out->n] = cell;
+    out->n++;
+    return HONE_OK;
+}
+
+int hone_json_line_parse_points(const char *text, size_t len, hone_json_points_t *out, char *why,
+                                size_t why_size)
+{
+    if (why && why_size)
+        why[0] = '\0';
+    if (!out->points && hone_points_new(&out->points) != HONE_OK)
+        return HONE_ENOMEM;
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (why && why_size)
+            snprintf(why, why_size, "not JSON: %s", jerr.text);
+        return HONE_EINVAL;
+    }
+    int rc = HONE_OK;
+    if (json_is_array(root)) {
+        if (json_array_size(root) == 0) {
+            rc = HONE_EINVAL;
+            if (why && why_size)
+                snprintf(why, why_size, "an empty array holds no point");
+        }
+        for (size_t i = 0; rc == HONE_OK && i < json_array_size(root); i++)
+            rc = s_add_point(json_array_get(root, i), out->n, out, why, why_size);
+    } else {
+        rc = s_add_point(root, out->n, out, why, why_size);
+    }
+    json_decref(root);
+    return rc;
+}
+
 /* ---- UTF-8 ---- */
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
@@ -384,6 +511,22 @@ char *hone_json_line_status(const hone_status_t *status)
     } else {
         s_set(obj, "best", json_null(), &ok);
     }
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
+char *hone_json_line_prediction(const hone_prediction_t *prediction, size_t i, const char *params_json)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "point", s_uint(i), &ok);
+    s_set(obj, "params", params_json ? json_loads(params_json, 0, NULL) : json_object(), &ok);
+    s_set(obj, "metric", s_str(hone_prediction_metric(prediction)), &ok);
+    s_set(obj, "mean", json_real(hone_prediction_mean(prediction, i)), &ok);
+    s_set(obj, "sem", s_number_or_null(hone_prediction_sem(prediction, i)), &ok);
     if (!ok) {
         json_decref(obj);
         return NULL;

@@ -1,7 +1,8 @@
 /* json_line.h: JSON for the command line tools, the one jansson user of worker-sdk/cli.
  *
- * Parses readings ({"loss": 0.3, "acc": [0.9, 0.01], "step": 5}) and renders SDK
- * results as one-line JSON texts (JSON lines). Every rendering returns a malloc'd,
+ * Parses readings ({"loss": 0.3, "acc": [0.9, 0.01], "step": 5}) and points to predict
+ * at ({"x1": 0.5, "opt": "adam"} or an array of them), and renders SDK results as
+ * one-line JSON texts (JSON lines). Every rendering returns a malloc'd,
  * NUL-terminated text without a newline (free it with free), or NULL when memory runs
  * out. Numbers are written exactly (the shortest precision that round-trips every real
  * of the line). */
@@ -32,6 +33,25 @@ void hone_json_line_reading_clear(hone_json_reading_t *reading);
 int hone_json_line_parse_reading(const char *text, size_t len, bool allow_step, hone_json_reading_t *out,
                                  char *why, size_t why_size);
 
+/* Points to predict at, gathered from one or more JSON texts. */
+typedef struct hone_json_points {
+    hone_points_t *points;  /* the points, for hone_client_predict (owned) */
+    size_t n;               /* number of points */
+    char **params;          /* per point: its parameters as one-line JSON (owned) */
+    char **cells;           /* per point: "x1=0.5 opt=adam", for a table (owned) */
+} hone_json_points_t;
+
+void hone_json_line_points_clear(hone_json_points_t *points);
+
+/* Parses text (len bytes) as one point, a JSON object of parameter → value (a number,
+ * a string or a boolean), or as a non-empty array of such objects, and appends them to
+ * out (start from a zeroed struct). Integers are sent as ints, other numbers as
+ * floats. Returns HONE_OK; HONE_EINVAL when the text is not such JSON, why saying where
+ * (points count from 0 across calls); HONE_ENOMEM. On error out keeps the points of
+ * earlier calls. */
+int hone_json_line_parse_points(const char *text, size_t len, hone_json_points_t *out, char *why,
+                                size_t why_size);
+
 /* Replaces every byte of text that is not part of valid UTF-8 with '?', in place. */
 void hone_json_line_clean_utf8(char *text);
 
@@ -45,6 +65,9 @@ char *hone_json_line_best(const hone_best_t *best);
 /* {"experiment", "objective", "method", "max_trials", "total", "counts": {...},
  *  "best": {"trial", "value"} or null}. */
 char *hone_json_line_status(const hone_status_t *status);
+/* {"point": i, "params": {...}, "metric", "mean", "sem"}: prediction i, at the point
+ * whose parameters params_json holds (as in hone_json_points_t). */
+char *hone_json_line_prediction(const hone_prediction_t *prediction, size_t i, const char *params_json);
 /* {"experiment": name}. */
 char *hone_json_line_created(const char *experiment);
 /* {"experiment", "trial", "status"}. */

@@ -5,7 +5,8 @@
  *   - the worker role (hone_worker_*): pull a trial, evaluate it, stream readings,
  *     complete or fail it;
  *   - the client role (hone_client_*): create experiments, ask for trials, attach data,
- *     mark trials, read the best point, the status and the list of trials.
+ *     mark trials, read the best point, the model's predictions, the status and the
+ *     list of trials.
  *
  * ABI rules (stable C ABI, see worker-sdk/README.md):
  *   - every type is an opaque handle, except hone_options_t (a POD with reserved[]);
@@ -206,10 +207,9 @@ HONE_EXPORT size_t hone_trial_list_count(const hone_trial_list_t *list);
 /* Item i; NULL when out of range. Borrowed: valid until the list is destroyed. */
 HONE_EXPORT const hone_trial_t *hone_trial_list_at(const hone_trial_list_t *list, size_t i);
 
-/* ---- best point and experiment status (client role results) ---- */
+/* ---- best point (client role results) ---- */
 
 typedef struct _hone_best_t hone_best_t;
-typedef struct _hone_status_t hone_status_t;
 
 HONE_EXPORT void hone_best_destroy(hone_best_t **best_p);
 /* The best trial's index. */
@@ -229,6 +229,54 @@ HONE_EXPORT bool hone_best_minimize(const hone_best_t *best);
  * optimization) or "raw" (the best observed mean); "" from a broker that does not say.
  * Static storage or borrowed until the best object is destroyed. */
 HONE_EXPORT const char *hone_best_source(const hone_best_t *best);
+
+/* ---- predictions (client role) ---- */
+
+/* Parameterizations to predict at (hone_client_predict), built one point at a time:
+ * hone_points_add starts a point, the setters fill the newest one. A point must name
+ * every parameter of the experiment's search space, with a value of its type (an int
+ * is accepted for a float parameter); the broker checks them. */
+typedef struct _hone_points_t hone_points_t;
+
+/* A new, empty set of points. HONE_OK with *out set (release with hone_points_destroy),
+ * HONE_EINVAL (NULL out) or HONE_ENOMEM (*out is then NULL). */
+HONE_EXPORT int hone_points_new(hone_points_t **out);
+/* Releases the points and sets *points_p to NULL; NULL or *points_p NULL is a no-op. */
+HONE_EXPORT void hone_points_destroy(hone_points_t **points_p);
+/* Starts a new point with no parameters. HONE_OK, HONE_EINVAL (NULL), HONE_ENOMEM. */
+HONE_EXPORT int hone_points_add(hone_points_t *points);
+/* Adds a point holding a trial's parameters (to predict at an observed trial, say).
+ * HONE_OK, HONE_EINVAL (NULL argument), HONE_ENOMEM (the points are then unusable:
+ * destroy them). */
+HONE_EXPORT int hone_points_add_trial(hone_points_t *points, const hone_trial_t *trial);
+/* Sets parameter `name` of the newest point (again: replaces the value); the name and
+ * a string value are copied. HONE_OK, HONE_ENOMEM, or HONE_EINVAL: NULL points, no
+ * point added yet, NULL or empty name, a non-finite double, a NULL string. */
+HONE_EXPORT int hone_points_set_double(hone_points_t *points, const char *name, double value);
+HONE_EXPORT int hone_points_set_int(hone_points_t *points, const char *name, int64_t value);
+HONE_EXPORT int hone_points_set_str(hone_points_t *points, const char *name, const char *value);
+HONE_EXPORT int hone_points_set_bool(hone_points_t *points, const char *name, bool value);
+/* The number of points added; 0 for NULL. */
+HONE_EXPORT size_t hone_points_count(const hone_points_t *points);
+
+/* The model's predictions of the objective at the points of one hone_client_predict
+ * call, in the order of the points. */
+typedef struct _hone_prediction_t hone_prediction_t;
+
+HONE_EXPORT void hone_prediction_destroy(hone_prediction_t **prediction_p);
+/* The number of points predicted (that of the request); 0 for NULL. */
+HONE_EXPORT size_t hone_prediction_count(const hone_prediction_t *prediction);
+/* The objective metric's name. Borrowed: valid until the prediction is destroyed. */
+HONE_EXPORT const char *hone_prediction_metric(const hone_prediction_t *prediction);
+/* The posterior mean of the objective at point i, and its standard error (the
+ * posterior standard deviation of the objective without observation noise; never a
+ * variance), in the metric's units. NAN when i is out of range. */
+HONE_EXPORT double hone_prediction_mean(const hone_prediction_t *prediction, size_t i);
+HONE_EXPORT double hone_prediction_sem(const hone_prediction_t *prediction, size_t i);
+
+/* ---- experiment status (client role results) ---- */
+
+typedef struct _hone_status_t hone_status_t;
 
 HONE_EXPORT void hone_status_destroy(hone_status_t **status_p);
 /* Strings are borrowed: valid until the status object is destroyed. "" when not sent. */
@@ -322,6 +370,18 @@ HONE_EXPORT int hone_client_mark(hone_client_t *client, const char *experiment, 
 /* The best trial so far (among COMPLETED trials with objective data). *best_out belongs
  * to the caller. Broker errors: HONE_ENOTFOUND, HONE_EDATA (no completed trial has data). */
 HONE_EXPORT int hone_client_best(hone_client_t *client, const char *experiment, hone_best_t **best_out);
+
+/* The model's predictions of the objective at 1 to 1000 points (Ax's Client.predict):
+ * a GP fitted to all of the experiment's current data, whatever its generation method.
+ * *prediction_out belongs to the caller and holds one mean and SEM per point, in order.
+ * An empty or NULL points, or more than 1000, is HONE_EINVAL before sending; a request
+ * above the protocol's limits (about 1000 points of 99 parameters) is HONE_ETOOBIG:
+ * split it. Broker errors: HONE_ENOTFOUND (no such experiment), HONE_EINVAL (a point
+ * outside the search space or breaking a parameter constraint: last_error starts with
+ * "points[i]: " and names the parameter), HONE_EDATA (fewer than 2 completed trials
+ * with objective data), HONE_ENUMERIC (no model could be fitted). */
+HONE_EXPORT int hone_client_predict(hone_client_t *client, const char *experiment, const hone_points_t *points,
+                                    hone_prediction_t **prediction_out);
 
 /* The experiment's status summary. *status_out belongs to the caller.
  * Broker errors: HONE_ENOTFOUND. */
