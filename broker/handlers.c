@@ -28,13 +28,13 @@ struct _hone_handlers_t {
     bool finishing;             /* shutdown: no generation starts any more */
 };
 
-/* A request whose reply is deferred: parked behind a busy experiment, or waiting for
- * its own generation (the job's arg). */
+/* A request whose reply is deferred: parked behind an experiment's generation, or
+ * waiting for its own job (the job's arg). A prefetch refill is a job without request. */
 typedef struct {
     hone_handlers_peer_t peer;  /* who to answer */
-    hone_msg_t *request;        /* owned */
-    size_t trials_before;       /* generation: the experiment's trial count before */
-    uint64_t sobol_before;      /* and its Sobol position */
+    hone_msg_t *request;        /* owned; NULL for a refill */
+    char *experiment;           /* job: the experiment's name (owned) */
+    size_t trials_before;       /* job: the snapshot's trial count when it was taken */
 } s_deferred_t;
 
 /* A model fit that s_ready, s_next, s_best or s_predict want off the reactor. */
@@ -42,6 +42,7 @@ typedef struct {
     hone_experiment_t *exp;     /* NULL: none */
     hone_generator_kind_t kind; /* what to run */
     uint32_t count;             /* GENERATE: trials asked for */
+    bool refill;                /* GENERATE: for the prefetch queue (CANDIDATE trials) */
     size_t n_points;            /* PREDICT: points */
     hone_value_t *points;       /* PREDICT: [n_points × space size], interned; owned */
 } s_offload_t;
@@ -79,6 +80,7 @@ static void s_deferred_destroy(void **item)
     s_deferred_t *d = *item;
     if (d) {
         hone_msg_destroy(&d->request);
+        hone_strfree(d->experiment);
         hone_free(d);
     }
     *item = NULL;
@@ -382,6 +384,21 @@ static int s_ready_reply(hone_handlers_t *self, const hone_msg_t *req, const hon
     return rc;
 }
 
+/* Hands the prefetched CANDIDATE trial at index to worker: RUNNING, stored. */
+static int s_take_candidate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t index,
+                            const char *worker, hone_error_t *err)
+{
+    int rc = hone_experiment_mark(*exp, index, HONE_TRIAL_RUNNING, NULL, err);
+    if (rc != HONE_OK)
+        return rc;
+    hone_experiment_set_worker(*exp, index, worker);
+    hone_registry_change_t change = { .trial_first = index, .n_trials = 1 };
+    rc = hone_registry_persist(self->registry, *exp, &change, err);
+    if (rc != HONE_OK)
+        *exp = NULL;
+    return rc;
+}
+
 static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
                    int64_t now_ms, hone_msg_t **reply, s_offload_t *offload, hone_error_t *err)
 {
@@ -399,6 +416,12 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const hone_hand
          * link): the worker would not ask for work while evaluating it. */
         hone_log_info("handlers", "worker '%s' resumes trial %s#%" PRIu32, worker, name, held->index);
         index = held->index;
+    } else if (hone_experiment_next_candidate(exp) >= 0) {
+        /* The prefetch queue: a trial generated ahead, handed out at once. */
+        index = (uint32_t) hone_experiment_next_candidate(exp);
+        rc = s_take_candidate(self, &exp, index, worker, err);
+        if (rc != HONE_OK)
+            return rc;
     } else if (s_offloads(self, exp)) {
         offload->exp = exp;
         offload->kind = HONE_GENERATOR_GENERATE;
@@ -868,14 +891,13 @@ static hone_msg_t *s_answer(const hone_msg_t *request, int rc, hone_msg_t **repl
 }
 
 /* The experiment a request names when it is a request that must wait while that
- * experiment is busy (every one that reads or changes an experiment; not heartbeat,
- * which touches leases only, nor create, which only looks the name up), else NULL. */
+ * experiment generates (`ready` and `next`, so that each trial is generated with the
+ * ones before it as pending points), else NULL. Everything else is served on the live
+ * experiment meanwhile: the generator works on a snapshot. */
 static const char *s_waits_for(const hone_msg_t *request)
 {
     switch (hone_msg_id(request)) {
-    case HONE_MSG_READY: case HONE_MSG_PROGRESS: case HONE_MSG_COMPLETE: case HONE_MSG_FAIL:
-    case HONE_MSG_NEXT: case HONE_MSG_ATTACH: case HONE_MSG_MARK: case HONE_MSG_BEST:
-    case HONE_MSG_STATUS: case HONE_MSG_LIST: case HONE_MSG_PREDICT: {
+    case HONE_MSG_READY: case HONE_MSG_NEXT: {
         const char *name = NULL;
         return hone_msg_get_str(request, "experiment", &name, NULL) == HONE_OK ? name : NULL;
     }
@@ -884,26 +906,55 @@ static const char *s_waits_for(const hone_msg_t *request)
     }
 }
 
-/* Hands the model fit a handler asked for to the generator thread; the experiment is
- * busy until it comes back (s_on_collected). Takes the request. */
+/* Hands the model fit a handler asked for to the generator thread, on a snapshot of the
+ * experiment (hone_experiment_snapshot): the live experiment keeps serving readings,
+ * marks, status, best and predict meanwhile. A generation marks the experiment busy
+ * (its `ready` and `next` wait) and takes the BO state along until it comes back
+ * (s_on_collected). Takes the request (NULL for a prefetch refill; peer unused then). */
 static void s_submit(hone_handlers_t *self, const hone_handlers_peer_t *peer, hone_msg_t **request,
                      const s_offload_t *offload)
 {
-    const char *name = s_waits_for(*request);
-    HONE_ASSERT(name);
-    s_deferred_t *d = s_deferred_new(peer, request);
-    d->trials_before = hone_experiment_trial_count(offload->exp);
-    d->sobol_before = hone_experiment_sobol_drawn(offload->exp);
-    hone_parking_set_busy(self->parking, name, true);
+    bool generate = offload->kind == HONE_GENERATOR_GENERATE;
+    const char *name = hone_experiment_name(offload->exp);
+    s_deferred_t *d;
+    if (request) {
+        d = s_deferred_new(peer, request);
+    } else {
+        d = hone_alloc(sizeof *d);
+    }
+    d->experiment = hone_strdup(name);
+    hone_experiment_t *snap = hone_experiment_snapshot(offload->exp, generate);
+    d->trials_before = hone_experiment_trial_count(snap);
+    if (generate)
+        hone_parking_set_busy(self->parking, name, true);
     hone_generator_job_t *job = NULL;
     switch (offload->kind) {
-    case HONE_GENERATOR_GENERATE: job = hone_generator_job_new(offload->exp, offload->count, d); break;
-    case HONE_GENERATOR_BEST: job = hone_generator_job_new_best(offload->exp, d); break;
+    case HONE_GENERATOR_GENERATE: job = hone_generator_job_new(snap, offload->count, d); break;
+    case HONE_GENERATOR_BEST: job = hone_generator_job_new_best(snap, d); break;
     case HONE_GENERATOR_PREDICT:
-        job = hone_generator_job_new_predict(offload->exp, offload->n_points, offload->points, d);
+        job = hone_generator_job_new_predict(snap, offload->n_points, offload->points, d);
         break;
     }
-    hone_generator_submit(self->generator, &job);   /* from here on, hands off exp */
+    hone_generator_submit(self->generator, &job);   /* the snapshot belongs to the job now */
+}
+
+/* Tops up experiment name's prefetch queue: when it keeps candidates ahead, is not
+ * generating, has fewer candidates than it wants and budget left, a refill job makes
+ * the missing ones on a snapshot (as CANDIDATE trials, s_on_collected). */
+static void s_refill(hone_handlers_t *self, const char *name)
+{
+    hone_experiment_t *exp;
+    if (!self->generator || self->finishing || hone_parking_busy(self->parking, name)
+        || hone_registry_find(self->registry, name, &exp, NULL) != HONE_OK)
+        return;
+    uint32_t want = hone_experiment_prefetch(exp);
+    size_t have = hone_experiment_count_status(exp, HONE_TRIAL_CANDIDATE);
+    if (want == 0 || have >= want || !s_offloads(self, exp) || !hone_experiment_budget_left(exp))
+        return;
+    s_offload_t offload = {
+        .exp = exp, .kind = HONE_GENERATOR_GENERATE, .count = (uint32_t) (want - have), .refill = true,
+    };
+    s_submit(self, NULL, NULL, &offload);
 }
 
 /* Serves a request whose experiment is not busy. Takes the request; returns the reply
@@ -956,6 +1007,11 @@ static hone_msg_t *s_serve(hone_handlers_t *self, const hone_handlers_peer_t *pe
         return NULL;
     }
     reply = s_answer(request, rc, &reply, &err);
+    if (id == HONE_MSG_READY) {
+        const char *name = s_waits_for(request);
+        if (name)
+            s_refill(self, name);
+    }
     hone_msg_destroy(request_p);
     return reply;
 }
@@ -965,7 +1021,12 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const hone_handlers_pe
 {
     HONE_ASSERT(self && peer && request && *request);
     const char *name = s_waits_for(*request);
-    if (name && hone_parking_busy(self->parking, name)) {
+    hone_experiment_t *exp;
+    /* A `ready` that a prefetched candidate can answer does not wait for the generation. */
+    bool candidate = name && hone_msg_id(*request) == HONE_MSG_READY
+                     && hone_registry_find(self->registry, name, &exp, NULL) == HONE_OK
+                     && hone_experiment_next_candidate(exp) >= 0;
+    if (name && !candidate && hone_parking_busy(self->parking, name)) {
         hone_log_debug("handlers", "%s seq=%" PRIu64 " waits for the model fit on '%s'",
                        hone_msg_name(hone_msg_id(*request)), hone_msg_seq(*request), name);
         hone_parking_push(self->parking, name, s_deferred_new(peer, request));
@@ -990,35 +1051,45 @@ static void s_drain(hone_handlers_t *self, const char *name, int64_t now_ms)
     }
 }
 
-/* The reply to a generation that came back, which is stored first. */
+/* A generation came back: its trials join the live experiment (RUNNING, or CANDIDATE
+ * for a refill) and are stored; then the reply to the request, if any. */
 static int s_on_generated(hone_handlers_t *self, hone_generator_job_t *job, s_deferred_t *d,
-                          const char *name, int64_t now_ms, hone_msg_t **reply, hone_error_t *err)
+                          int64_t now_ms, hone_msg_t **reply, hone_error_t *err)
 {
+    const char *name = d->experiment;
     const hone_msg_t *request = d->request;
-    hone_msg_id_t id = hone_msg_id(request);
+    hone_msg_id_t id = request ? hone_msg_id(request) : HONE_MSG_READY;
     const char *worker = NULL;
-    if (id == HONE_MSG_READY && hone_msg_get_str(request, "worker", &worker, NULL) != HONE_OK)
+    if (request && id == HONE_MSG_READY && hone_msg_get_str(request, "worker", &worker, NULL) != HONE_OK)
         worker = NULL;
-    hone_experiment_t *exp = job->experiment;
-    uint32_t n = job->n;
-    int rc = s_generated(self, &exp, d->trials_before, d->sobol_before, job->rc, worker,
-                         job->indices, &n, err);
-    hone_log_debug("handlers", "generation on '%s': %" PRIu32 " trial(s), %s, %" PRId64
-                   " ms (queued %" PRId64 " ms)", name, n, hone_err_name(rc),
-                   job->finished_ms - job->started_ms, job->started_ms - job->submitted_ms);
+    hone_experiment_t *exp;
+    int rc = hone_registry_find(self->registry, name, &exp, err);
+    uint32_t n = 0;
+    if (rc == HONE_OK) {
+        size_t before = hone_experiment_trial_count(exp);
+        uint64_t sobol_before = hone_experiment_sobol_drawn(exp);
+        hone_experiment_adopt(exp, job->experiment, d->trials_before,
+                              request ? HONE_TRIAL_RUNNING : HONE_TRIAL_CANDIDATE, job->indices, &n);
+        rc = s_generated(self, &exp, before, sobol_before, job->rc, worker, job->indices, &n, err);
+    }
+    hone_log_debug("handlers", "generation on '%s'%s: %" PRIu32 " trial(s), %s, %" PRId64
+                   " ms (queued %" PRId64 " ms)", name, request ? "" : " (prefetch)", n,
+                   hone_err_name(rc), job->finished_ms - job->started_ms,
+                   job->started_ms - job->submitted_ms);
+    if (!request)
+        return rc;
     if (id == HONE_MSG_READY)
         return s_ready_reply(self, request, &d->peer, now_ms, exp, name, worker, rc,
                              n > 0 ? job->indices[0] : 0, reply, err);
     return s_next_reply(request, exp, rc, job->indices, n, reply);
 }
 
-/* A model fit came back: store a generation, answer the request, serve what waited. */
+/* A job came back: adopt and store a generation, answer the request, serve what waited. */
 static void s_on_collected(hone_handlers_t *self, hone_generator_job_t *job, int64_t now_ms)
 {
     s_deferred_t *d = job->arg;
     const hone_msg_t *request = d->request;
-    const char *name = s_waits_for(request);
-    HONE_ASSERT(name && hone_parking_busy(self->parking, name));
+    char *name = d->experiment;
     hone_error_t err = job->err;
     hone_msg_t *reply = NULL;
     if (job->kind != HONE_GENERATOR_GENERATE)   /* s_on_generated logs its own line */
@@ -1028,7 +1099,7 @@ static void s_on_collected(hone_handlers_t *self, hone_generator_job_t *job, int
     int rc = HONE_OK;
     switch (job->kind) {
     case HONE_GENERATOR_GENERATE:
-        rc = s_on_generated(self, job, d, name, now_ms, &reply, &err);
+        rc = s_on_generated(self, job, d, now_ms, &reply, &err);
         break;
     case HONE_GENERATOR_BEST:
         rc = s_best_reply(request, job->experiment, job->rc, &job->best, &reply);
@@ -1037,10 +1108,22 @@ static void s_on_collected(hone_handlers_t *self, hone_generator_job_t *job, int
         rc = s_predict_reply(request, job, &reply);
         break;
     }
-    reply = s_answer(request, rc, &reply, &err);
-    self->reply(self->reply_arg, &d->peer, &reply);
-    hone_parking_set_busy(self->parking, name, false);
-    s_drain(self, name, now_ms);
+    if (request) {
+        reply = s_answer(request, rc, &reply, &err);
+        self->reply(self->reply_arg, &d->peer, &reply);
+    } else if (rc != HONE_OK && rc != HONE_EDONE && rc != HONE_EEXHAUSTED) {
+        hone_log_warn("handlers", "prefetch on '%s': %s %s", name, hone_err_name(rc), err.message);
+    }
+    if (job->kind == HONE_GENERATOR_GENERATE) {
+        /* Workers' `ready` and refills keep the prefetch queue topped up; a client's
+         * `next` does not start it. */
+        bool refill = !request || hone_msg_id(request) == HONE_MSG_READY;
+        hone_parking_set_busy(self->parking, name, false);
+        s_drain(self, name, now_ms);
+        if (refill)
+            s_refill(self, name);
+    }
+    hone_experiment_destroy(&job->experiment);   /* the snapshot */
     void *item = d;
     s_deferred_destroy(&item);
 }

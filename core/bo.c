@@ -445,3 +445,21 @@ int hone_bo_loo(const hone_bo_t *self, double *loo_mean, double *loo_sd, double 
     hone_free(var);
     return rc;
 }
+
+void hone_bo_swap_state(hone_bo_t *a, hone_bo_t *b)
+{
+    HONE_ASSERT(a && b && a->dim == b->dim);
+    hone_bo_t tmp = *a;
+    *a = *b;
+    *b = tmp;
+    /* The bindings to the space stay with their owners: swap them back. */
+    const hone_space_t *space = a->space;
+    a->space = b->space;
+    b->space = space;
+    const hone_constraint_set_t *constraints = a->constraints;
+    a->constraints = b->constraints;
+    b->constraints = constraints;
+    hone_encoding_t *enc = a->enc;
+    a->enc = b->enc;
+    b->enc = enc;
+}

@@ -27,6 +27,12 @@ typedef struct _hone_bo_t hone_bo_t;
  * given kernel. */
 hone_bo_t *hone_bo_new(const hone_space_t *space, hone_kernel_kind_t kernel);
 void hone_bo_destroy(hone_bo_t **self_p);
+/* Exchanges everything a generator learned between steps (the GP and its hyperparameters,
+ * the refit schedule, the frozen transforms, the model of hone_bo_fit_model) between two
+ * generators made for equal spaces (of two copies of one experiment), keeping each bound
+ * to its own space: how an experiment's snapshot takes the warm start to the generator
+ * thread and gives it back (hone_experiment_snapshot). */
+void hone_bo_swap_state(hone_bo_t *a, hone_bo_t *b);
 
 /* Parameter constraints every suggestion must satisfy (borrowed: the set must outlive
  * the generator and keep its constraints; NULL for none). Those that are affine in the

@@ -4,6 +4,7 @@
  *
  * Optional fields may be null, which means the same as absent (what a Python config
  * with None values serializes to). Unknown fields are errors, so typos are caught. */
+#include "experiment.h"
 #include "experiment_settings.h"
 
 #include "alloc.h"
@@ -29,7 +30,7 @@ static const char *const s_param_fields[] = {
 static const char *const s_gs_fields[] = {
     "method", "initialization_random_seed", "initialize_with_center", "initialization_budget",
     "min_observed_initialization_trials", "use_existing_trials_for_initialization",
-    "allow_exceeding_initialization_budget", "kernel", "acquisition", "output_warping", NULL,
+    "allow_exceeding_initialization_budget", "kernel", "acquisition", "output_warping", "prefetch", NULL,
 };
 
 /* obj[key], with null read as absent. */
@@ -348,6 +349,10 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
         }
         if (rc == HONE_OK)
             rc = s_get_bool(gs, "output_warping", "generation_strategy.", &out->s.output_warping, err);
+        uint64_t prefetch = 0;
+        if (rc == HONE_OK)
+            rc = s_get_uint(gs, "prefetch", "generation_strategy.", 0, HONE_EXPERIMENT_PREFETCH_MAX, &prefetch, err);
+        out->s.prefetch = (uint32_t) prefetch;
         const json_t *acq = s_get(gs, "acquisition");
         if (rc == HONE_OK && acq) {
             const char *name = json_is_string(acq) ? json_string_value(acq) : "";
@@ -506,6 +511,7 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_object_set_new(gs, "kernel", json_string(cfg->s.kernel));
     json_object_set_new(gs, "acquisition", json_string(cfg->s.acquisition));
     json_object_set_new(gs, "output_warping", json_boolean(cfg->s.output_warping));
+    json_object_set_new(gs, "prefetch", json_integer(cfg->s.prefetch));
     json_t *root = json_object();
     json_object_set_new(root, "name", json_string(cfg->s.name));
     json_object_set_new(root, "parameters", params);

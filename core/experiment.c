@@ -58,6 +58,7 @@ struct _hone_experiment_t {
     hone_bo_stats_t bo_stats;       /* statistics of the last BO step */
     char note_buf[192];             /* the note of the last generated trial, when composed */
     uint32_t max_trials;            /* 0: unlimited */
+    uint32_t prefetch;              /* candidates kept generated ahead (broker) */
     uint32_t max_failures;          /* generation stops once this many trials failed */
     char **metrics;                 /* metric names; [0] is the objective */
     size_t n_metrics;               /* number of metrics */
@@ -247,6 +248,7 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->use_existing_trials = settings->use_existing_trials;
     self->allow_exceeding_budget = settings->allow_exceeding_budget;
     self->max_trials = settings->max_trials;
+    self->prefetch = settings->prefetch;
     self->max_failures = settings->max_failures;
     self->cap_metrics = 4;
     self->metrics = hone_alloc_array(self->cap_metrics, sizeof(char *));
@@ -952,4 +954,87 @@ int hone_experiment_restore_trial(hone_experiment_t *self, uint32_t index,
         return rc;
     s_add_trial(self, status, params, note, reason);
     return HONE_OK;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Snapshots, for generation off the broker's reactor, and the prefetch queue. */
+
+uint32_t hone_experiment_prefetch(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    return self->prefetch;
+}
+
+hone_experiment_t *hone_experiment_snapshot(hone_experiment_t *self, bool take_model)
+{
+    HONE_ASSERT(self);
+    hone_experiment_t *snap = NULL;
+    hone_error_t err;
+    /* The canonical config of a live experiment always loads (it was made from it). */
+    int rc = hone_experiment_from_json(&snap, self->config_json, strlen(self->config_json), 0, &err);
+    HONE_ASSERT(rc == HONE_OK);
+    for (size_t i = 1; i < self->n_metrics; i++)
+        s_metric_intern(snap, self->metrics[i]);
+    for (size_t i = 0; i < self->n_trials; i++) {
+        const hone_trial_t *t = &self->trials[i];
+        /* Interned into the copy's own space: string values point into a space. */
+        size_t dim = hone_space_size(self->space);
+        memcpy(snap->scratch, t->params, dim * sizeof *snap->scratch);
+        rc = hone_space_intern(snap->space, snap->scratch, &err);
+        HONE_ASSERT(rc == HONE_OK);   /* the same space, as config */
+        uint32_t index = s_add_trial(snap, t->status, snap->scratch, t->note, t->reason);
+        hone_trial_t *c = &snap->trials[index];   /* after s_add_trial, which may move trials */
+        c->worker = t->worker ? hone_strdup(t->worker) : NULL;
+        if (t->n_readings > 0) {
+            c->readings = hone_alloc_array(t->n_readings, sizeof *c->readings);
+            memcpy(c->readings, t->readings, t->n_readings * sizeof *c->readings);
+            c->n_readings = c->cap_readings = t->n_readings;
+        }
+    }
+    hone_experiment_restore_sobol(snap, hone_experiment_sobol_drawn(self));
+    if (take_model && self->bo && snap->bo)
+        hone_bo_swap_state(snap->bo, self->bo);
+    return snap;
+}
+
+void hone_experiment_adopt(hone_experiment_t *self, hone_experiment_t *snap, size_t first,
+                           hone_trial_status_t status, uint32_t *indices, uint32_t *n_out)
+{
+    HONE_ASSERT(self && snap && indices && n_out);
+    size_t dim = hone_space_size(self->space);
+    uint32_t n = 0;
+    for (size_t i = first; i < snap->n_trials; i++) {
+        const hone_trial_t *t = &snap->trials[i];
+        /* The snapshot's arms were new to it; the live experiment may have gained the same
+         * arm meanwhile (a manual trial, another generation): keep arms distinct. */
+        memcpy(self->scratch, t->params, dim * sizeof *self->scratch);
+        int rc = hone_space_intern(self->space, self->scratch, NULL);   /* see snapshot */
+        HONE_ASSERT(rc == HONE_OK);
+        if (s_arms_find(self, self->scratch, s_arm_hash(self->scratch, dim)) != SIZE_MAX)
+            continue;
+        indices[n++] = s_add_trial(self, status, self->scratch, t->note, NULL);
+    }
+    *n_out = n;
+    if (hone_experiment_sobol_drawn(snap) > hone_experiment_sobol_drawn(self))
+        hone_experiment_restore_sobol(self, hone_experiment_sobol_drawn(snap));
+    if (self->bo && snap->bo)
+        hone_bo_swap_state(self->bo, snap->bo);
+    self->bo_stats = snap->bo_stats;
+}
+
+int64_t hone_experiment_next_candidate(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    if (self->status_count[HONE_TRIAL_CANDIDATE] == 0)
+        return -1;
+    for (size_t i = 0; i < self->n_trials; i++)
+        if (self->trials[i].status == HONE_TRIAL_CANDIDATE)
+            return (int64_t) i;
+    return -1;
+}
+
+bool hone_experiment_budget_left(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    return s_budget_check(self, NULL) == HONE_OK;
 }

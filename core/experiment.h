@@ -170,4 +170,29 @@ int hone_experiment_restore_trial(hone_experiment_t *self, uint32_t index,
 uint64_t hone_experiment_sobol_drawn(const hone_experiment_t *self);
 void hone_experiment_restore_sobol(hone_experiment_t *self, uint64_t drawn);
 
+/* ---- the broker's generation off its reactor thread ---- */
+
+/* Upper bound of generation_strategy.prefetch. */
+#define HONE_EXPERIMENT_PREFETCH_MAX 1000
+/* generation_strategy.prefetch: how many CANDIDATE trials the broker keeps generated
+ * ahead for `ready` (0: every trial generated at the request, the default). */
+uint32_t hone_experiment_prefetch(const hone_experiment_t *self);
+/* A deep copy (config, metrics, trials with their data and workers, Sobol position) that
+ * another thread may generate on while this one keeps serving the original. With
+ * take_model, the BO state (the GP that warm-starts the next fit, the refit schedule)
+ * moves to the copy until hone_experiment_adopt gives it back; meanwhile the original
+ * must not generate. Aborts on out-of-memory. */
+hone_experiment_t *hone_experiment_snapshot(hone_experiment_t *self, bool take_model);
+/* Takes over what was generated on snap since it had `first` trials: each new trial of
+ * snap becomes a trial of self with `status` (RUNNING, or CANDIDATE for the prefetch
+ * queue) unless its arm is in use in self by now; the Sobol position advances to snap's,
+ * and the BO state comes back (it is swapped: self's may be another copy's, which is
+ * fine). Writes the new trials' indices (room for snap's new trials) and their count. */
+void hone_experiment_adopt(hone_experiment_t *self, hone_experiment_t *snap, size_t first,
+                           hone_trial_status_t status, uint32_t *indices, uint32_t *n_out);
+/* Whether the trial budget (max_trials, max_failures) allows another trial. */
+bool hone_experiment_budget_left(const hone_experiment_t *self);
+/* The oldest CANDIDATE trial, or −1. */
+int64_t hone_experiment_next_candidate(const hone_experiment_t *self);
+
 #endif

@@ -22,6 +22,7 @@ typedef struct hone_experiment_settings {
     const char *kernel;              /* GP kernel for BO: "matern52" (default) or "rbf" */
     const char *acquisition;         /* "auto" (default), "qlognei" or "logei" (bo.h) */
     bool output_warping;             /* warp the objective in BO steps (warp.h; default true) */
+    uint32_t prefetch;               /* candidates kept generated ahead (0: fresh, the default) */
     uint32_t max_trials;             /* 0: unlimited */
     uint32_t max_failures;           /* >= 1 */
 } hone_experiment_settings_t;

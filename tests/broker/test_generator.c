@@ -291,13 +291,15 @@ static void s_expect_reply(const hone_msg_t *reply, hone_msg_id_t id, uint64_t s
 }
 
 /* A "fast" experiment with n completed Sobol trials (initialization budget n), so that
- * the next generation fits a model. */
-static void s_bo_experiment(fixture_t *f, const char *name, int n)
+ * the next generation fits a model; prefetch candidates kept ahead. */
+static void s_bo_experiment_ex(fixture_t *f, const char *name, int n, int prefetch)
 {
     char config[4096];
+    s_config(config, sizeof config - 32, name, "fast", 2, n);
+    size_t len = strlen(config);
+    snprintf(config + len - 2, sizeof config - len + 2, ", \"prefetch\": %d}}", prefetch);
     hone_msg_t *msg = s_req(f, HONE_MSG_CREATE, NULL);
-    assert_int_equal(hone_msg_set_str(msg, "config", s_config(config, sizeof config, name, "fast", 2, n)),
-                     HONE_OK);
+    assert_int_equal(hone_msg_set_str(msg, "config", config), HONE_OK);
     hone_msg_t *reply = s_dispatch(f, "client", msg);
     s_expect_reply(reply, HONE_MSG_OK, f->seq);
     hone_msg_destroy(&reply);
@@ -320,6 +322,11 @@ static void s_bo_experiment(fixture_t *f, const char *name, int n)
     }
 }
 
+static void s_bo_experiment(fixture_t *f, const char *name, int n)
+{
+    s_bo_experiment_ex(f, name, n, 0);
+}
+
 static hone_msg_t *s_ready(fixture_t *f, const char *name, const char *worker)
 {
     hone_msg_t *msg = s_req(f, HONE_MSG_READY, name);
@@ -327,7 +334,11 @@ static hone_msg_t *s_ready(fixture_t *f, const char *name, const char *worker)
     return msg;
 }
 
-static void test_requests_wait_behind_their_experiment(void **state)
+/* A generation runs on a snapshot: while it runs, `ready` and `next` of that experiment
+ * wait (each trial is generated with the ones before it pending), everything else is
+ * answered at once on the live experiment, and a reading that arrives meanwhile is kept
+ * when the generated trial joins. */
+static void test_generation_runs_on_a_snapshot(void **state)
 {
     fixture_t *f = *state;
     s_bo_experiment(f, "bo", 6);
@@ -338,17 +349,26 @@ static void test_requests_wait_behind_their_experiment(void **state)
     hone_msg_t *reply = s_dispatch(f, "client", msg);
     hone_msg_destroy(&reply);
 
-    /* ready (generation handed over), then requests that wait behind it */
+    /* ready: the generation starts on a snapshot */
     assert_null(s_dispatch(f, "w1", s_ready(f, "bo", "w1")));
     uint64_t ready1 = f->seq;
-    msg = s_req(f, HONE_MSG_STATUS, "bo");
-    assert_null(s_dispatch(f, "client", msg));
-    uint64_t status = f->seq;
+    /* status and list of the same experiment: at once, without the trial being made */
+    reply = s_dispatch(f, "client", s_req(f, HONE_MSG_STATUS, "bo"));
+    s_expect_reply(reply, HONE_MSG_OK, f->seq);
+    int64_t total = 0;
+    assert_int_equal(hone_msg_get_int(reply, "total", &total, NULL), HONE_OK);
+    assert_int_equal(total, 6);
+    hone_msg_destroy(&reply);
+    /* a second ready waits for the first generation */
     assert_null(s_dispatch(f, "w2", s_ready(f, "bo", "w2")));
     uint64_t ready2 = f->seq;
-    msg = s_req(f, HONE_MSG_LIST, "bo");
-    assert_null(s_dispatch(f, "client", msg));
-    uint64_t list = f->seq;
+    /* a reading meanwhile: a client attaches to trial 0 */
+    msg = s_req(f, HONE_MSG_ATTACH, "bo");
+    assert_int_equal(hone_msg_set_int(msg, "trial", 0), HONE_OK);
+    assert_non_null(hone_node_add_float(hone_node_add_map(hone_msg_body(msg), "metrics"), "z", 4.5));
+    reply = s_dispatch(f, "client", msg);
+    s_expect_reply(reply, HONE_MSG_OK, f->seq);
+    hone_msg_destroy(&reply);
 
     /* other experiments, heartbeats and creates are answered at once */
     reply = s_dispatch(f, "w3", s_ready(f, "rs", "w3"));
@@ -357,7 +377,7 @@ static void test_requests_wait_behind_their_experiment(void **state)
     reply = s_dispatch(f, "w1", s_req(f, HONE_MSG_HEARTBEAT, NULL));
     s_expect_reply(reply, HONE_MSG_HEARTBEAT, f->seq);
     hone_msg_destroy(&reply);
-    msg = s_req(f, HONE_MSG_CREATE, NULL);      /* the name of a busy experiment: refused */
+    msg = s_req(f, HONE_MSG_CREATE, NULL);      /* the name of an existing experiment: refused */
     assert_int_equal(hone_msg_set_str(msg, "config", s_config(config, sizeof config, "bo", "fast", 2, 6)),
                      HONE_OK);
     reply = s_dispatch(f, "client", msg);
@@ -365,28 +385,33 @@ static void test_requests_wait_behind_their_experiment(void **state)
     hone_msg_destroy(&reply);
     assert_int_equal(f->n_replies, 0);
 
-    /* first generation back: its trial, then the status (which sees it), then the
-     * second ready starts the next generation and the list waits behind that */
-    s_collect_until(f, 4);
-    assert_int_equal(f->n_replies, 4);
+    /* first generation back: its trial; the waiting ready starts the next generation,
+     * which sees trial 6 pending and makes trial 7 */
+    s_collect_until(f, 2);
+    assert_int_equal(f->n_replies, 2);
     s_expect_reply(f->replies[0], HONE_MSG_TRIAL, ready1);
     assert_string_equal(f->peers[0], "w1");
     int64_t t1 = 0;
     assert_int_equal(hone_msg_get_int(f->replies[0], "trial", &t1, NULL), HONE_OK);
     assert_int_equal(t1, 6);
-    s_expect_reply(f->replies[1], HONE_MSG_OK, status);
-    assert_string_equal(f->peers[1], "client");
-    int64_t total = 0;
-    assert_int_equal(hone_msg_get_int(f->replies[1], "total", &total, NULL), HONE_OK);
-    assert_int_equal(total, 7);
-    s_expect_reply(f->replies[2], HONE_MSG_TRIAL, ready2);
-    assert_string_equal(f->peers[2], "w2");
+    s_expect_reply(f->replies[1], HONE_MSG_TRIAL, ready2);
+    assert_string_equal(f->peers[1], "w2");
     int64_t t2 = 0;
-    assert_int_equal(hone_msg_get_int(f->replies[2], "trial", &t2, NULL), HONE_OK);
+    assert_int_equal(hone_msg_get_int(f->replies[1], "trial", &t2, NULL), HONE_OK);
     assert_int_equal(t2, 7);
-    s_expect_reply(f->replies[3], HONE_MSG_OK, list);
-    assert_int_equal(hone_node_len(hone_msg_get(f->replies[3], "trials")), 8);
+    reply = s_dispatch(f, "client", s_req(f, HONE_MSG_LIST, "bo"));
+    s_expect_reply(reply, HONE_MSG_OK, f->seq);
+    assert_int_equal(hone_node_len(hone_msg_get(reply, "trials")), 8);
+    hone_msg_destroy(&reply);
     assert_int_equal(hone_handlers_lease_count(f->handlers), 3);
+    /* the reading attached during the generation is still there */
+    hone_experiment_t *exp;
+    assert_int_equal(hone_registry_find(f->registry, "bo", &exp, NULL), HONE_OK);
+    int metric = hone_experiment_metric_find(exp, "z");
+    assert_true(metric >= 0);
+    double mean;
+    assert_true(hone_trial_latest(hone_experiment_trial(exp, 0), (uint32_t) metric, &mean, NULL));
+    assert_true(mean == 4.5);
 
     /* a worker asking again while holding its trial resumes it, without a generation */
     reply = s_dispatch(f, "w1", s_ready(f, "bo", "w1"));
@@ -395,6 +420,74 @@ static void test_requests_wait_behind_their_experiment(void **state)
     assert_int_equal(hone_msg_get_int(reply, "trial", &again, NULL), HONE_OK);
     assert_int_equal(again, t1);
     hone_msg_destroy(&reply);
+}
+
+static size_t s_count(fixture_t *f, const char *name, hone_trial_status_t status)
+{
+    hone_experiment_t *exp;
+    assert_int_equal(hone_registry_find(f->registry, name, &exp, NULL), HONE_OK);
+    return hone_experiment_count_status(exp, status);
+}
+
+/* generation_strategy.prefetch: after the first fresh trial, candidates are generated
+ * ahead in the background; a `ready` that finds one is answered at once, even while a
+ * refill runs, and the queue survives a restart. */
+static void test_prefetch_queue(void **state)
+{
+    fixture_t *f = *state;
+    s_bo_experiment_ex(f, "pf", 6, 3);
+    assert_null(s_dispatch(f, "w1", s_ready(f, "pf", "w1")));   /* no candidate yet: fresh */
+    uint64_t ready1 = f->seq;
+    s_collect_until(f, 1);
+    s_expect_reply(f->replies[0], HONE_MSG_TRIAL, ready1);
+    /* a refill of 3 candidates started when w1 was answered; w2 waits for it */
+    assert_int_equal(hone_generator_outstanding(f->generator), 1);
+    assert_null(s_dispatch(f, "w2", s_ready(f, "pf", "w2")));
+    uint64_t ready2 = f->seq;
+    s_collect_until(f, 2);
+    s_expect_reply(f->replies[1], HONE_MSG_TRIAL, ready2);
+    int64_t t2 = 0;
+    assert_int_equal(hone_msg_get_int(f->replies[1], "trial", &t2, NULL), HONE_OK);
+    assert_int_equal(t2, 7);   /* the oldest candidate */
+    /* w2 took one: a refill of 1 runs, and w3 is answered at once from the queue */
+    assert_int_equal(hone_generator_outstanding(f->generator), 1);
+    hone_msg_t *reply = s_dispatch(f, "w3", s_ready(f, "pf", "w3"));
+    s_expect_reply(reply, HONE_MSG_TRIAL, f->seq);
+    int64_t t3 = 0;
+    assert_int_equal(hone_msg_get_int(reply, "trial", &t3, NULL), HONE_OK);
+    assert_int_equal(t3, 8);
+    hone_msg_destroy(&reply);
+    while (hone_generator_outstanding(f->generator) > 0) {
+        assert_true(hone_generator_wait(f->generator, S_WAIT_MS));
+        hone_handlers_collect(f->handlers, 0);
+    }
+    assert_int_equal(s_count(f, "pf", HONE_TRIAL_CANDIDATE), 3);
+    assert_int_equal(s_count(f, "pf", HONE_TRIAL_RUNNING), 3);
+    /* every arm distinct: 6 Sobol + 3 running + 3 candidates */
+    hone_experiment_t *exp;
+    assert_int_equal(hone_registry_find(f->registry, "pf", &exp, NULL), HONE_OK);
+    size_t n = hone_experiment_trial_count(exp);
+    assert_int_equal(n, 12);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_false(hone_space_points_equal(hone_experiment_space(exp), hone_experiment_trial(exp, (uint32_t) i)->params,
+                                                 hone_experiment_trial(exp, (uint32_t) j)->params));
+
+    /* restart: the candidates were stored, and the next worker gets one at once */
+    s_forget_replies(f);
+    hone_handlers_destroy(&f->handlers);
+    hone_registry_destroy(&f->registry);
+    hone_error_t err;
+    assert_int_equal(hone_registry_open(&f->registry, f->store, &err), HONE_OK);
+    f->handlers = hone_handlers_new(f->registry);
+    assert_int_equal(s_count(f, "pf", HONE_TRIAL_CANDIDATE), 3);
+    reply = s_dispatch(f, "w4", s_ready(f, "pf", "w4"));
+    s_expect_reply(reply, HONE_MSG_TRIAL, f->seq);
+    int64_t t4 = 0;
+    assert_int_equal(hone_msg_get_int(reply, "trial", &t4, NULL), HONE_OK);
+    assert_int_equal(t4, 9);
+    hone_msg_destroy(&reply);
+    assert_int_equal(s_count(f, "pf", HONE_TRIAL_CANDIDATE), 2);
 }
 
 /* A `predict` request for the single point (x, x) of a 2-parameter experiment. */
@@ -407,7 +500,7 @@ static hone_msg_t *s_predict(fixture_t *f, const char *name, double x)
     return msg;
 }
 
-static void test_predict_waits_like_best(void **state)
+static void test_predict_runs_on_a_snapshot(void **state)
 {
     fixture_t *f = *state;
     s_bo_experiment(f, "bo", 6);
@@ -423,12 +516,14 @@ static void test_predict_waits_like_best(void **state)
     s_expect_reply(reply, HONE_MSG_ERROR, f->seq);
     hone_msg_destroy(&reply);
 
-    /* predict hands the experiment over; a status of it waits, other experiments and
-     * heartbeats do not; random_search experiments predict on the generator too */
+    /* predict runs on a snapshot: a status of the experiment is answered at once, as are
+     * other experiments and heartbeats; random_search experiments predict on the
+     * generator too */
     assert_null(s_dispatch(f, "client", s_predict(f, "bo", 0.5)));
     uint64_t predict = f->seq;
-    assert_null(s_dispatch(f, "client", s_req(f, HONE_MSG_STATUS, "bo")));
-    uint64_t status = f->seq;
+    reply = s_dispatch(f, "client", s_req(f, HONE_MSG_STATUS, "bo"));
+    s_expect_reply(reply, HONE_MSG_OK, f->seq);
+    hone_msg_destroy(&reply);
     reply = s_dispatch(f, "w1", s_req(f, HONE_MSG_HEARTBEAT, NULL));
     s_expect_reply(reply, HONE_MSG_HEARTBEAT, f->seq);
     hone_msg_destroy(&reply);
@@ -439,8 +534,8 @@ static void test_predict_waits_like_best(void **state)
     uint64_t predict_rs = f->seq;
     assert_int_equal(f->n_replies, 0);
 
-    s_collect_until(f, 3);
-    assert_int_equal(f->n_replies, 3);
+    s_collect_until(f, 2);
+    assert_int_equal(f->n_replies, 2);
     s_expect_reply(f->replies[0], HONE_MSG_OK, predict);
     const hone_node_t *predictions = hone_msg_get(f->replies[0], "predictions");
     assert_int_equal(hone_node_len(predictions), 1);
@@ -449,10 +544,9 @@ static void test_predict_waits_like_best(void **state)
     const char *metric = NULL;
     assert_int_equal(hone_msg_get_str(f->replies[0], "metric", &metric, NULL), HONE_OK);
     assert_string_equal(metric, "y");
-    s_expect_reply(f->replies[1], HONE_MSG_OK, status);
-    s_expect_reply(f->replies[2], HONE_MSG_ERROR, predict_rs);     /* no data yet */
+    s_expect_reply(f->replies[1], HONE_MSG_ERROR, predict_rs);     /* no data yet */
     int64_t code = 0;
-    assert_int_equal(hone_msg_get_int(f->replies[2], "code", &code, NULL), HONE_OK);
+    assert_int_equal(hone_msg_get_int(f->replies[1], "code", &code, NULL), HONE_OK);
     assert_int_equal(code, HONE_EDATA);
 }
 
@@ -463,24 +557,18 @@ static void test_finish_answers_what_was_handed_over(void **state)
     assert_null(s_dispatch(f, "w1", s_ready(f, "bo", "w1")));
     uint64_t ready1 = f->seq;
     assert_null(s_dispatch(f, "w2", s_ready(f, "bo", "w2")));  /* would start another: dropped */
-    hone_msg_t *msg = s_req(f, HONE_MSG_STATUS, "bo");
-    assert_null(s_dispatch(f, "client", msg));
-    uint64_t status = f->seq;
-    assert_null(s_dispatch(f, "client", s_predict(f, "bo", 0.5)));   /* answered inline */
+    assert_null(s_dispatch(f, "client", s_predict(f, "bo", 0.5)));   /* on a snapshot */
     uint64_t predict = f->seq;
 
     hone_handlers_finish(f->handlers);
-    assert_int_equal(f->n_replies, 3);
+    assert_int_equal(f->n_replies, 2);
     s_expect_reply(f->replies[0], HONE_MSG_TRIAL, ready1);
-    s_expect_reply(f->replies[1], HONE_MSG_OK, status);
-    s_expect_reply(f->replies[2], HONE_MSG_OK, predict);
-    assert_int_equal(hone_node_len(hone_msg_get(f->replies[2], "predictions")), 1);
+    s_expect_reply(f->replies[1], HONE_MSG_OK, predict);
+    assert_int_equal(hone_node_len(hone_msg_get(f->replies[1], "predictions")), 1);
     int64_t total = 0;
-    assert_int_equal(hone_msg_get_int(f->replies[1], "total", &total, NULL), HONE_OK);
-    assert_int_equal(total, 7);     /* w2's trial was never made */
     assert_int_equal(hone_generator_outstanding(f->generator), 0);
     hone_handlers_finish(f->handlers);     /* idempotent */
-    assert_int_equal(f->n_replies, 3);
+    assert_int_equal(f->n_replies, 2);
 
     /* what was answered is stored: a fresh registry finds the trial */
     s_forget_replies(f);
@@ -504,8 +592,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jobs_come_back_in_order),
-        cmocka_unit_test_setup_teardown(test_requests_wait_behind_their_experiment, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_predict_waits_like_best, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generation_runs_on_a_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefetch_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_predict_runs_on_a_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finish_answers_what_was_handed_over, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
