@@ -140,13 +140,15 @@ static char *s_config(const s_bench_t *b, const char *method, uint64_t seed, uin
         json_array_append_new(constraints, json_string(b->fn->constraint));
     /* Variants of method fast, to compare with the default: "fast-rbf" with the RBF kernel
      * (Ax's), "fast-logei" and "fast-qlognei" with one acquisition throughout (bo.h),
-     * "fast-nowarp" without output warping (warp.h). */
+     * "fast-nowarp" without output warping (warp.h), "fast-prefetch" with a prefetch queue of
+     * 4 candidates (only the broker uses it: the async runs). */
     bool rbf = streq(method, "fast-rbf"), logei = streq(method, "fast-logei");
     bool qlognei = streq(method, "fast-qlognei"), nowarp = streq(method, "fast-nowarp");
+    bool prefetch = streq(method, "fast-prefetch");
     json_t *config = json_pack("{s:s, s:o, s:s, s:o, s:{s:s, s:I}, s:I}", "name", b->problem->name,
                                "parameters", s_parameters_json(b), "objective", objective,
                                "parameter_constraints", constraints, "generation_strategy", "method",
-                               rbf || logei || qlognei || nowarp ? "fast" : method,
+                               rbf || logei || qlognei || nowarp || prefetch ? "fast" : method,
                                "initialization_random_seed", (json_int_t) seed,
                                "max_trials", (json_int_t) budget);
     HONE_ASSERT(config);
@@ -158,6 +160,8 @@ static char *s_config(const s_bench_t *b, const char *method, uint64_t seed, uin
     if (nowarp)
         json_object_set_new(json_object_get(config, "generation_strategy"), "output_warping",
                             json_false());
+    if (prefetch)
+        json_object_set_new(json_object_get(config, "generation_strategy"), "prefetch", json_integer(4));
     char *text = json_dumps(config, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(config);
     return text;

@@ -11,6 +11,7 @@ Sequential runs, for every problem x seed, with the same budget:
   hone/fast-logei      the same with analytic LogEI throughout (pending points as kriging believers)
   hone/fast-qlognei    the same with MC qLogNEI throughout (Ax's acquisition)
   hone/fast-nowarp     the same without output warping (Ax's transforms only)
+  hone/fast-prefetch   (async runs only) the broker keeps 4 candidates generated ahead
   hone/random_search   hone-bench-quality --method random_search
   optuna/tpe           optuna_quality.py (Optuna's TPESampler, seeded)
   optuna/tpe_multivariate   the same with TPESampler(multivariate=True)
