@@ -8,7 +8,11 @@
  * sequential BO steps: each suggests a candidate, which is evaluated and added before the
  * next step (the model is warm-started, as in a running experiment). Prints one JSON line:
  *   {"d": D, "n": N, "steps": S, "ms": [...], "median_ms": M, "fit_ms": F, "acq_ms": A,
+ *    "fit_ms_steps": [...], "paths": ["refit", "append", ...], "update_ms": U,
  *    "peak_rss_mib": R}
+ * fit_ms and acq_ms are means over the steps; fit_ms_steps and paths give each step's
+ * model update and how it was done (bo.h, hone_bo_path_t); update_ms is the median model
+ * update of the steps after the first (between refits beyond n = 300: the appends).
  * Run one (d, n) per process so that peak_rss_mib belongs to that size alone. */
 #include <jansson.h>
 #include <math.h>
@@ -93,6 +97,9 @@ int main(int argc, char **argv)
     }
     hone_bo_t *bo = hone_bo_new(space, HONE_KERNEL_MATERN52);
     double *ms = hone_alloc_array(steps, sizeof *ms);
+    double *fit_steps = hone_alloc_array(steps, sizeof *fit_steps);
+    json_t *paths = json_array();
+    static const char *const path_names[] = { "refit", "refresh", "append" };
     double fit_ms = 0, acq_ms = 0;
     for (size_t s = 0; s < steps; s++) {
         size_t have = n + s;
@@ -108,6 +115,8 @@ int main(int argc, char **argv)
         }
         fit_ms += stats.fit_ms;
         acq_ms += stats.acq_ms;
+        fit_steps[s] = stats.fit_ms;
+        json_array_append_new(paths, json_string(path_names[stats.path]));
         for (size_t i = 0; i < d; i++)
             u[i] = trials[have].params[i].u.f;
         readings[have] = (hone_reading_t) { .metric = 0, .mean = s_objective(u, d), .sem = NAN };
@@ -117,15 +126,24 @@ int main(int argc, char **argv)
     double *sorted = hone_alloc_array(steps, sizeof *sorted);
     memcpy(sorted, ms, steps * sizeof *ms);
     qsort(sorted, steps, sizeof *sorted, s_cmp);
+    double median_ms = sorted[steps / 2];
+    size_t later = steps > 1 ? steps - 1 : 1;
+    memcpy(sorted, fit_steps + (steps - later), later * sizeof *sorted);
+    qsort(sorted, later, sizeof *sorted, s_cmp);
+    double update_ms = sorted[later / 2];
+    json_t *fits = json_array();
+    for (size_t s = 0; s < steps; s++)
+        json_array_append_new(fits, json_real(round(fit_steps[s] * 1000.0) / 1000.0));
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     json_t *times = json_array();
     for (size_t s = 0; s < steps; s++)
         json_array_append_new(times, json_real(round(ms[s] * 1000.0) / 1000.0));
-    json_t *line = json_pack("{s:I, s:I, s:I, s:o, s:f, s:f, s:f, s:f}", "d", (json_int_t) d, "n",
+    json_t *line = json_pack("{s:I, s:I, s:I, s:o, s:f, s:f, s:f, s:o, s:o, s:f, s:f}", "d", (json_int_t) d, "n",
                              (json_int_t) n, "steps", (json_int_t) steps, "ms", times, "median_ms",
-                             sorted[steps / 2], "fit_ms", fit_ms / (double) steps, "acq_ms",
-                             acq_ms / (double) steps, "peak_rss_mib", (double) ru.ru_maxrss / 1024.0);
+                             median_ms, "fit_ms", fit_ms / (double) steps, "acq_ms",
+                             acq_ms / (double) steps, "fit_ms_steps", fits, "paths", paths, "update_ms",
+                             update_ms, "peak_rss_mib", (double) ru.ru_maxrss / 1024.0);
     char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6));
     puts(text);
     free(text);
@@ -138,6 +156,7 @@ int main(int argc, char **argv)
     hone_free(values);
     hone_free(u);
     hone_free(ms);
+    hone_free(fit_steps);
     hone_free(sorted);
     return 0;
 }

@@ -20,6 +20,7 @@
 #include "gp.h"
 #include "space.h"
 #include "trial.h"
+#include "warp.h"
 
 typedef struct _hone_bo_t hone_bo_t;
 
@@ -67,18 +68,44 @@ typedef struct hone_bo_input {
     uint64_t seed;                /* experiment seed; each step derives its own streams */
 } hone_bo_input_t;
 
+/* How a step brought the GP to the model of the observations (refit schedule, below). */
+typedef enum {
+    HONE_BO_PATH_REFIT = 0,       /* hyperparameters fitted, constants recomputed: O(evals·n³) */
+    HONE_BO_PATH_REFRESH = 1,     /* hyperparameters kept, constants recomputed, one Cholesky: O(n³/3) */
+    HONE_BO_PATH_APPEND = 2,      /* hyperparameters and constants frozen, rank-1 appends: O(n²) each */
+} hone_bo_path_t;
+
 /* Statistics of the last step, for notes, logs and benchmarks. */
 typedef struct hone_bo_stats {
     size_t n_observed;            /* COMPLETED trials with objective data used */
     size_t n_pending;             /* running trials used as fantasies */
-    bool refit;                   /* the hyperparameters were fitted (else only refactorized) */
-    double fit_ms;                /* GP fit, or refactorization */
+    bool refit;                   /* the hyperparameters were fitted (path == HONE_BO_PATH_REFIT) */
+    hone_bo_path_t path;          /* how the model was brought up to date */
+    size_t appended;              /* observations added by rank-1 appends (APPEND path) */
+    double fit_ms;                /* GP fit, refactorization or appends */
     double acq_ms;                /* acquisition optimization */
     double log_ei;                /* acquisition value of the candidate (log scale) */
     hone_bo_acquisition_t acquisition;   /* the one used (never AUTO after a step) */
 } hone_bo_stats_t;
 
-/* Writes the suggested parameterization to out. Errors: HONE_EDATA (no observation),
+/* Writes the suggested parameterization to out.
+ *
+ * Refit schedule (reference/bo-numerics.md §1.5; stats->path says which was taken):
+ * the hyperparameters are fitted (warm-started) at every step while there are fewer
+ * than 300 observations, and beyond that once their number has grown by 10% since the
+ * last fit. A fit comes with a full encoding: the output warp, the Tukey winsorization
+ * cut-off and the standardization (mean, std) are computed afresh. Between fits, the
+ * hyperparameters and those transform constants stay frozen; when the observations are
+ * those of the previous step plus new ones (trials matched by index, in any completion
+ * order), the new ones are transformed with the frozen constants and added by rank-1
+ * Cholesky appends, O(n²) each instead of O(n³/3). Anything else between fits (a
+ * changed value or SEM, an observation gone, a failed trial, another noise mode or
+ * warping setting) takes a full encoding with fresh constants and one refactorization
+ * with the hyperparameters kept. So between fits the model can differ slightly from the
+ * one a full encoding would give (the constants lag behind the data), as the reference
+ * intends. The pending points' fantasies of the LogEI path never outlive their step.
+ *
+ * Errors: HONE_EDATA (no observation),
  * HONE_ENUMERIC (the model could not be fitted or the acquisition not optimized, or the
  * decoded candidate violates a parameter constraint: "the model's candidate violates a
  * parameter constraint"; the caller falls back to Sobol), HONE_EEXHAUSTED (nothing to
@@ -109,5 +136,22 @@ int hone_bo_predict(const hone_bo_t *self, size_t m, const hone_value_t *const *
  * targets the model was trained on, i.e. the winsorized observations. HONE_ESTATE without
  * a fitted model, HONE_ENUMERIC if K⁻¹ cannot be formed. */
 int hone_bo_loo(const hone_bo_t *self, double *loo_mean, double *loo_sd, double *target);
+
+/* For tests and diagnostics: the generator's GP and what it was conditioned on, valid
+ * until the next call on self. After hone_bo_suggest the GP may also hold the kriging-
+ * believer fantasies, after the n observations. */
+typedef struct hone_bo_state {
+    const hone_gp_t *gp;          /* borrowed; NULL before the first step */
+    size_t n;                     /* observations: the GP's leading points */
+    const double *x;              /* n × dim features, in the GP's order */
+    const double *y;              /* n standardized targets, in the GP's order */
+    const double *yvar;           /* n standardized noise variances, or NULL (inferred noise) */
+    const uint32_t *trials;       /* n trial indices, in the GP's order */
+    double y_mean, y_std;         /* standardization of the (warped) sign·metric: y_mean + y_std·ỹ */
+    bool warped;                  /* the targets went through warp (BO steps with warping) */
+    hone_warp_t warp;             /* output warp, applied to sign·metric before the fence */
+    double fence;                 /* winsorization cut-off of the (warped) sign·metric, or −inf */
+} hone_bo_state_t;
+void hone_bo_state(const hone_bo_t *self, hone_bo_state_t *out);
 
 #endif

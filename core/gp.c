@@ -6,7 +6,14 @@
  * the scaled points u = (x − 0.5)/ℓ are d×n column-major and matrices are column-major.
  * Two sets of buffers: the factorization for prediction (L with leading dimension n_cap,
  * so that appends need no copy), and the evaluation workspace of the MAP objective
- * (packed with ld n, allocated on first use and released after a fit). */
+ * (packed with ld n, allocated on first use and released after a fit).
+ *
+ * Memory (the n² buffers dominate: 8 MB each at n = 1000): L is n_cap² and grows by a
+ * small step (s_reserve), re-laid out in place; the factorization keeps no copy of K for
+ * its jitter retries but rebuilds K instead (O(n²d), cheaper than the failed dpotrf); a
+ * prediction workspace's k block is at most S_WORK_CELLS doubles (2 MB), larger batches
+ * going through in chunks. So a model between fits holds about one n² buffer, and a fit
+ * two (K⁻¹ in L's buffer and the objective's kcopy). */
 #include "gp.h"
 
 #include <math.h>
@@ -19,6 +26,10 @@
 #define S_LOG_2PI 1.83787706640934548356
 #define S_MIN_VAR 1e-10           /* posterior variance floor (GPyTorch, float64) */
 #define S_APPEND_MIN_PIVOT 1e-10  /* relative: below it, append refactorizes */
+/* Doubles of a prediction workspace's k block (2 MB): a batch of m points needs n·m of
+ * them, and larger batches are cut into chunks of that size. At n = 1000 that is 262
+ * points per dtrsm, as fast per point as 1024, while a block of n × 1024 would be 8 MB. */
+#define S_WORK_CELLS ((size_t) 1 << 18)
 
 /* The objective's workspace, packed (ld n). */
 typedef struct {
@@ -51,15 +62,17 @@ struct _hone_gp_t {
     double *inv_ls;                    /* d: 1/ℓ of the factorization */
     double *tmp;                       /* n_cap scratch (append) */
     double jitter;                     /* jitter of the last factorization */
+    size_t n_factored;                 /* points of the last full factorization (refresh) */
     s_eval_ws_t ws;                    /* objective workspace (may be unallocated) */
     uint64_t n_evals;                  /* calls of log_posterior (diagnostics) */
 };
 
 struct _hone_gp_work_t {
     size_t d;            /* model dimension */
-    size_t n_cap;        /* training points it can serve */
+    size_t n_cap;        /* training points the n-vectors below can serve */
     size_t max_batch;    /* points per predict call */
-    double *ks;          /* n_cap×max_batch: K(X, Z), then L⁻¹K(X, Z) */
+    size_t ks_cells;     /* doubles in ks: a prediction handles ks_cells / n points at a time */
+    double *ks;          /* n×chunk, ld n: K(X, Z), then L⁻¹K(X, Z) */
     double *v;           /* d×max_batch scaled query points */
     double *t;           /* max_batch norms */
     double *r2;          /* n_cap (predict_grad) */
@@ -210,21 +223,23 @@ bool hone_gp_fixed_noise(const hone_gp_t *self)
     return self->fixed_noise;
 }
 
-/* Grows the per-point buffers to hold at least n points, keeping the first self->n
- * points and the factor (re-laid out to the new leading dimension). */
-static void s_reserve(hone_gp_t *self, size_t n)
+/* Grows the per-point buffers to hold at least n points. With keep, the first self->n
+ * points and the factor stay (L re-laid out in place to the new leading dimension);
+ * without, only the buffers are made (set_data replaces everything), so that the old
+ * and the new L never coexist. */
+static void s_reserve(hone_gp_t *self, size_t n, bool keep)
 {
     if (n <= self->n_cap)
         return;
-    /* Grow by an eighth (at least 64 points): L is n_cap² doubles, so a generous factor
-     * would cost more memory than the model itself, while re-laying out L once per 12%
-     * of growth keeps appends amortized O(n²). */
-    size_t cap = self->n_cap + (self->n_cap / 8 > 64 ? self->n_cap / 8 : 64);
+    /* Grow by a 32nd (at least 32 points): L is n_cap² doubles and the largest buffer of
+     * the model, so slack costs memory twice over (a geometric factor of 2 would make
+     * it 4× the factor itself), while re-laying out L, one O(n²) pass per 3% of growth,
+     * costs less than the appends that cause it. */
+    size_t step = self->n_cap / 32 > 32 ? self->n_cap / 32 : 32;
+    size_t cap = self->n_cap + step;
     if (cap < n)
         cap = n;
-    if (cap < 16)
-        cap = 16;
-    size_t d = self->d;
+    size_t d = self->d, old = self->n_cap;
     self->x = hone_realloc_array(self->x, cap * d, sizeof(double));
     self->y = hone_realloc_array(self->y, cap, sizeof(double));
     self->yvar = hone_realloc_array(self->yvar, cap, sizeof(double));
@@ -232,13 +247,19 @@ static void s_reserve(hone_gp_t *self, size_t n)
     self->u = hone_realloc_array(self->u, cap * d, sizeof(double));
     self->s = hone_realloc_array(self->s, cap, sizeof(double));
     self->tmp = hone_realloc_array(self->tmp, cap, sizeof(double));
-    double *l = hone_alloc_array(cap * cap, sizeof(double));
-    if (self->factorized) {
-        for (size_t j = 0; j < self->n; j++)
-            memcpy(l + j * cap, self->l + j * self->n_cap, self->n * sizeof *l);
+    if (keep && self->factorized && self->n > 0) {
+        /* Columns move from j·old to j·cap, last first: column j's destination lies past
+         * the sources of every column before it (j·cap >= j·old >= (j−1)·old + n). Only
+         * the lower triangle is moved. */
+        self->l = hone_realloc_array(self->l, cap * cap, sizeof(double));
+        for (size_t j = self->n; j-- > 1;)
+            memmove(self->l + j + j * cap, self->l + j + j * old, (self->n - j) * sizeof(double));
     }
-    hone_free(self->l);
-    self->l = l;
+    else {
+        hone_free(self->l);
+        self->l = hone_alloc_array(cap * cap, sizeof(double));
+        self->factorized = self->factorized && self->n == 0;
+    }
     self->n_cap = cap;
 }
 
@@ -264,7 +285,7 @@ int hone_gp_set_data(hone_gp_t *self, size_t n, const double *x, const double *y
             if (!(yvar[i] >= 0.0) || !isfinite(yvar[i]))
                 return HONE_EINVAL;
     }
-    s_reserve(self, n);
+    s_reserve(self, n, false);
     if (n > 0) {
         memcpy(self->x, x, n * d * sizeof *x);
         memcpy(self->y, y, n * sizeof *y);
@@ -447,6 +468,30 @@ static void s_solve_alpha(hone_gp_t *self)
     hone_linalg_trsv(HONE_LINALG_TRANS, n, self->l, self->n_cap, self->alpha, 1);
 }
 
+/* K = K_f + D built in L, then factorized; if dpotrf fails, K is rebuilt and ε·I added,
+ * ε = 1e-8, 1e-7, ..., 1e-3 (hone_linalg_chol_decomp_work's schedule). Rebuilding K
+ * (O(n²d)) instead of restoring it from a copy saves an n×n buffer, and costs less than
+ * the dpotrf that failed. */
+static int s_factorize(hone_gp_t *self)
+{
+    size_t n = self->n, d = self->d, ld = self->n_cap;
+    double noise = exp(self->phi[d]);
+    double eps = 0.0;
+    hone_kernel_scale(n, d, self->x, self->inv_ls, self->u, self->s);
+    for (int i = 0; i <= HONE_LINALG_JITTER_TRIES; i++) {
+        if (i > 0)
+            eps = i == 1 ? HONE_LINALG_JITTER_START : eps * 10.0;
+        hone_kernel_gram(self->kernel, n, d, self->u, self->s, self->l, ld);
+        s_add_noise(self, noise, self->l, ld);
+        for (size_t j = 0; eps > 0.0 && j < n; j++)
+            self->l[j + j * ld] += eps;
+        self->jitter = eps;
+        if (hone_linalg_chol_decomp_nojitter(n, self->l, ld) == HONE_OK)
+            return HONE_OK;
+    }
+    return HONE_ENUMERIC;
+}
+
 int hone_gp_refresh(hone_gp_t *self)
 {
     HONE_ASSERT(self);
@@ -455,24 +500,39 @@ int hone_gp_refresh(hone_gp_t *self)
     for (size_t a = 0; a < d; a++)
         self->inv_ls[a] = exp(-self->phi[a]);
     self->jitter = 0.0;
+    self->n_factored = n;
     if (n == 0) {
         self->factorized = true;
         return HONE_OK;
     }
-    hone_kernel_scale(n, d, self->x, self->inv_ls, self->u, self->s);
-    hone_kernel_gram(self->kernel, n, d, self->u, self->s, self->l, self->n_cap);
-    s_add_noise(self, exp(self->phi[d]), self->l, self->n_cap);
-    /* The objective's workspace, when it exists, saves an allocation here. */
-    int rc;
-    if (self->ws.kcopy && self->ws.cap >= n)
-        rc = hone_linalg_chol_decomp_work(n, self->l, self->n_cap, self->ws.kcopy,
-                                          &self->jitter);
-    else
-        rc = hone_linalg_chol_decomp(n, self->l, self->n_cap, &self->jitter);
+    int rc = s_factorize(self);
     if (rc != HONE_OK)
         return rc;
     s_solve_alpha(self);
     self->factorized = true;
+    return HONE_OK;
+}
+
+bool hone_gp_factorized(const hone_gp_t *self)
+{
+    HONE_ASSERT(self);
+    return self->factorized;
+}
+
+int hone_gp_truncate(hone_gp_t *self, size_t n)
+{
+    HONE_ASSERT(self && n <= self->n);
+    if (n == self->n)
+        return HONE_OK;
+    self->n = n;
+    if (!self->factorized)
+        return HONE_OK;
+    /* The leading n×n block of L is the factor of the leading block of K, except when the
+     * jitter of the last full factorization was needed by the points now dropped: then
+     * the remaining points get a factorization of their own. */
+    if (self->jitter > 0.0 && self->n_factored > n)
+        return hone_gp_refresh(self);
+    s_solve_alpha(self);
     return HONE_OK;
 }
 
@@ -484,7 +544,7 @@ int hone_gp_append(hone_gp_t *self, const double *x, double y, double yvar)
         return HONE_EINVAL;
     if (self->fixed_noise && !(yvar >= 0.0 && isfinite(yvar)))
         return HONE_EINVAL;
-    s_reserve(self, n + 1);
+    s_reserve(self, n + 1, true);
     memcpy(self->x + n * d, x, d * sizeof *x);
     self->y[n] = y;
     self->yvar[n] = self->fixed_noise ? yvar : 0.0;
@@ -536,7 +596,16 @@ int hone_gp_loo(const hone_gp_t *self, double *mean, double *var)
     return rc;
 }
 
-static void s_work_alloc(hone_gp_work_t *w, size_t n_cap)
+/* Points per chunk of a prediction over n training points: what S_WORK_CELLS holds, at
+ * least 1, at most max_batch. */
+static size_t s_work_cols(size_t n, size_t max_batch)
+{
+    size_t cols = S_WORK_CELLS / (n > 0 ? n : 1);
+    return cols < 1 ? 1 : cols > max_batch ? max_batch : cols;
+}
+
+/* (Re)allocates the n-vectors for n_cap training points and the k block for ks_cells. */
+static void s_work_alloc(hone_gp_work_t *w, size_t n_cap, size_t ks_cells)
 {
     hone_free(w->ks);
     hone_free(w->r2);
@@ -545,7 +614,8 @@ static void s_work_alloc(hone_gp_work_t *w, size_t n_cap)
     hone_free(w->c);
     size_t cap = n_cap > 0 ? n_cap : 1;
     w->n_cap = cap;
-    w->ks = hone_alloc_array(cap * w->max_batch, sizeof(double));
+    w->ks_cells = ks_cells > cap ? ks_cells : cap;
+    w->ks = hone_alloc_array(w->ks_cells, sizeof(double));
     w->r2 = hone_alloc_array(cap, sizeof(double));
     w->h = hone_alloc_array(cap, sizeof(double));
     w->b = hone_alloc_array(cap, sizeof(double));
@@ -563,7 +633,10 @@ hone_gp_work_t *hone_gp_work_new(const hone_gp_t *self, size_t max_batch)
     w->v = hone_alloc_array(self->d * max_batch, sizeof(double));
     w->t = hone_alloc_array(max_batch, sizeof(double));
     w->g = hone_alloc_array(2 * self->d, sizeof(double));
-    s_work_alloc(w, self->n_cap);
+    /* The k block is the workspace's big buffer: sized for the model's current size and
+     * at most S_WORK_CELLS, regrown on demand (s_check_predict). */
+    size_t n = self->n > 0 ? self->n : 1;
+    s_work_alloc(w, self->n_cap, n * s_work_cols(n, max_batch));
     return w;
 }
 
@@ -591,8 +664,10 @@ static int s_check_predict(const hone_gp_t *self, size_t m, hone_gp_work_t *w)
         return HONE_ESTATE;
     if (w->d != self->d || m > w->max_batch)
         return HONE_EINVAL;
-    if (w->n_cap < self->n)
-        s_work_alloc(w, self->n_cap);
+    /* A model that grew past the workspace: regrow for its capacity, so that appends
+     * keep it valid for a while. */
+    if (w->n_cap < self->n || w->ks_cells < self->n * s_work_cols(self->n, w->max_batch))
+        s_work_alloc(w, self->n_cap, self->n_cap * s_work_cols(self->n_cap, w->max_batch));
     return HONE_OK;
 }
 
@@ -619,18 +694,25 @@ int hone_gp_predict(const hone_gp_t *self, size_t m, const double *x, double *me
         return HONE_OK;
     }
     hone_kernel_scale(m, d, x, self->inv_ls, work->v, work->t);
-    hone_kernel_cross(self->kernel, n, m, d, self->u, self->s, work->v, work->t, work->ks, n);
-    if (mean) {
-        for (size_t j = 0; j < m; j++)
-            mean[j] = c;
-        hone_linalg_gemv(HONE_LINALG_TRANS, n, m, 1.0, work->ks, n, self->alpha, 1.0, mean);
-    }
-    if (var) {
-        hone_linalg_trsm(HONE_LINALG_NOTRANS, n, self->l, self->n_cap, m, work->ks, n);
-        for (size_t j = 0; j < m; j++) {
-            const double *vj = work->ks + j * n;
-            double v = 1.0 - hone_linalg_dot(n, vj, vj);
-            var[j] = v > S_MIN_VAR ? v : S_MIN_VAR;
+    /* The k block holds as many columns as fit in the workspace (s_work_cols): a batch
+     * larger than that goes through in chunks, each still one gemm and one dtrsm. */
+    size_t cols = work->ks_cells / n;
+    for (size_t j0 = 0; j0 < m; j0 += cols) {
+        size_t mc = m - j0 < cols ? m - j0 : cols;
+        hone_kernel_cross(self->kernel, n, mc, d, self->u, self->s, work->v + j0 * d, work->t + j0,
+                          work->ks, n);
+        if (mean) {
+            for (size_t j = 0; j < mc; j++)
+                mean[j0 + j] = c;
+            hone_linalg_gemv(HONE_LINALG_TRANS, n, mc, 1.0, work->ks, n, self->alpha, 1.0, mean + j0);
+        }
+        if (var) {
+            hone_linalg_trsm(HONE_LINALG_NOTRANS, n, self->l, self->n_cap, mc, work->ks, n);
+            for (size_t j = 0; j < mc; j++) {
+                const double *vj = work->ks + j * n;
+                double v = 1.0 - hone_linalg_dot(n, vj, vj);
+                var[j0 + j] = v > S_MIN_VAR ? v : S_MIN_VAR;
+            }
         }
     }
     return HONE_OK;

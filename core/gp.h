@@ -6,8 +6,9 @@
  * MAP fit over φ = (log ℓ_1..d, log σ², c) with analytic gradients and L-BFGS.
  *
  * Storage: points are rows of d doubles (x[i*d + a]); matrices inside are column-major.
- * Memory: the model owns its buffers, grown geometrically; prediction takes a caller
- * workspace so that hot loops never allocate.
+ * Memory: the model owns its buffers, grown by small steps (the n_cap×n_cap factor is the
+ * largest: about n² doubles between fits, twice that during a fit); prediction takes a
+ * caller workspace so that hot loops never allocate.
  * Threads: a fitted model may be read (predict) from several threads at once, each with
  * its own workspace; fit/set_data/append need exclusive access. */
 #ifndef HONE_GP_H
@@ -48,8 +49,20 @@ int hone_gp_fit(hone_gp_t *self, const hone_gp_fit_options_t *opts, hone_rng_t *
 int hone_gp_refresh(hone_gp_t *self);
 /* Adds one point without refitting: rank-1 Cholesky append, O(n²); falls back to a
  * full refactorization when the new pivot is not safely positive. yvar < 0 with
- * inferred noise. */
+ * inferred noise. Errors: HONE_EINVAL (x or y not finite, or a missing or invalid yvar
+ * with fixed noise), HONE_ENUMERIC (the fallback refactorization failed: the model is
+ * then not factorized). */
 int hone_gp_append(hone_gp_t *self, const double *x, double y, double yvar);
+/* Drops the points after the first n (n <= size), keeping the hyperparameters and the
+ * factorization: the leading n×n block of L is the factor of the leading block of K, so
+ * only α is solved again, O(n²). When the points dropped needed the jitter of the last
+ * full factorization, the n points are refactorized instead (O(n³), as refresh). After
+ * appends, truncating to the size before them restores that model's predictions
+ * exactly. HONE_ENUMERIC only from that refactorization; an unfactorized model just
+ * loses the points. */
+int hone_gp_truncate(hone_gp_t *self, size_t n);
+/* Whether the model is factorized (ready to predict) for its data and hyperparameters. */
+bool hone_gp_factorized(const hone_gp_t *self);
 
 /* Hyperparameters: lengthscales (d), noise variance (inferred case), mean constant. */
 void hone_gp_get_params(const hone_gp_t *self, double *lengthscales, double *noise, double *mean);
@@ -66,8 +79,10 @@ hone_gp_work_t *hone_gp_work_new(const hone_gp_t *self, size_t max_batch);
 void hone_gp_work_destroy(hone_gp_work_t **work_p);
 
 /* Posterior mean and variance (of f, without noise; variance clamped at >= 1e-10) at m
- * points (m <= max_batch of work; one dtrsm for the batch). The work must have been made
- * for this model after its last change of size (it is regrown on demand). */
+ * points (m <= max_batch of work; one dtrsm per chunk of the batch: a chunk is as many
+ * points as 2 MB of k block holds, 262 at n = 1000). The work must have been made for
+ * this model; it is regrown on demand when the model has grown since (so a workspace is
+ * not shared between threads while its model grows). */
 int hone_gp_predict(const hone_gp_t *self, size_t m, const double *x, double *mean,
                     double *var, hone_gp_work_t *work);
 /* Closed-form leave-one-out predictions at the n training points (Rasmussen & Williams

@@ -42,7 +42,8 @@ void hone_gp_release_workspace(hone_gp_t *self);
 typedef struct hone_gp_view {
     size_t n, d;
     const hone_kernel_type_t *kernel;
-    const double *l;         /* Cholesky factor of K (noise and jitter included), ld ldl */
+    const double *l;         /* Cholesky factor of K (noise and jitter included), ld ldl:
+                              * its lower triangle (the strict upper one is unspecified) */
     size_t ldl;
     const double *alpha;     /* K⁻¹(y − c) */
     const double *u;         /* d×n scaled training points, (x − 0.5)/ℓ */

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 /* Bayesian optimization through the experiment: Ax's transition rules (center → Sobol
- * → BO), reproducibility, valid candidates on mixed spaces, pending points, and BO
- * beating random search on Branin. */
+ * → BO), reproducibility, valid candidates on mixed spaces, pending points, BO beating
+ * random search on Branin, and the refit schedule with rank-1 appends between refits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,8 @@
 
 #include "bo.h"
 #include "experiment.h"
+#include "gp_internal.h"
+#include "rng.h"
 #include "experiment_driver.h"
 #include "sobol.h"
 #include "functions.h"
@@ -324,46 +326,213 @@ static void test_constrained_int_and_float(void **state)
     hone_experiment_destroy(&e);
 }
 
-/* Beyond 300 observations the hyperparameters are refitted only after 10% growth;
- * in between, the model is refactorized with the hyperparameters kept. */
-static void test_refit_schedule(void **state)
+/* Trials at scrambled-Sobol points of Branin's domain, all COMPLETED with Branin's value
+ * (SEM unknown); tests change statuses and readings from there. */
+enum { S_BIG = 345 };
+static hone_trial_t s_trials[S_BIG];
+static hone_reading_t s_readings[S_BIG];
+static hone_value_t s_values[S_BIG * 2];
+
+static hone_space_t *s_branin_trials(void)
 {
-    (void) state;
     hone_space_t *space = hone_space_new();
     hone_error_t err;
     assert_int_equal(hone_space_add_range(space, "x1", HONE_TYPE_FLOAT, -5, 10, NULL, NAN, &err), HONE_OK);
     assert_int_equal(hone_space_add_range(space, "x2", HONE_TYPE_FLOAT, 0, 15, NULL, NAN, &err), HONE_OK);
-    enum { N = 345 };
-    static hone_trial_t trials[N];
-    static hone_reading_t readings[N];
-    static hone_value_t values[N * 2];
     hone_sobol_t *sobol = hone_sobol_new(2, true, 4);
     double u[2];
-    for (int t = 0; t < N; t++) {
+    for (int t = 0; t < S_BIG; t++) {
         hone_sobol_next(sobol, 1, u);
-        trials[t] = (hone_trial_t) { .index = (uint32_t) t, .status = HONE_TRIAL_COMPLETED,
-                                     .params = &values[t * 2], .readings = &readings[t], .n_readings = 1 };
-        hone_space_from_unit(space, u, trials[t].params);
-        double x[2] = { values[t * 2].u.f, values[t * 2 + 1].u.f };
-        readings[t] = (hone_reading_t) { .metric = 0, .mean = hone_bench_branin(x, 2), .sem = NAN };
+        s_trials[t] = (hone_trial_t) { .index = (uint32_t) t, .status = HONE_TRIAL_COMPLETED,
+                                       .params = &s_values[t * 2], .readings = &s_readings[t], .n_readings = 1 };
+        hone_space_from_unit(space, u, s_trials[t].params);
+        double x[2] = { s_values[t * 2].u.f, s_values[t * 2 + 1].u.f };
+        s_readings[t] = (hone_reading_t) { .metric = 0, .mean = hone_bench_branin(x, 2), .sem = NAN };
     }
+    hone_sobol_destroy(&sobol);
+    return space;
+}
+
+/* Beyond 300 observations the hyperparameters are refitted only after 10% growth; in
+ * between, the new observations are appended to the factor. */
+static void test_refit_schedule(void **state)
+{
+    (void) state;
+    hone_space_t *space = s_branin_trials();
+    hone_error_t err;
     hone_bo_t *bo = hone_bo_new(space, HONE_KERNEL_MATERN52);
     hone_value_t out[2];
     hone_bo_stats_t stats;
-    /* (observations, refit expected) */
-    const struct { size_t n; bool refit; } steps[] = {
-        { 250, true }, { 251, true }, { 310, true }, { 311, false }, { 340, false }, { 341, true }, { 342, false },
+    const struct { size_t n; hone_bo_path_t path; size_t appended; } steps[] = {
+        { 250, HONE_BO_PATH_REFIT, 0 }, { 251, HONE_BO_PATH_REFIT, 0 }, { 310, HONE_BO_PATH_REFIT, 0 },
+        { 311, HONE_BO_PATH_APPEND, 1 }, { 340, HONE_BO_PATH_APPEND, 29 }, { 341, HONE_BO_PATH_REFIT, 0 },
+        { 342, HONE_BO_PATH_APPEND, 1 },
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        hone_bo_input_t in = { .trials = trials, .n_trials = steps[i].n, .metric = 0, .minimize = true, .seed = 1 };
+        hone_bo_input_t in = { .trials = s_trials, .n_trials = steps[i].n, .metric = 0, .minimize = true, .seed = 1 };
         assert_int_equal(hone_bo_suggest(bo, &in, out, &stats, &err), HONE_OK);
         assert_int_equal(stats.n_observed, steps[i].n);
-        if (stats.refit != steps[i].refit)
-            fail_msg("at n = %zu: refit %d, expected %d", steps[i].n, stats.refit, steps[i].refit);
+        if (stats.path != steps[i].path || stats.appended != steps[i].appended)
+            fail_msg("at n = %zu: path %d with %zu appended, expected %d with %zu", steps[i].n, (int) stats.path,
+                     stats.appended, (int) steps[i].path, steps[i].appended);
+        assert_int_equal(stats.refit, steps[i].path == HONE_BO_PATH_REFIT);
         assert_int_equal(hone_space_check(space, out, NULL), HONE_OK);
     }
     hone_bo_destroy(&bo);
-    hone_sobol_destroy(&sobol);
+    hone_space_destroy(&space);
+}
+
+/* The generator's model after a step: every target is its trial's reading through the
+ * transforms of the state (frozen between refits), and, when the GP holds no fantasy,
+ * its predictions are those of a fresh GP with the same data and hyperparameters. */
+static void s_check_model(const hone_bo_t *bo, bool expect_fantasies)
+{
+    hone_bo_state_t st;
+    hone_bo_state(bo, &st);
+    assert_non_null(st.gp);
+    assert_true(st.n > 0);
+    size_t size = hone_gp_size(st.gp);
+    assert_true(expect_fantasies ? size > st.n : size == st.n);
+    bool seen[S_BIG] = { false };
+    for (size_t i = 0; i < st.n; i++) {
+        const hone_trial_t *t = &s_trials[st.trials[i]];
+        assert_int_equal(t->status, HONE_TRIAL_COMPLETED);
+        assert_false(seen[st.trials[i]]);
+        seen[st.trials[i]] = true;
+        double v = -t->readings[0].mean, sem = t->readings[0].sem, var = isnan(sem) ? 1e-6 : sem * sem, dy = 1.0;
+        if (st.warped)
+            v = hone_warp_apply(&st.warp, v, &dy);
+        double y = (fmax(v, st.fence) - st.y_mean) / st.y_std;
+        if (fabs(st.y[i] - y) > 1e-12)
+            fail_msg("observation %zu (trial %u): target %.17g, expected %.17g", i, st.trials[i], st.y[i], y);
+        if (st.yvar && fabs(st.yvar[i] - var * dy * dy / (st.y_std * st.y_std)) > 1e-15)
+            fail_msg("observation %zu (trial %u): noise variance %.17g", i, st.trials[i], st.yvar[i]);
+    }
+    if (expect_fantasies)
+        return;
+    hone_gp_t *fresh = hone_gp_new(2, HONE_KERNEL_MATERN52);
+    assert_int_equal(hone_gp_set_data(fresh, st.n, st.x, st.y, st.yvar), HONE_OK);
+    double phi[4];
+    hone_gp_get_phi(st.gp, phi);
+    hone_gp_set_phi(fresh, phi);
+    assert_int_equal(hone_gp_refresh(fresh), HONE_OK);
+    enum { M = 64 };
+    double xq[M * 2], m0[M], v0[M], m1[M], v1[M];
+    hone_rng_t rng;
+    hone_rng_seed(&rng, 5);
+    for (size_t j = 0; j < M * 2; j++)
+        xq[j] = hone_rng_uniform(&rng);
+    memcpy(xq, st.x, 16 * sizeof(double));   /* and 8 training points */
+    hone_gp_work_t *w0 = hone_gp_work_new(st.gp, M), *w1 = hone_gp_work_new(fresh, M);
+    assert_int_equal(hone_gp_predict(st.gp, M, xq, m0, v0, w0), HONE_OK);
+    assert_int_equal(hone_gp_predict(fresh, M, xq, m1, v1, w1), HONE_OK);
+    for (size_t j = 0; j < M; j++)
+        if (fabs(m0[j] - m1[j]) > 1e-8 || fabs(v0[j] - v1[j]) > 1e-8)
+            fail_msg("prediction %zu: %.17g ± %.17g, fresh model %.17g ± %.17g", j, m0[j], v0[j], m1[j], v1[j]);
+    hone_gp_work_destroy(&w0);
+    hone_gp_work_destroy(&w1);
+    hone_gp_destroy(&fresh);
+}
+
+static void s_step(hone_bo_t *bo, size_t n_trials, hone_bo_path_t path, size_t appended)
+{
+    hone_bo_input_t in = { .trials = s_trials, .n_trials = n_trials, .metric = 0, .minimize = true, .seed = 3 };
+    hone_value_t out[2];
+    hone_bo_stats_t stats;
+    hone_error_t err;
+    if (hone_bo_suggest(bo, &in, out, &stats, &err) != HONE_OK)
+        fail_msg("suggest over %zu trials: %s", n_trials, err.message);
+    if (stats.path != path || stats.appended != appended)
+        fail_msg("over %zu trials: path %d with %zu appended, expected %d with %zu", n_trials, (int) stats.path,
+                 stats.appended, (int) path, appended);
+}
+
+/* Between refits: trials completing out of order are appended in the GP's order, the
+ * kriging believers of a step never reach the next, and whatever cannot be appended (a
+ * changed value, a failed trial, another noise mode or warping) is refreshed. */
+static void test_append_between_refits(void **state)
+{
+    (void) state;
+    hone_space_t *space = s_branin_trials();
+    hone_bo_t *bo = hone_bo_new(space, HONE_KERNEL_MATERN52);
+    hone_bo_set_acquisition(bo, HONE_BO_LOGEI);   /* pending points become fantasies */
+    for (int t = 300; t < S_BIG; t++)
+        s_trials[t].status = HONE_TRIAL_RUNNING;
+    /* 302 observations, trials 300 and 302 pending: the first step fits. */
+    s_trials[301].status = s_trials[303].status = HONE_TRIAL_COMPLETED;
+    s_step(bo, 304, HONE_BO_PATH_REFIT, 0);
+    s_check_model(bo, true);
+
+    /* 300 completes after 301 and 303, with 304 and 305; 302 still runs. */
+    s_trials[300].status = s_trials[304].status = s_trials[305].status = HONE_TRIAL_COMPLETED;
+    s_step(bo, 306, HONE_BO_PATH_APPEND, 3);
+    s_check_model(bo, true);
+    hone_bo_state_t st;
+    hone_bo_state(bo, &st);
+    assert_int_equal(st.n, 305);
+    const uint32_t tail[] = { 299, 301, 303, 300, 304, 305 };
+    assert_memory_equal(st.trials + st.n - 6, tail, sizeof tail);
+
+    /* 302 and 306 complete, nothing pends: the fantasies are gone. */
+    s_trials[302].status = s_trials[306].status = HONE_TRIAL_COMPLETED;
+    s_step(bo, 307, HONE_BO_PATH_APPEND, 2);
+    s_check_model(bo, false);
+    s_step(bo, 307, HONE_BO_PATH_APPEND, 0);
+    s_check_model(bo, false);
+
+    /* A changed value: a full encoding, in trial order again. */
+    s_readings[10].mean += 1.0;
+    s_step(bo, 307, HONE_BO_PATH_REFRESH, 0);
+    s_check_model(bo, false);
+    hone_bo_state(bo, &st);
+    for (size_t i = 1; i < st.n; i++)
+        assert_true(st.trials[i - 1] < st.trials[i]);
+    s_trials[307].status = HONE_TRIAL_COMPLETED;
+    s_step(bo, 308, HONE_BO_PATH_APPEND, 1);
+    s_check_model(bo, false);
+
+    /* A failed trial leaves the data. */
+    s_trials[20].status = HONE_TRIAL_FAILED;
+    s_step(bo, 308, HONE_BO_PATH_REFRESH, 0);
+    s_check_model(bo, false);
+
+    /* A first SEM: fixed noise from now on, refreshed; then a SEM-less observation is
+     * appended in that mode (noiseless). */
+    s_trials[308].status = HONE_TRIAL_COMPLETED;
+    s_readings[308].sem = 0.5;
+    s_step(bo, 309, HONE_BO_PATH_REFRESH, 0);
+    s_check_model(bo, false);
+    s_trials[309].status = s_trials[310].status = HONE_TRIAL_COMPLETED;
+    s_readings[310].sem = 0.25;
+    s_step(bo, 311, HONE_BO_PATH_APPEND, 2);
+    s_check_model(bo, false);
+    hone_bo_state(bo, &st);
+    assert_non_null(st.yvar);
+
+    /* Another warping setting. */
+    hone_bo_set_warping(bo, false);
+    s_trials[311].status = HONE_TRIAL_COMPLETED;
+    s_step(bo, 312, HONE_BO_PATH_REFRESH, 0);
+    s_check_model(bo, false);
+    hone_bo_state(bo, &st);
+    assert_false(st.warped);
+
+    /* The model for predictions always refits, on all data in trial order; a step after
+     * it can append to it. */
+    hone_bo_input_t in = { .trials = s_trials, .n_trials = 312, .metric = 0, .minimize = true, .seed = 3 };
+    hone_error_t err;
+    assert_int_equal(hone_bo_fit_model(bo, &in, &err), HONE_OK);
+    const uint32_t *trials = NULL;
+    size_t n = hone_bo_model_size(bo, &trials);
+    assert_int_equal(n, 311);   /* trials 0-311 but 20 */
+    for (size_t i = 1; i < n; i++)
+        assert_true(trials[i - 1] < trials[i]);
+    s_check_model(bo, false);
+    s_trials[312].status = HONE_TRIAL_COMPLETED;
+    s_step(bo, 313, HONE_BO_PATH_APPEND, 1);
+    s_check_model(bo, false);
+
+    hone_bo_destroy(&bo);
     hone_space_destroy(&space);
 }
 
@@ -377,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_mixed_space_candidates_are_valid),
         cmocka_unit_test(test_pending_points_spread_candidates),
         cmocka_unit_test(test_refit_schedule),
+        cmocka_unit_test(test_append_between_refits),
         cmocka_unit_test(test_constrained_branin),
         cmocka_unit_test(test_constrained_uneven_choice_falls_back),
         cmocka_unit_test(test_constrained_int_and_float),

@@ -1,7 +1,7 @@
 /* Unit tests for core/gp (with kernel, linalg and optim underneath): the MAP objective
  * against closed forms and finite differences, the posterior against closed forms for
  * n = 1 and 2, prediction gradients, interpolation, lengthscale recovery by the fit,
- * reproducibility, rank-1 appends and batching. Fixed seeds throughout. */
+ * reproducibility, rank-1 appends, truncation and batching. Fixed seeds throughout. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -514,19 +514,20 @@ static void test_fit_reproducible(void **state)
 
 static void s_check_append(hone_kernel_kind_t kind, bool fixed)
 {
-    const size_t d = 3, n = 15;
+    /* 40 points: the appends cross a capacity growth (L re-laid out in place). */
+    const size_t d = 3, n = 40, m = 20;
     hone_rng_t rng;
     hone_rng_seed(&rng, 21 + (uint64_t) kind + (fixed ? 10 : 0));
-    double x[45], y[15], yvar[15], xq[60];
+    double *x = s_alloc(n * d), *y = s_alloc(n), *yvar = s_alloc(n), *xq = s_alloc(m * d);
     s_uniform(&rng, n * d, x);
-    s_uniform(&rng, 20 * d, xq);
+    s_uniform(&rng, m * d, xq);
     for (size_t i = 0; i < n; i++) {
         y[i] = s_normal(&rng);
         yvar[i] = 0.02 * hone_rng_uniform(&rng);
     }
     const double ls[3] = { 0.4, 0.7, 0.3 };
     hone_gp_t *a = hone_gp_new(d, kind), *b = hone_gp_new(d, kind);
-    /* a: 1 point, then appends up to n (crossing a capacity growth); b: all at once. */
+    /* a: 1 point, then appends up to n; b: all at once. */
     assert_int_equal(hone_gp_set_data(a, 1, x, y, fixed ? yvar : NULL), HONE_OK);
     hone_gp_set_params(a, ls, 0.01, -0.2);
     assert_int_equal(hone_gp_refresh(a), HONE_OK);
@@ -536,11 +537,11 @@ static void s_check_append(hone_kernel_kind_t kind, bool fixed)
     assert_int_equal(hone_gp_set_data(b, n, x, y, fixed ? yvar : NULL), HONE_OK);
     hone_gp_set_params(b, ls, 0.01, -0.2);
     assert_int_equal(hone_gp_refresh(b), HONE_OK);
-    hone_gp_work_t *wa = hone_gp_work_new(a, 20), *wb = hone_gp_work_new(b, 20);
+    hone_gp_work_t *wa = hone_gp_work_new(a, m), *wb = hone_gp_work_new(b, m);
     double ma[20], va[20], mb[20], vb[20];
-    assert_int_equal(hone_gp_predict(a, 20, xq, ma, va, wa), HONE_OK);
-    assert_int_equal(hone_gp_predict(b, 20, xq, mb, vb, wb), HONE_OK);
-    for (int j = 0; j < 20; j++) {
+    assert_int_equal(hone_gp_predict(a, m, xq, ma, va, wa), HONE_OK);
+    assert_int_equal(hone_gp_predict(b, m, xq, mb, vb, wb), HONE_OK);
+    for (size_t j = 0; j < m; j++) {
         assert_true(fabs(ma[j] - mb[j]) < 1e-10);
         assert_true(fabs(va[j] - vb[j]) < 1e-10);
     }
@@ -548,6 +549,10 @@ static void s_check_append(hone_kernel_kind_t kind, bool fixed)
     hone_gp_work_destroy(&wb);
     hone_gp_destroy(&a);
     hone_gp_destroy(&b);
+    free(x);
+    free(y);
+    free(yvar);
+    free(xq);
 }
 
 static void test_append_equals_refresh(void **state)
@@ -577,6 +582,116 @@ static void test_append_falls_back_to_refresh(void **state)
     double m, v;
     assert_int_equal(hone_gp_predict(gp, 1, x, &m, &v, work), HONE_OK);
     assert_true(fabs(m - y[0]) < 1e-3);
+    hone_gp_work_destroy(&work);
+    hone_gp_destroy(&gp);
+}
+
+/* Truncation after appends gives back the model before them, bit for bit: the leading
+ * block of L is kept and α is solved again. Crosses a capacity growth, and reuses a
+ * prediction workspace made before the model grew. */
+static void s_check_truncate(hone_kernel_kind_t kind, bool fixed)
+{
+    const size_t d = 3, n = 25, extra = 12, m = 16;
+    hone_rng_t rng;
+    hone_rng_seed(&rng, 77 + (uint64_t) kind + (fixed ? 10 : 0));
+    double *x = s_alloc((n + extra) * d), *y = s_alloc(n + extra), *yvar = s_alloc(n + extra);
+    double *xq = s_alloc((m + n) * d);
+    s_uniform(&rng, (n + extra) * d, x);
+    s_uniform(&rng, m * d, xq);
+    memcpy(xq + m * d, x, n * d * sizeof *x);   /* and the training points */
+    for (size_t i = 0; i < n + extra; i++) {
+        y[i] = s_normal(&rng);
+        yvar[i] = 0.01 + 0.02 * hone_rng_uniform(&rng);
+    }
+    const double ls[3] = { 0.3, 0.5, 0.4 };
+    hone_gp_t *gp = hone_gp_new(d, kind);
+    assert_int_equal(hone_gp_set_data(gp, n, x, y, fixed ? yvar : NULL), HONE_OK);
+    hone_gp_set_params(gp, ls, 0.02, 0.1);
+    assert_int_equal(hone_gp_refresh(gp), HONE_OK);
+    hone_gp_work_t *work = hone_gp_work_new(gp, m + n);
+    double mean0[41], var0[41], mean1[41], var1[41];
+    assert_int_equal(hone_gp_predict(gp, m + n, xq, mean0, var0, work), HONE_OK);
+    for (size_t i = n; i < n + extra; i++)
+        assert_int_equal(hone_gp_append(gp, x + i * d, y[i], fixed ? yvar[i] : -1.0), HONE_OK);
+    assert_int_equal(hone_gp_size(gp), n + extra);
+    /* The workspace was made for n points: it regrows for the larger model. */
+    assert_int_equal(hone_gp_predict(gp, m + n, xq, mean1, var1, work), HONE_OK);
+    bool moved = false;
+    for (size_t j = 0; j < m; j++)
+        moved |= fabs(mean1[j] - mean0[j]) > 1e-6;
+    assert_true(moved);
+    assert_int_equal(hone_gp_truncate(gp, n), HONE_OK);
+    assert_int_equal(hone_gp_size(gp), n);
+    assert_true(hone_gp_factorized(gp));
+    assert_int_equal(hone_gp_predict(gp, m + n, xq, mean1, var1, work), HONE_OK);
+    assert_memory_equal(mean0, mean1, (m + n) * sizeof(double));
+    assert_memory_equal(var0, var1, (m + n) * sizeof(double));
+    /* Appending the same points again gives the same model as the first time. */
+    for (size_t i = n; i < n + extra; i++)
+        assert_int_equal(hone_gp_append(gp, x + i * d, y[i], fixed ? yvar[i] : -1.0), HONE_OK);
+    hone_gp_t *fresh = hone_gp_new(d, kind);
+    assert_int_equal(hone_gp_set_data(fresh, n + extra, x, y, fixed ? yvar : NULL), HONE_OK);
+    hone_gp_set_params(fresh, ls, 0.02, 0.1);
+    assert_int_equal(hone_gp_refresh(fresh), HONE_OK);
+    hone_gp_work_t *wf = hone_gp_work_new(fresh, m + n);
+    assert_int_equal(hone_gp_predict(gp, m + n, xq, mean0, var0, work), HONE_OK);
+    assert_int_equal(hone_gp_predict(fresh, m + n, xq, mean1, var1, wf), HONE_OK);
+    for (size_t j = 0; j < m + n; j++) {
+        assert_true(fabs(mean0[j] - mean1[j]) < 1e-10);
+        assert_true(fabs(var0[j] - var1[j]) < 1e-10);
+    }
+    /* Truncating to 0 leaves the prior. */
+    assert_int_equal(hone_gp_truncate(gp, 0), HONE_OK);
+    assert_int_equal(hone_gp_predict(gp, 1, xq, mean0, var0, work), HONE_OK);
+    assert_true(fabs(mean0[0] - 0.1) < 1e-15 && var0[0] == 1.0);
+    hone_gp_work_destroy(&wf);
+    hone_gp_work_destroy(&work);
+    hone_gp_destroy(&fresh);
+    hone_gp_destroy(&gp);
+    free(x);
+    free(y);
+    free(yvar);
+    free(xq);
+}
+
+static void test_truncate_restores_model(void **state)
+{
+    (void) state;
+    s_check_truncate(HONE_KERNEL_RBF, false);
+    s_check_truncate(HONE_KERNEL_RBF, true);
+    s_check_truncate(HONE_KERNEL_MATERN52, false);
+    s_check_truncate(HONE_KERNEL_MATERN52, true);
+}
+
+static void test_truncate_after_jittered_append(void **state)
+{
+    (void) state;
+    /* A noiseless duplicate makes the append refactorize with jitter; truncating it away
+     * refactorizes the remaining points without it, as before the append. */
+    const double x[6] = { 0.1, 0.2, 0.7, 0.9, 0.4, 0.5 }, y[3] = { 0.5, -0.5, 0.2 }, yvar[3] = { 0, 0, 0 };
+    const double xq[4] = { 0.3, 0.3, 0.8, 0.1 };
+    hone_gp_t *gp = hone_gp_new(2, HONE_KERNEL_RBF);
+    assert_int_equal(hone_gp_set_data(gp, 3, x, y, yvar), HONE_OK);
+    const double ls[2] = { 0.5, 0.5 };
+    hone_gp_set_params(gp, ls, 1.0, 0.0);
+    assert_int_equal(hone_gp_refresh(gp), HONE_OK);
+    assert_true(hone_gp_jitter(gp) == 0.0);
+    hone_gp_work_t *work = hone_gp_work_new(gp, 2);
+    double m0[2], v0[2], m1[2], v1[2];
+    assert_int_equal(hone_gp_predict(gp, 2, xq, m0, v0, work), HONE_OK);
+    assert_int_equal(hone_gp_append(gp, x, y[0], 0.0), HONE_OK);
+    assert_true(hone_gp_jitter(gp) > 0.0);
+    assert_int_equal(hone_gp_truncate(gp, 3), HONE_OK);
+    assert_true(hone_gp_jitter(gp) == 0.0);
+    assert_int_equal(hone_gp_predict(gp, 2, xq, m1, v1, work), HONE_OK);
+    assert_memory_equal(m0, m1, sizeof m0);
+    assert_memory_equal(v0, v1, sizeof v0);
+    /* An unfactorized model just loses the points. */
+    hone_gp_set_params(gp, ls, 1.0, 0.0);
+    assert_false(hone_gp_factorized(gp));
+    assert_int_equal(hone_gp_truncate(gp, 2), HONE_OK);
+    assert_int_equal(hone_gp_size(gp), 2);
+    assert_false(hone_gp_factorized(gp));
     hone_gp_work_destroy(&work);
     hone_gp_destroy(&gp);
 }
@@ -660,6 +775,8 @@ int main(void)
         cmocka_unit_test(test_fit_reproducible),
         cmocka_unit_test(test_append_equals_refresh),
         cmocka_unit_test(test_append_falls_back_to_refresh),
+        cmocka_unit_test(test_truncate_restores_model),
+        cmocka_unit_test(test_truncate_after_jittered_append),
         cmocka_unit_test(test_batch_equals_single),
         cmocka_unit_test(test_work_regrows),
     };
