@@ -1,7 +1,7 @@
 /* hone-bench-speed: milliseconds per BO candidate (GP fit + acquisition optimization)
  * against the number of observations, and the process's peak memory.
  *
- *   hone-bench-speed [--d D] [--n N] [--steps S] [--seed SEED]
+ *   hone-bench-speed [--d D] [--n N] [--steps S] [--seed SEED] [--acquisition auto|qlognei|logei]
  *
  * Builds N completed trials at scrambled-Sobol points of [0,1]^D with a smooth synthetic
  * objective (a sum of two Hartmann-like bumps plus a slope, deterministic), then times S
@@ -47,6 +47,7 @@ static int s_cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    hone_bo_acquisition_t acquisition = HONE_BO_AUTO;
     size_t d = 6, n = 50, steps = 5;
     uint64_t seed = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -58,8 +59,15 @@ int main(int argc, char **argv)
             steps = strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--seed"))
             seed = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--acquisition") && !strcmp(argv[i + 1], "qlognei"))
+            acquisition = HONE_BO_QLOGNEI;
+        else if (!strcmp(argv[i], "--acquisition") && !strcmp(argv[i + 1], "logei"))
+            acquisition = HONE_BO_LOGEI;
+        else if (!strcmp(argv[i], "--acquisition") && !strcmp(argv[i + 1], "auto"))
+            acquisition = HONE_BO_AUTO;
         else {
-            fprintf(stderr, "usage: hone-bench-speed [--d D] [--n N] [--steps S] [--seed SEED]\n");
+            fprintf(stderr, "usage: hone-bench-speed [--d D] [--n N] [--steps S] [--seed SEED] "
+                    "[--acquisition auto|qlognei|logei]\n");
             return 2;
         }
     }
@@ -96,6 +104,7 @@ int main(int argc, char **argv)
         trials[t].n_readings = 1;
     }
     hone_bo_t *bo = hone_bo_new(space, HONE_KERNEL_MATERN52);
+    hone_bo_set_acquisition(bo, acquisition);
     double *ms = hone_alloc_array(steps, sizeof *ms);
     double *fit_steps = hone_alloc_array(steps, sizeof *fit_steps);
     json_t *paths = json_array();
