@@ -27,7 +27,8 @@
     XX(ENUMERIC,    -15, "numerical failure")                              \
     XX(EDATA,       -16, "more data required")                             \
     XX(ETOOBIG,     -17, "too large")                                      \
-    XX(EINTR,       -18, "interrupted")
+    XX(EINTR,       -18, "interrupted")                                    \
+    XX(EPERM,       -19, "permission denied")
 
 typedef enum {
 #define XX(name, num, text) HONE_##name = num,

@@ -2,6 +2,7 @@
 #include "broker.h"
 
 #include "alloc.h"
+#include "auth.h"
 #include "clock.h"
 #include "generator.h"
 #include "handlers.h"
@@ -24,6 +25,7 @@ struct _hone_broker_t {
     hone_generator_t *generator; /* the thread that runs model fits */
     zloop_t *loop;              /* the reactor */
     zsock_t *router;            /* the one ROUTER socket */
+    hone_auth_t *auth;          /* CURVE keys and the allow-list; NULL without --keys */
     void *raw;                  /* libzmq handle of router */
     char *endpoint;             /* endpoint actually bound */
     char *data_dir;             /* store directory, for logs */
@@ -177,8 +179,16 @@ static void s_serve(hone_broker_t *self, const zmq_msg_t *id)
                 hone_log_debug("broker", "%s seq=%" PRIu64 " from %s",
                                hone_msg_name(hone_msg_id(request)), hone_msg_seq(request),
                                s_peer(&peer, name, sizeof name));
-            /* NULL: deferred, s_on_reply sends it */
-            reply = hone_handlers_dispatch(self->handlers, &peer, &request, hone_clock_mono_ms());
+            /* With keys, the role of the sender's key decides what it may ask. */
+            if (self->auth
+                && hone_auth_check(self->auth, zmq_msg_gets(&part, "User-Id"),
+                                   hone_msg_id(request), &err) != HONE_OK) {
+                reply = hone_handlers_error(hone_msg_seq(request), err.code, err.message);
+                hone_msg_destroy(&request);
+            } else {
+                /* NULL: deferred, s_on_reply sends it */
+                reply = hone_handlers_dispatch(self->handlers, &peer, &request, hone_clock_mono_ms());
+            }
         }
     }
     zmq_msg_close(&part);
@@ -239,6 +249,19 @@ static bool s_is_loopback(const char *endpoint)
     return false;
 }
 
+/* Reachable from other hosts: a network transport that is not bound to loopback. */
+static bool s_is_network(const char *endpoint)
+{
+    static const char *const prefixes[] = { "tcp://", "ws://", "wss://", "udp://", "pgm://", "epgm://",
+                                            "norm://", "vmci://", "tipc://" };
+    if (s_is_loopback(endpoint))
+        return false;
+    for (size_t i = 0; i < HONE_ARRAY_LEN(prefixes); i++)
+        if (strncmp(endpoint, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 static int s_bind(hone_broker_t *self, const char *endpoint, int linger_ms, hone_error_t *err)
 {
     self->router = zsock_new(ZMQ_ROUTER);
@@ -249,9 +272,11 @@ static int s_bind(hone_broker_t *self, const char *endpoint, int linger_ms, hone
     zsock_set_maxmsgsize(self->router, (int) HONE_PROTO_MAX_BYTES);
     zsock_set_router_mandatory(self->router, 1);
     zsock_set_linger(self->router, linger_ms);
-    if (s_is_loopback(endpoint))
-        hone_log_info("broker", "binding %s: loopback only, peers on other hosts cannot connect "
-                      "(use --bind tcp://*:5555 to accept them)", endpoint);
+    if (self->auth) {
+        int rc = hone_auth_apply(self->auth, self->raw, err);
+        if (rc != HONE_OK)
+            return rc;
+    }
     if (zsock_bind(self->router, "%s", endpoint) < 0)
         return hone_error_set(err, HONE_EIO, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
     char *last = zsock_last_endpoint(self->router);
@@ -270,8 +295,12 @@ int hone_broker_open(hone_broker_t **out, const hone_broker_options_t *options, 
     self->stop_fd = options->stop_fd;
     self->data_dir = hone_strdup(dir);
 
+    /* Keys first: a bad key directory is reported before the store is touched. */
+    int rc = options->keys_dir ? hone_auth_open(&self->auth, options->keys_dir, err) : HONE_OK;
+    if (rc != HONE_OK)
+        goto fail;
     hone_store_options_t store_options = { .map_size = options->map_size };
-    int rc = hone_store_open(&self->store, dir, &store_options, err);
+    rc = hone_store_open(&self->store, dir, &store_options, err);
     if (rc == HONE_OK)
         rc = hone_registry_open(&self->registry, self->store, err);
     if (rc != HONE_OK) {
@@ -325,8 +354,23 @@ const char *hone_broker_endpoint(const hone_broker_t *self)
 int hone_broker_run(hone_broker_t *self, hone_error_t *err)
 {
     HONE_ASSERT(self);
-    hone_log_info("broker", "listening on %s (data %s, %zu experiment(s))", self->endpoint,
-                  self->data_dir, hone_registry_size(self->registry));
+    const char *endpoint = self->endpoint;
+    size_t experiments = hone_registry_size(self->registry);
+    if (self->auth)
+        hone_log_info("broker", "listening on %s (data %s, %zu experiment(s)); CURVE, broker key %s, "
+                      "%zu peer key(s) allowed in %s", endpoint, self->data_dir, experiments,
+                      hone_auth_public_key(self->auth), hone_auth_key_count(self->auth),
+                      hone_auth_clients_dir(self->auth));
+    else if (s_is_loopback(endpoint))
+        hone_log_info("broker", "listening on %s (data %s, %zu experiment(s)); loopback only, this host "
+                      "alone can connect: use --bind to listen elsewhere, --keys to authenticate",
+                      endpoint, self->data_dir, experiments);
+    else
+        hone_log_info("broker", "listening on %s (data %s, %zu experiment(s))", endpoint, self->data_dir,
+                      experiments);
+    if (!self->auth && s_is_network(endpoint))
+        hone_log_warn("broker", "no authentication: anyone who can reach %s can create experiments and "
+                      "report results; use --keys DIR (see 'hone keygen')", endpoint);
     /* zloop_start returns when a handler asks to stop, and also when a signal interrupts
      * its poll (EINTR): then the loop simply goes on, and the stop descriptor, readable by
      * now if the signal was SIGINT/SIGTERM, ends it on the next turn. */
@@ -356,6 +400,7 @@ void hone_broker_destroy(hone_broker_t **self_p)
         hone_handlers_finish(self->handlers);   /* replies still go out */
     zloop_destroy(&self->loop);
     zsock_destroy(&self->router);     /* queued replies drain during the linger */
+    hone_auth_destroy(&self->auth);   /* after the socket it protects */
     hone_handlers_destroy(&self->handlers);
     hone_generator_destroy(&self->generator);   /* joins the idle thread */
     hone_registry_destroy(&self->registry);

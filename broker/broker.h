@@ -30,6 +30,7 @@ typedef struct _hone_broker_t hone_broker_t;
 typedef struct hone_broker_options {
     const char *data_dir;       /* store directory; NULL: HONE_BROKER_DATA_DEFAULT */
     const char *endpoint;       /* ZeroMQ endpoint to bind; NULL: HONE_BROKER_BIND_DEFAULT */
+    const char *keys_dir;       /* CURVE key directory (auth.h); NULL: no authentication */
     int stop_fd;                /* a descriptor (> 0) whose readability stops
                                    hone_broker_run, e.g. a signalfd for SIGINT/SIGTERM;
                                    0 or negative: none */
@@ -37,18 +38,23 @@ typedef struct hone_broker_options {
     int linger_ms;              /* socket linger at close; 0: HONE_BROKER_LINGER_MS */
 } hone_broker_options_t;
 
-/* Opens the store, loads every experiment and binds the socket. Logs at info which
- * endpoint it binds (and that it is reachable from this host only, for loopback).
- * Errors: HONE_ESTORE (cannot open or load the store), HONE_EIO (cannot create or bind
- * the socket; err->message is e.g. "cannot bind tcp://127.0.0.1:5555: Address already
- * in use"). On error *out is NULL and nothing is left open. */
+/* Opens the store, loads every experiment, starts the authenticator when
+ * options->keys_dir is set (auth.h: the socket becomes a CURVE server that lets in only
+ * the keys of the allow-list, and a key's role limits what it may send) and binds the
+ * socket. Errors: HONE_ESTORE (cannot open or load the store), HONE_EINVAL (a bad key
+ * directory; err->message names the file), HONE_EIO (cannot start the authenticator,
+ * or cannot create or bind the socket; err->message is e.g. "cannot bind
+ * tcp://127.0.0.1:5555: Address already in use"). On error *out is NULL and nothing is
+ * left open. */
 int hone_broker_open(hone_broker_t **out, const hone_broker_options_t *options, hone_error_t *err);
 
 /* The endpoint actually bound (a wildcard port resolved); borrowed, valid for the
  * broker's life. */
 const char *hone_broker_endpoint(const hone_broker_t *self);
 
-/* Logs the ready line ("listening on ENDPOINT (data DIR)") and serves requests until
+/* Logs the ready line ("listening on ENDPOINT (data DIR, N experiment(s)) ..."), which
+ * says whether keys are used and, without keys, that a loopback endpoint admits this host
+ * only; warns when a network endpoint has no authentication. Then serves requests until
  * options.stop_fd becomes readable (or czmq's own interrupt flag is raised when the
  * program kept czmq's signal handler). Returns HONE_OK on a requested stop, HONE_EIO
  * when the reactor failed. */

@@ -15,7 +15,7 @@
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: hone-broker [--data DIR] [--bind ENDPOINT] [--log-level LEVEL] [--help]\n"
+            "usage: hone-broker [--data DIR] [--bind ENDPOINT] [--keys DIR] [--log-level LEVEL] [--help]\n"
             "\n"
             "Serves hone experiments to workers and clients over ZeroMQ, keeping their state in\n"
             "an LMDB store.\n"
@@ -23,6 +23,13 @@ static void s_usage(FILE *out)
             "  --data DIR         store directory, created if missing (default %s)\n"
             "  --bind ENDPOINT    ZeroMQ endpoint to listen on (default %s, this host only;\n"
             "                     tcp://*:5555 accepts other hosts, ipc://PATH local sockets)\n"
+            "  --keys DIR         encrypt with CURVE and let in only the keys of DIR/clients:\n"
+            "                     DIR/broker.key_secret is the broker's key pair, each DIR/clients/*.key\n"
+            "                     a peer's public key with role worker (worker requests only) or\n"
+            "                     client (every request). 'hone keygen --broker DIR' makes DIR,\n"
+            "                     'hone keygen NAME --role worker|client' a peer's pair.\n"
+            "                     Without --keys there is no authentication: keep the default\n"
+            "                     loopback endpoint, or a trusted network.\n"
             "  --log-level LEVEL  error, warn, info or debug (default info); logs go to stderr\n"
             "  --help             show this help and exit\n"
             "\n"
@@ -68,6 +75,7 @@ int main(int argc, char **argv)
     static const struct option long_options[] = {
         { "data", required_argument, NULL, 'd' },
         { "bind", required_argument, NULL, 'b' },
+        { "keys", required_argument, NULL, 'k' },
         { "log-level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -80,6 +88,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 'd': options.data_dir = optarg; break;
         case 'b': options.endpoint = optarg; break;
+        case 'k': options.keys_dir = optarg; break;
         case 'l':
             if (hone_log_level_parse(optarg, &level) != HONE_OK) {
                 fprintf(stderr, "hone-broker: --log-level must be error, warn, info or debug, not '%s'\n",
@@ -102,8 +111,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "hone-broker: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    if ((options.data_dir && !*options.data_dir) || (options.endpoint && !*options.endpoint)) {
-        fprintf(stderr, "hone-broker: --data and --bind must not be empty\n");
+    if ((options.data_dir && !*options.data_dir) || (options.endpoint && !*options.endpoint)
+        || (options.keys_dir && !*options.keys_dir)) {
+        fprintf(stderr, "hone-broker: --data, --bind and --keys must not be empty\n");
         return 2;
     }
     hone_log_set_level(level);

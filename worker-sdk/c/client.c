@@ -50,6 +50,14 @@ void hone_client_set_log(hone_client_t *client, hone_log_fn *fn, void *arg)
         hone_transport_set_log(client->transport, fn, arg);
 }
 
+int hone_client_set_curve(hone_client_t *client, const char *key_path, const char *broker_key_path)
+{
+    if (!client)
+        return HONE_EINVAL;
+    hone_error_clear(&client->last);
+    return hone_transport_set_curve(client->transport, key_path, broker_key_path, &client->last);
+}
+
 /* Checks the arguments every experiment request shares and starts the request. */
 static int s_begin(hone_client_t *self, hone_msg_id_t id, const char *experiment, hone_msg_t **req)
 {

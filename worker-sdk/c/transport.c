@@ -1,4 +1,5 @@
 #include "transport.h"
+#include "cert.h"
 #include "clock.h"
 
 #include <errno.h>
@@ -22,6 +23,14 @@ struct _hone_transport_t {
     uint64_t seq;               /* seq of the last request sent */
     hone_log_fn *log_fn;        /* the host's log function, or NULL: silent */
     void *log_arg;              /* its argument */
+    bool curve;                 /* encrypt and authenticate with the keys below */
+    char curve_public[HONE_CERT_KEY_LEN + 1];   /* this peer's public key, Z85 */
+    char curve_secret[HONE_CERT_KEY_LEN + 1];   /* this peer's secret key, Z85 */
+    char curve_server[HONE_CERT_KEY_LEN + 1];   /* the broker's public key, Z85 */
+    void *monitor;              /* PAIR receiving the DEALER's handshake failures, or NULL */
+    unsigned monitors;          /* monitor endpoints made so far, to name the next one */
+    bool handshake_failed;      /* a CURVE handshake failed without detail since the send */
+    bool refused;               /* the last HONE_EPERM came from the handshake, not a reply */
 };
 
 void hone_transport_log(hone_transport_t *self, hone_log_level_t level, const char *fmt, ...)
@@ -52,11 +61,91 @@ static int s_zmq_code(int e)
     }
 }
 
+/* The monitor is stopped first, while its reader is still connected: libzmq sends
+ * events from its I/O thread with blocking sends, and an event sent to a monitor whose
+ * reader is gone would stall that thread (and with it the next socket). */
 static void s_close_socket(hone_transport_t *self)
 {
+    if (self->socket && self->monitor)
+        zmq_socket_monitor(self->socket, NULL, 0);
     if (self->socket) {
         zmq_close(self->socket);
         self->socket = NULL;
+    }
+    if (self->monitor) {
+        zmq_close(self->monitor);
+        self->monitor = NULL;
+    }
+}
+
+/* Watches sock's security handshakes, so that a broker that refuses this peer's key (or
+ * wants one) is reported at once rather than as a timeout. Best effort: without a
+ * monitor, such a refusal is a timeout. */
+static void s_monitor(hone_transport_t *self, void *sock)
+{
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://hone-monitor-%u", ++self->monitors);
+    if (zmq_socket_monitor(sock, endpoint, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+        return;
+    void *pair = zmq_socket(self->ctx, ZMQ_PAIR);
+    int linger = 0;
+    int unlimited = 0;      /* events are read only during calls: never make libzmq wait */
+    if (pair && (zmq_setsockopt(pair, ZMQ_LINGER, &linger, sizeof linger) != 0
+                 || zmq_setsockopt(pair, ZMQ_RCVHWM, &unlimited, sizeof unlimited) != 0
+                 || zmq_connect(pair, endpoint) != 0)) {
+        zmq_close(pair);
+        pair = NULL;
+    }
+    if (!pair)
+        zmq_socket_monitor(sock, NULL, 0);
+    self->monitor = pair;
+}
+
+/* Reads the monitor's events. Returns HONE_EPERM (err says why) when the broker refused
+ * this peer: a key it does not allow, or a security mechanism other than its own;
+ * HONE_OK otherwise. */
+static int s_read_monitor(hone_transport_t *self, hone_error_t *err)
+{
+    for (;;) {
+        zmq_msg_t head, address;
+        zmq_msg_init(&head);
+        if (zmq_msg_recv(&head, self->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&head);
+            return HONE_OK;
+        }
+        uint16_t event = 0;
+        uint32_t value = 0;
+        if (zmq_msg_size(&head) >= 6) {
+            memcpy(&event, zmq_msg_data(&head), 2);
+            memcpy(&value, (uint8_t *) zmq_msg_data(&head) + 2, 4);
+        }
+        bool more = zmq_msg_more(&head);
+        zmq_msg_close(&head);
+        while (more) {
+            zmq_msg_init(&address);
+            if (zmq_msg_recv(&address, self->monitor, ZMQ_DONTWAIT) < 0)
+                more = false;
+            else
+                more = zmq_msg_more(&address);
+            zmq_msg_close(&address);
+        }
+        self->refused = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                        || (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                            && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH);
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            return hone_error_set(err, HONE_EPERM, "the broker at %s refused this key (status %u): its public "
+                                  "key %s is not in the broker's allow-list (KEYS/clients)", self->endpoint,
+                                  (unsigned) value, self->curve ? self->curve_public : "(none)");
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+            return hone_error_set(err, HONE_EPERM, self->curve
+                                  ? "the broker at %s does not use CURVE keys (it was started without --keys); "
+                                    "connect without a key"
+                                  : "the broker at %s requires CURVE keys: give this peer's key and the "
+                                    "broker's public key (--key FILE --broker-key FILE, or hone_*_set_curve)",
+                                  self->endpoint);
+        if (self->curve && (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL))
+            self->handshake_failed = true;
     }
 }
 
@@ -78,8 +167,22 @@ static int s_connect(hone_transport_t *self, hone_error_t *err)
         zmq_close(sock);
         return hone_error_set(err, s_zmq_code(e), "cannot set socket options: %s", zmq_strerror(e));
     }
+    if (self->curve
+        && (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, self->curve_server, sizeof self->curve_server) != 0
+            || zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, self->curve_public, sizeof self->curve_public) != 0
+            || zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, self->curve_secret, sizeof self->curve_secret) != 0)) {
+        int e = zmq_errno();
+        zmq_close(sock);
+        return hone_error_set(err, e == EINVAL ? HONE_EUNSUPPORTED : s_zmq_code(e),
+                              "cannot use CURVE keys on the socket: %s", zmq_strerror(e));
+    }
+    s_monitor(self, sock);
     if (zmq_connect(sock, self->endpoint) != 0) {
         int e = zmq_errno();
+        if (self->monitor) {
+            zmq_close(self->monitor);
+            self->monitor = NULL;
+        }
         zmq_close(sock);
         return hone_error_set(err, s_zmq_code(e), "cannot connect to '%s': %s", self->endpoint,
                               zmq_strerror(e));
@@ -148,6 +251,32 @@ void hone_transport_destroy(hone_transport_t **self_p)
     free(self->endpoint);
     free(self);
     *self_p = NULL;
+}
+
+int hone_transport_set_curve(hone_transport_t *self, const char *key_path, const char *broker_key_path,
+                             hone_error_t *err)
+{
+    if (!key_path || !*key_path || !broker_key_path || !*broker_key_path)
+        return hone_error_set(err, HONE_EINVAL, "give both this peer's key file and the broker's public key file");
+    if (!zmq_has("curve"))
+        return hone_error_set(err, HONE_EUNSUPPORTED, "this libzmq was built without CURVE security");
+    hone_cert_t mine, broker;
+    int rc = hone_cert_load(key_path, true, &mine, err);
+    if (rc == HONE_OK)
+        rc = hone_cert_load(broker_key_path, false, &broker, err);
+    if (rc != HONE_OK)
+        return rc;
+    /* The old socket and whatever it queued go; the next call connects afresh. */
+    s_close_socket(self);
+    self->curve = true;
+    memcpy(self->curve_public, mine.public_key, sizeof self->curve_public);
+    memcpy(self->curve_secret, mine.secret_key, sizeof self->curve_secret);
+    memcpy(self->curve_server, broker.public_key, sizeof self->curve_server);
+    memset(&mine, 0, sizeof mine);
+    rc = s_connect(self, err);
+    if (rc != HONE_OK)
+        self->curve = false;
+    return rc;
 }
 
 void hone_transport_set_log(hone_transport_t *self, hone_log_fn *fn, void *arg)
@@ -230,17 +359,24 @@ static int s_await(hone_transport_t *self, uint64_t seq, int64_t deadline, hone_
         int64_t remaining = deadline - hone_clock_mono_ms();
         if (remaining <= 0)
             return HONE_ETIMEDOUT;
-        zmq_pollitem_t item = { .socket = self->socket, .events = ZMQ_POLLIN };
-        int n = zmq_poll(&item, 1, (long) remaining);
+        zmq_pollitem_t items[2] = { { .socket = self->socket, .events = ZMQ_POLLIN },
+                                    { .socket = self->monitor, .events = ZMQ_POLLIN } };
+        int n = zmq_poll(items, self->monitor ? 2 : 1, (long) remaining);
         if (n < 0) {
             int e = zmq_errno();
             if (e == EINTR)
                 return hone_error_set(err, HONE_EINTR, "interrupted by a signal while waiting for the broker");
             return hone_error_set(err, s_zmq_code(e), "poll failed: %s", zmq_strerror(e));
         }
-        if (n == 0 || !(item.revents & ZMQ_POLLIN))
+        if (self->monitor && (items[1].revents & ZMQ_POLLIN)) {
+            int rc = s_read_monitor(self, err);
+            if (rc != HONE_OK)
+                return rc;
+        }
+        if (n == 0 || !(items[0].revents & ZMQ_POLLIN))
             continue;
         zmq_msg_t frame;
+        self->handshake_failed = false;
         int rc = s_receive(self, &frame, err);
         if (rc == HONE_EAGAIN)
             continue;
@@ -310,6 +446,8 @@ int hone_transport_call(hone_transport_t *self, hone_msg_t *request, hone_msg_t 
                         hone_error_t *err)
 {
     *reply_out = NULL;
+    self->handshake_failed = false;
+    self->refused = false;
     uint64_t seq = ++self->seq;
     hone_msg_set_seq(request, seq);
     uint8_t *data = NULL;
@@ -330,6 +468,12 @@ int hone_transport_call(hone_transport_t *self, hone_msg_t *request, hone_msg_t 
         rc = s_send(self, data, size, deadline, err);
         if (rc == HONE_OK)
             rc = s_await(self, seq, deadline, reply_out, err);
+        if (rc == HONE_EPERM && self->refused) {
+            /* The handshake was refused: the request never reached the broker, and the
+             * same key would be refused again (RFC 26). The next call starts afresh. */
+            s_close_socket(self);
+            break;
+        }
         if (rc != HONE_ETIMEDOUT)
             break;
         /* Lazy pirate: the socket may hold a dead connection; start afresh, after a
@@ -347,7 +491,9 @@ int hone_transport_call(hone_transport_t *self, hone_msg_t *request, hone_msg_t 
     }
     free(data);
     if (rc == HONE_ETIMEDOUT)
-        hone_error_set(err, HONE_ETIMEDOUT, "no reply from the broker at %s (%d attempt%s of %d ms)",
-                       self->endpoint, (int) self->retries + 1, self->retries ? "s" : "", (int) self->timeout_ms);
+        hone_error_set(err, HONE_ETIMEDOUT, "no reply from the broker at %s (%d attempt%s of %d ms)%s",
+                       self->endpoint, (int) self->retries + 1, self->retries ? "s" : "", (int) self->timeout_ms,
+                       self->handshake_failed ? "; the CURVE handshake failed: is the broker key the public key "
+                                                "of this broker (its KEYS/broker.key)?" : "");
     return rc;
 }

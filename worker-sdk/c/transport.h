@@ -21,6 +21,16 @@ typedef struct _hone_transport_t hone_transport_t;
 int hone_transport_open(hone_transport_t **out, const char *endpoint, const hone_options_t *opts,
                         hone_error_t *err);
 void hone_transport_destroy(hone_transport_t **self_p);
+/* Encrypts and authenticates with CURVE from now on: reads this peer's key pair from
+ * key_path (a secret certificate, NAME.key_secret; NAME.key works when its _secret
+ * sibling exists) and the broker's public key from broker_key_path (cert.h), then
+ * replaces the socket. While a socket exists, a refusal of the broker (a key not in its
+ * allow-list, or a mechanism mismatch) ends the wait with HONE_EPERM. Errors: HONE_EINVAL
+ * (a missing argument, a file that is not a certificate, no secret key), HONE_EIO
+ * (cannot read a file), HONE_EUNSUPPORTED (libzmq without CURVE), HONE_ENOMEM; on error
+ * nothing changes. */
+int hone_transport_set_curve(hone_transport_t *self, const char *key_path, const char *broker_key_path,
+                             hone_error_t *err);
 void hone_transport_set_log(hone_transport_t *self, hone_log_fn *fn, void *arg);
 /* Logs through the installed function, if any (the SDK is silent otherwise). */
 void hone_transport_log(hone_transport_t *self, hone_log_level_t level, const char *fmt, ...) HONE_PRINTF(3, 4);
@@ -29,7 +39,7 @@ const char *hone_transport_endpoint(const hone_transport_t *self);
 /* Sends request (its seq is set here; the caller keeps ownership) and waits for the reply
  * with the same seq. An `error` reply becomes its code, with the broker's message in err;
  * any other reply is returned in *reply_out (the caller destroys it). Errors as listed in
- * hone.h for every request (HONE_ETIMEDOUT, HONE_EINTR, HONE_EPROTO, ...). */
+ * hone.h for every request (HONE_ETIMEDOUT, HONE_EINTR, HONE_EPROTO, HONE_EPERM, ...). */
 int hone_transport_call(hone_transport_t *self, hone_msg_t *request, hone_msg_t **reply_out,
                         hone_error_t *err);
 

@@ -86,6 +86,14 @@ void hone_worker_set_log(hone_worker_t *worker, hone_log_fn *fn, void *arg)
         hone_transport_set_log(worker->transport, fn, arg);
 }
 
+int hone_worker_set_curve(hone_worker_t *worker, const char *key_path, const char *broker_key_path)
+{
+    if (!worker)
+        return HONE_EINVAL;
+    hone_error_clear(&worker->last);
+    return hone_transport_set_curve(worker->transport, key_path, broker_key_path, &worker->last);
+}
+
 /* Sends *req (destroyed here); the reply must be of type `expect`. */
 static int s_call(hone_worker_t *self, hone_msg_t **req, hone_msg_id_t expect, hone_msg_t **reply)
 {

@@ -1,11 +1,14 @@
 /* hone_cli.c: `hone`, the command line client (create, status, trials, best, predict,
- * next, attach, complete, fail, abandon, early-stop). Errors are one plain line on stderr:
- * "hone: COMMAND: message (HONE_EXXX)"; exit status 2 for usage errors, 1 for others. */
+ * next, attach, complete, fail, abandon, early-stop) and `hone keygen`, which makes
+ * CURVE key pairs. Errors are one plain line on stderr: "hone: COMMAND: message
+ * (HONE_EXXX)"; exit status 2 for usage errors, 1 for others. */
 #include "err.h"
 #include "args.h"
+#include "cert.h"
 #include "json_line.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,10 +21,16 @@
 #define S_CONFIG_MAX (16u << 20)
 
 /* Options a command accepts besides the global ones. */
-enum { S_OPT_COUNT = 1, S_OPT_PROGRESSION = 2, S_OPT_REASON = 4, S_OPT_PARAMS = 8 };
+enum { S_OPT_COUNT = 1, S_OPT_PROGRESSION = 2, S_OPT_REASON = 4, S_OPT_PARAMS = 8, S_OPT_KEYGEN = 16,
+       S_OPT_OFFLINE = 32 /* runs without a broker: the client argument is NULL */ };
 
 typedef struct {
     const char *broker;         /* endpoint: --broker, else $HONE_BROKER, else the default */
+    const char *key;            /* --key FILE, else $HONE_KEY: this peer's secret certificate */
+    const char *broker_key;     /* --broker-key FILE, else $HONE_BROKER_KEY: the broker's public one */
+    const char *role;           /* keygen --role */
+    const char *dir;            /* keygen --dir */
+    const char *keygen_broker;  /* keygen --broker DIR: the broker's key directory */
     bool json;                  /* --json: machine-readable output */
     int32_t timeout_ms;         /* --timeout: wait for the broker's reply */
     const char *count;          /* -n/--count K */
@@ -48,6 +57,9 @@ struct s_command {
 static const char s_global_help[] =
     "global options (before or after COMMAND):\n"
     "  --broker ENDPOINT  the broker (default: $HONE_BROKER, else " HONE_DEFAULT_ENDPOINT ")\n"
+    "  --key FILE         this client's secret key (NAME.key_secret from 'hone keygen'), for a\n"
+    "                     broker started with --keys (default: $HONE_KEY)\n"
+    "  --broker-key FILE  the broker's public key, KEYS/broker.key (default: $HONE_BROKER_KEY)\n"
     "  --json             print machine-readable JSON (one object, or one per line)\n"
     "  --timeout MS       wait for the broker's reply (default: 10000)\n"
     "  -h, --help         print help and exit\n";
@@ -497,6 +509,106 @@ static int s_cmd_mark(const s_command_t *cmd, const s_opts_t *o, hone_client_t *
     return s_print_marked(cmd, o, trial, status_name);
 }
 
+/* A keygen NAME: what becomes a file name and the certificate's `name`. */
+static bool s_key_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= HONE_CERT_META_MAX || name[0] == '.' || name[0] == '-')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.'
+              || *p == '_' || *p == '-'))
+            return false;
+    return true;
+}
+
+/* "dir/name" + suffix in a malloc'd string; NULL when memory runs out. */
+static char *s_join(const char *dir, const char *name, const char *suffix)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(suffix) + 2;
+    char *path = malloc(n);
+    if (path)
+        snprintf(path, n, "%s/%s%s", dir, name, suffix);
+    return path;
+}
+
+/* Makes dir (mode) unless it is a directory already. 0, or the exit status. */
+static int s_make_dir(const s_command_t *cmd, const char *dir, mode_t mode)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    if (mkdir(dir, mode) != 0) {
+        char text[600];
+        snprintf(text, sizeof text, "cannot create the directory %s: %s", dir, strerror(errno));
+        return s_error(cmd->name, HONE_EIO, text);
+    }
+    return 0;
+}
+
+static int s_cmd_keygen(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    (void) c;
+    const char *name = o->n_pos > 0 ? o->pos[0] : NULL;
+    bool broker = o->keygen_broker != NULL;
+    if (broker && (name || o->role || o->dir))
+        return s_usage_error(cmd->name, "%s", "give either --broker DIR or NAME [--role R] [--dir DIR]");
+    if (!broker && !name)
+        return s_usage_error(cmd->name, "%s", "missing arguments: expected NAME or --broker DIR");
+    if (broker && !*o->keygen_broker)
+        return s_usage_error(cmd->name, "%s", "--broker needs a directory");
+    if (name && !s_key_name_ok(name))
+        return s_usage_error(cmd->name, "NAME must be 1 to 63 characters of [A-Za-z0-9._-], not starting "
+                             "with '.' or '-', not '%s'", name);
+    const char *role = broker ? NULL : o->role ? o->role : "worker";
+    if (role && !streq(role, "worker") && !streq(role, "client"))
+        return s_usage_error(cmd->name, "--role must be worker or client, not '%s'", role);
+    const char *dir = broker ? o->keygen_broker : o->dir ? o->dir : ".";
+    if (!*dir)
+        return s_usage_error(cmd->name, "%s", "--dir must not be empty");
+
+    int status = s_make_dir(cmd, dir, 0700);
+    if (status == 0 && broker) {
+        char *clients = s_join(dir, "clients", "");
+        if (!clients)
+            return s_error(cmd->name, HONE_ENOMEM, NULL);
+        status = s_make_dir(cmd, clients, 0755);
+        free(clients);
+    }
+    if (status != 0)
+        return status;
+    hone_cert_t cert;
+    hone_error_t err;
+    hone_error_clear(&err);
+    int rc = hone_cert_new(&cert, role, broker ? "broker" : name, &err);
+    char *public_path = s_join(dir, broker ? "broker" : name, ".key");
+    char *secret_path = s_join(dir, broker ? "broker" : name, ".key_secret");
+    if (rc == HONE_OK && (!public_path || !secret_path))
+        rc = hone_error_set(&err, HONE_ENOMEM, "out of memory");
+    if (rc == HONE_OK)
+        rc = hone_cert_save(&cert, public_path, secret_path, &err);
+    if (rc != HONE_OK) {
+        status = s_error(cmd->name, rc, err.message);
+    } else if (o->json) {
+        status = s_print_json(cmd->name, hone_json_line_keygen(public_path, secret_path, cert.public_key, role));
+    } else if (broker) {
+        printf("wrote %s (the broker's public key: give it to every worker and client) and\n"
+               "%s (its secret key, mode 0600)\n"
+               "start the broker with: hone-broker --keys %s\n"
+               "let a peer in: hone keygen NAME --role worker|client, then copy NAME.key into %s/clients/\n",
+               public_path, secret_path, dir, dir);
+    } else {
+        printf("wrote %s (public key, role %s: copy it into the broker's KEYS/clients/) and\n"
+               "%s (secret key, mode 0600: keep it here)\n"
+               "use it with: %s --key %s --broker-key KEYS/broker.key\n",
+               public_path, role, secret_path, streq(role, "worker") ? "hone-worker" : "hone", secret_path);
+    }
+    memset(&cert, 0, sizeof cert);
+    free(public_path);
+    free(secret_path);
+    return status;
+}
+
 static const s_command_t s_commands[] = {
     { "create", s_cmd_create, "FILE.json", "create an experiment from a JSON configuration",
       "FILE.json holds the configuration (Ax's field names; '-' reads stdin). Prints the\n"
@@ -537,11 +649,25 @@ static const s_command_t s_commands[] = {
     { "abandon", s_cmd_mark, "NAME TRIAL [--reason TEXT]", "mark a trial ABANDONED (never suggested again)",
       "  --reason TEXT      why it was abandoned\n", 2, 2, S_OPT_REASON },
     { "early-stop", s_cmd_mark, "NAME TRIAL", "mark a running trial EARLY_STOPPED (it needs data)", "", 2, 2, 0 },
+    { "keygen", s_cmd_keygen, "NAME [--role worker|client] [--dir DIR] | --broker DIR",
+      "make a CURVE key pair for a peer, or the broker's key directory",
+      "  NAME               writes DIR/NAME.key (public, with the role) and DIR/NAME.key_secret\n"
+      "                     (secret, mode 0600); copy NAME.key into the broker's KEYS/clients/\n"
+      "  --role ROLE        worker (default): may only run trials (ready, progress,\n"
+      "                     complete, fail, heartbeat); client: every request (create, next, ...)\n"
+      "  --dir DIR          where to write the files (default: the current directory)\n"
+      "  --broker DIR       make the broker's key directory instead: DIR/broker.key (give it to\n"
+      "                     every peer, for --broker-key), DIR/broker.key_secret and the empty\n"
+      "                     allow-list DIR/clients/; then run 'hone-broker --keys DIR'\n"
+      "Never overwrites a key. The keys come from libzmq (Curve25519); the files are in\n"
+      "czmq's zcert format. With --json: {\"public\", \"secret\", \"key\", \"role\"}.\n",
+      0, 1, S_OPT_KEYGEN | S_OPT_OFFLINE },
 };
 
 static void s_help(void)
 {
-    printf("usage: hone [--broker ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS...]\n"
+    printf("usage: hone [--broker ENDPOINT] [--key FILE --broker-key FILE] [--json] [--timeout MS]\n"
+           "            COMMAND [ARGS...]\n"
            "\n"
            "The hone command line client: create experiments, run trials by hand, read results.\n"
            "\n"
@@ -616,8 +742,18 @@ static int s_parse(const s_command_t *cmd, int argc, char **argv, int start, s_o
             return 0;
         } else if (streq(option, "--json")) {
             o->json = true;
+        } else if (cmd && (cmd->options & S_OPT_KEYGEN) && streq(option, "--broker")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->keygen_broker);
+        } else if (cmd && (cmd->options & S_OPT_KEYGEN) && streq(option, "--role")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->role);
+        } else if (cmd && (cmd->options & S_OPT_KEYGEN) && streq(option, "--dir")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->dir);
         } else if (streq(option, "--broker")) {
             status = s_option_value(name, argc, argv, &i, value, &o->broker);
+        } else if (streq(option, "--key")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->key);
+        } else if (streq(option, "--broker-key")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->broker_key);
         } else if (streq(option, "--timeout")) {
             const char *text = NULL;
             status = s_option_value(name, argc, argv, &i, value, &text);
@@ -682,10 +818,23 @@ static int s_main(int argc, char **argv, s_opts_t *options)
     status = s_parse(cmd, argc, argv, first + 1, &o, NULL);
     if (status >= 0)
         return status;
+    if (cmd->options & S_OPT_OFFLINE)
+        return cmd->run(cmd, &o, NULL);
     if (!o.broker) {
         const char *env = getenv("HONE_BROKER");
         o.broker = env && *env ? env : NULL;
     }
+    if (!o.key) {
+        const char *env = getenv("HONE_KEY");
+        o.key = env && *env ? env : NULL;
+    }
+    if (!o.broker_key) {
+        const char *env = getenv("HONE_BROKER_KEY");
+        o.broker_key = env && *env ? env : NULL;
+    }
+    if (!o.key != !o.broker_key)
+        return s_usage_error(cmd->name, "%s", o.key ? "--key needs --broker-key (or $HONE_BROKER_KEY) too"
+                                                    : "--broker-key needs --key (or $HONE_KEY) too");
     /* One attempt: `next` is not idempotent, and a person at a terminal prefers a prompt
      * answer to silent retries. */
     hone_options_t opts;
@@ -699,6 +848,14 @@ static int s_main(int argc, char **argv, s_opts_t *options)
         snprintf(text, sizeof text, "cannot use broker endpoint '%s'", o.broker ? o.broker : HONE_DEFAULT_ENDPOINT);
         s_error(cmd->name, rc, text);
         return rc == HONE_EINVAL ? S_EXIT_USAGE : S_EXIT_FAILURE;
+    }
+    if (o.key) {
+        rc = hone_client_set_curve(client, o.key, o.broker_key);
+        if (rc != HONE_OK) {
+            status = s_client_error(cmd->name, rc, client);
+            hone_client_destroy(&client);
+            return status;
+        }
     }
     status = cmd->run(cmd, &o, client);
     hone_client_destroy(&client);

@@ -51,6 +51,8 @@ static void s_on_signal(int sig)
 
 typedef struct {
     const char *broker;         /* endpoint, NULL: $HONE_BROKER or the default */
+    const char *key;            /* this worker's secret certificate, NULL: $HONE_KEY or none */
+    const char *broker_key;     /* the broker's public certificate, NULL: $HONE_BROKER_KEY or none */
     const char *experiment;     /* experiment to work on */
     const char *name;           /* worker name, NULL: host-pid */
     uint64_t max_trials;        /* 0: until the budget is spent */
@@ -730,14 +732,18 @@ static s_outcome_t s_run_trial(s_runner_t *r, const hone_trial_t *trial)
 
 static void s_usage(FILE *f)
 {
-    fputs("usage: hone-worker [--broker ENDPOINT] --experiment NAME [--name NAME] [--max-trials K]\n"
-          "                   [--heartbeat-ms MS] [--timeout MS] -- COMMAND [ARG...]\n"
+    fputs("usage: hone-worker [--broker ENDPOINT] [--key FILE --broker-key FILE] --experiment NAME\n"
+          "                   [--name NAME] [--max-trials K] [--heartbeat-ms MS] [--timeout MS]\n"
+          "                   -- COMMAND [ARG...]\n"
           "\n"
           "Evaluates the trials of an experiment by running COMMAND once per trial, until the\n"
           "broker says the budget is spent (exit 0) or K trials were run.\n"
           "\n"
           "options:\n"
           "  --broker ENDPOINT   the broker (default: $HONE_BROKER, else " HONE_DEFAULT_ENDPOINT ")\n"
+          "  --key FILE          this worker's secret key (NAME.key_secret from 'hone keygen NAME'),\n"
+          "                      for a broker started with --keys (default: $HONE_KEY)\n"
+          "  --broker-key FILE   the broker's public key, KEYS/broker.key (default: $HONE_BROKER_KEY)\n"
           "  --experiment NAME   the experiment to work on (required)\n"
           "  --name NAME         this worker's identity; a worker restarted under the same\n"
           "                      name gets its running trial back (default: HOST-PID-RANDOM)\n"
@@ -777,6 +783,12 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
     a->broker = getenv("HONE_BROKER");
     if (a->broker && !*a->broker)
         a->broker = NULL;
+    a->key = getenv("HONE_KEY");
+    if (a->key && !*a->key)
+        a->key = NULL;
+    a->broker_key = getenv("HONE_BROKER_KEY");
+    if (a->broker_key && !*a->broker_key)
+        a->broker_key = NULL;
     a->heartbeat_ms = 1000;
     a->timeout_ms = 10000;
     int i = 1;
@@ -803,7 +815,7 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
             snprintf(option, sizeof option, "%s", arg);
         }
         static const char *const with_value[] = { "--broker", "--experiment", "--name", "--max-trials",
-                                                  "--heartbeat-ms", "--timeout" };
+                                                  "--heartbeat-ms", "--timeout", "--key", "--broker-key" };
         bool known = false;
         for (size_t k = 0; k < HONE_ARRAY_LEN(with_value); k++)
             known = known || streq(option, with_value[k]);
@@ -817,6 +829,10 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
         int64_t n;
         if (streq(option, "--broker"))
             a->broker = value;
+        else if (streq(option, "--key"))
+            a->key = value;
+        else if (streq(option, "--broker-key"))
+            a->broker_key = value;
         else if (streq(option, "--experiment"))
             a->experiment = value;
         else if (streq(option, "--name"))
@@ -837,6 +853,9 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
     }
     if (!a->experiment || !*a->experiment)
         return s_usage_error("%s", "--experiment NAME is required");
+    if (!a->key != !a->broker_key)
+        return s_usage_error("%s", a->key ? "--key needs --broker-key (or $HONE_BROKER_KEY) too"
+                                          : "--broker-key needs --key (or $HONE_KEY) too");
     if (i >= argc)
         return s_usage_error("%s", "no command given (hone-worker [OPTIONS] -- COMMAND [ARG...])");
     a->command = &argv[i];
@@ -888,6 +907,11 @@ int main(int argc, char **argv)
         return rc == HONE_EINVAL ? S_EXIT_USAGE : S_EXIT_FAILURE;
     }
     hone_worker_set_log(r.worker, s_sdk_log, NULL);
+    if (r.args.key && (rc = hone_worker_set_curve(r.worker, r.args.key, r.args.broker_key)) != HONE_OK) {
+        fprintf(stderr, "hone-worker: %s (%s)\n", hone_worker_last_error(r.worker), hone_err_name(rc));
+        hone_worker_destroy(&r.worker);
+        return S_EXIT_FAILURE;
+    }
     uint64_t done = 0;
     status = 0;
     while (!r.args.max_trials || done < r.args.max_trials) {

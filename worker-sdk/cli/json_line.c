@@ -546,6 +546,22 @@ char *hone_json_line_created(const char *experiment)
     return s_dump(obj);
 }
 
+char *hone_json_line_keygen(const char *public_path, const char *secret_path, const char *public_key,
+                            const char *role)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "public", s_str(public_path), &ok);
+    s_set(obj, "secret", s_str(secret_path), &ok);
+    s_set(obj, "key", s_str(public_key), &ok);
+    s_set(obj, "role", role && *role ? s_str(role) : json_null(), &ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
 char *hone_json_line_marked(const char *experiment, uint64_t trial, const char *status)
 {
     json_t *obj = json_object();

@@ -70,6 +70,10 @@ char *hone_json_line_status(const hone_status_t *status);
 char *hone_json_line_prediction(const hone_prediction_t *prediction, size_t i, const char *params_json);
 /* {"experiment": name}. */
 char *hone_json_line_created(const char *experiment);
+/* {"public": path, "secret": path, "key": Z85 public key, "role": role or null}: a
+ * key pair written by `hone keygen`. */
+char *hone_json_line_keygen(const char *public_path, const char *secret_path, const char *public_key,
+                            const char *role);
 /* {"experiment", "trial", "status"}. */
 char *hone_json_line_marked(const char *experiment, uint64_t trial, const char *status);
 /* {"experiment", "trial", "metrics": {name: [mean, sem|null]}, "progression" (when set)}. */

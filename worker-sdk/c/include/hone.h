@@ -94,6 +94,8 @@ typedef enum {
     HONE_EDATA = -16,        /* more data required (e.g. best with no completed trial) */
     HONE_ETOOBIG = -17,      /* a message or value is too large */
     HONE_EINTR = -18,        /* interrupted by a signal */
+    HONE_EPERM = -19,        /* permission denied: the broker refused this peer's key, or the
+                                key's role may not send the request */
 } hone_err_t;
 #endif
 
@@ -318,6 +320,19 @@ HONE_EXPORT void hone_client_destroy(hone_client_t **client_p);
 HONE_EXPORT const char *hone_client_last_error(const hone_client_t *client);
 /* Installs (fn non-NULL) or removes (fn NULL) the client's log function. */
 HONE_EXPORT void hone_client_set_log(hone_client_t *client, hone_log_fn *fn, void *arg);
+/* Encrypts and authenticates the connection with CURVE, for a broker started with
+ * --keys. key_path is this peer's secret certificate (NAME.key_secret, written by
+ * `hone keygen NAME --role client`; NAME.key works too when NAME.key_secret is beside it),
+ * broker_key_path the broker's public certificate (KEYS/broker.key); both are in czmq's
+ * zcert text format. The broker lets the key in only when its public certificate
+ * NAME.key is in the broker's KEYS/clients directory; creating experiments and every
+ * other client request need a key with role `client`. The files are read now; the
+ * connection is replaced (call it right after hone_client_open, before any request).
+ * Returns HONE_OK, HONE_EINVAL (NULL argument, a file that is not a certificate, a key
+ * file without a secret key), HONE_EIO (a file cannot be read), HONE_EUNSUPPORTED
+ * (libzmq built without CURVE), HONE_ENOMEM; last_error names the file. On error the
+ * connection is unchanged. */
+HONE_EXPORT int hone_client_set_curve(hone_client_t *client, const char *key_path, const char *broker_key_path);
 
 /* Every request below returns, besides the codes listed with it:
  *   HONE_EINVAL     a NULL or invalid argument (checked before sending), or a value the
@@ -327,6 +342,11 @@ HONE_EXPORT void hone_client_set_log(hone_client_t *client, hone_log_fn *fn, voi
  *   HONE_EINTR      a signal interrupted the wait (the request may still be executed);
  *   HONE_EPROTO, HONE_EVERSION, HONE_ETOOBIG  a malformed or incompatible exchange;
  *   HONE_ESTORE     the broker could not store the change;
+ *   HONE_EPERM      the broker refused this peer, before the request reached it: a key
+ *                   not in its allow-list, no key for a broker that requires one, or a
+ *                   key for a broker that uses none (reported at once, not retried);
+ *                   or the broker refused the request: a `worker` key sent a client
+ *                   request (last_error says which);
  * and any other error code the broker sends, with its message in last_error. Out
  * parameters are NULL when a call fails. */
 
@@ -416,10 +436,13 @@ HONE_EXPORT void hone_worker_destroy(hone_worker_t **worker_p);
 HONE_EXPORT const char *hone_worker_last_error(const hone_worker_t *worker);
 /* Installs (fn non-NULL) or removes (fn NULL) the worker's log function. */
 HONE_EXPORT void hone_worker_set_log(hone_worker_t *worker, hone_log_fn *fn, void *arg);
+/* As hone_client_set_curve, for a worker: key_path is the worker's secret certificate
+ * (from `hone keygen NAME --role worker`, or a client key, which may do everything). */
+HONE_EXPORT int hone_worker_set_curve(hone_worker_t *worker, const char *key_path, const char *broker_key_path);
 
 /* Every worker call below may also return HONE_EINVAL, HONE_ENOMEM, HONE_ETIMEDOUT,
- * HONE_EINTR, HONE_EPROTO, HONE_EVERSION, HONE_ETOOBIG, HONE_ESTORE and other codes sent
- * by the broker (message in last_error), as described for the client role. */
+ * HONE_EINTR, HONE_EPROTO, HONE_EVERSION, HONE_ETOOBIG, HONE_ESTORE, HONE_EPERM and other
+ * codes sent by the broker (message in last_error), as described for the client role. */
 
 /* Asks the broker for a trial to evaluate. When the broker has no work now, waits the
  * delay it suggests (plus up to 10 % jitter) and asks again, until timeout_ms has passed
