@@ -16,6 +16,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev libopenblas-dev liblapacke-dev
   libcmocka-dev libjansson-dev libnlopt-dev
+  clang libclang-rt-dev    # libFuzzer, for the fuzz tests (tests/fuzz): gcc has none
   python3 python3-zmq python3-msgpack python3-pytest
 )
 BUILD_DIR=${HONE_BUILD_DIR:-build}

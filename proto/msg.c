@@ -534,12 +534,38 @@ typedef struct {
     size_t key_len;
 } s_where_t;
 
+/* Copies up to max bytes of an untrusted name (a type name, a map key) into buf for an
+ * error message, printable ASCII only: the message is one line that the broker logs and
+ * sends back, so a key holding a newline or a terminal escape must not reach it as is.
+ * A NULL name (msgpack-c's pointer for an empty str) gives "". */
+static const char *s_printable(const void *name, size_t len, size_t max, char *buf, size_t size)
+{
+    const uint8_t *p = name;
+    size_t n = 0;
+    for (size_t i = 0; p && i < len && n + 4 < size && i < max; i++)
+        buf[n++] = p[i] >= 0x20 && p[i] < 0x7f ? (char) p[i] : '?';
+    if (len > max && n + 4 < size) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 static int s_decode_error(hone_error_t *err, int code, s_where_t where, const char *what)
 {
+    char key[72];
     if (where.key)
-        return hone_error_set(err, code, "%s (in field '%.*s')", what, (int) (where.key_len > 64 ? 64 : where.key_len),
-                              where.key);
+        return hone_error_set(err, code, "%s (in field '%s')", what,
+                              s_printable(where.key, where.key_len, 64, key, sizeof key));
     return hone_error_set(err, code, "%s", what);
+}
+
+/* Whether two msgpack-c strings hold the same bytes. An empty str has a NULL pointer,
+ * which memcmp must not be given (found by tests/fuzz/fuzz_frame). */
+static bool s_str_eq(const msgpack_object_str *a, const msgpack_object_str *b)
+{
+    return a->size == b->size && (a->size == 0 || memcmp(a->ptr, b->ptr, a->size) == 0);
 }
 
 static int s_key_cmp(const void *a, const void *b)
@@ -548,7 +574,7 @@ static int s_key_cmp(const void *a, const void *b)
     const msgpack_object_str *y = *(const msgpack_object_str *const *) b;
     if (x->size != y->size)
         return x->size < y->size ? -1 : 1;
-    return memcmp(x->ptr, y->ptr, x->size);
+    return x->size ? memcmp(x->ptr, y->ptr, x->size) : 0;   /* empty: NULL pointers */
 }
 
 /* Keys must be distinct: pairwise for small maps, sorted for large ones (so that a
@@ -560,7 +586,7 @@ static int s_check_keys(const msgpack_object_map *map, s_where_t where, hone_err
         for (uint32_t i = 1; i < map->size && !dup; i++)
             for (uint32_t j = 0; j < i; j++) {
                 const msgpack_object_str *a = &map->ptr[i].key.via.str, *b = &map->ptr[j].key.via.str;
-                if (a->size == b->size && memcmp(a->ptr, b->ptr, a->size) == 0) {
+                if (s_str_eq(a, b)) {
                     dup = a;
                     break;
                 }
@@ -578,8 +604,8 @@ static int s_check_keys(const msgpack_object_map *map, s_where_t where, hone_err
         free(sorted);
     }
     if (dup) {
-        char what[128];
-        snprintf(what, sizeof what, "duplicate map key '%.*s'", (int) (dup->size > 64 ? 64 : dup->size), dup->ptr);
+        char what[128], key[72];
+        snprintf(what, sizeof what, "duplicate map key '%s'", s_printable(dup->ptr, dup->size, 64, key, sizeof key));
         return s_decode_error(err, HONE_EPROTO, where, what);
     }
     return HONE_OK;
@@ -622,7 +648,8 @@ static int s_measure(const msgpack_object *o, s_where_t where, size_t *bytes, ho
             const msgpack_object *key = &o->via.map.ptr[i].key;
             if (key->type != MSGPACK_OBJECT_STR)
                 return s_decode_error(err, HONE_EPROTO, where, "map keys must be str");
-            if (memchr(key->via.str.ptr, '\0', key->via.str.size))
+            /* an empty key has a NULL pointer, which memchr must not be given */
+            if (key->via.str.size > 0 && memchr(key->via.str.ptr, '\0', key->via.str.size))
                 return s_decode_error(err, HONE_EPROTO, where, "map key contains a NUL byte");
             *bytes += S_ROUND((size_t) key->via.str.size + 1);
             s_where_t inner = { key->via.str.ptr, key->via.str.size };
@@ -839,20 +866,6 @@ int hone_msg_encode(const hone_msg_t *self, uint8_t **data, size_t *size)
     return s_pack_finish(&p, &sb, data, size);
 }
 
-/* Copies up to 32 bytes of an untrusted name into buf, printable ASCII only. */
-static const char *s_printable(const uint8_t *name, size_t len, char *buf, size_t size)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len && n + 4 < size && i < 32; i++)
-        buf[n++] = name[i] >= 0x20 && name[i] < 0x7f ? (char) name[i] : '?';
-    if (len > 32 && n + 4 < size) {
-        memcpy(buf + n, "...", 3);
-        n += 3;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 int hone_msg_decode(const uint8_t *data, size_t size, hone_msg_t **out, uint64_t *seq_out,
                     hone_error_t *err)
 {
@@ -869,7 +882,7 @@ int hone_msg_decode(const uint8_t *data, size_t size, hone_msg_t **out, uint64_t
             return hone_error_set(err, HONE_EVERSION,
                                   "protocol version %" PRIu64 " not supported (this peer speaks %d); type '%s', seq %" PRIu64,
                                   head.version, HONE_PROTO_VERSION,
-                                  s_printable(head.type, head.type_len, type, sizeof type), head.seq);
+                                  s_printable(head.type, head.type_len, 32, type, sizeof type), head.seq);
     }
     int rc = hone_validate(data, size, NULL, err);
     if (rc != HONE_OK)
@@ -885,7 +898,7 @@ int hone_msg_decode(const uint8_t *data, size_t size, hone_msg_t **out, uint64_t
     hone_msg_id_t id = hone_msg_id_from_name((const char *) head.type, head.type_len);
     if (id == HONE_MSG_INVALID)
         return hone_error_set(err, HONE_EPROTO, "unknown message type '%s'",
-                              s_printable(head.type, head.type_len, type, sizeof type));
+                              s_printable(head.type, head.type_len, 32, type, sizeof type));
 
     msgpack_unpacked up;
     rc = s_unpack(data, size, &up, err);

@@ -83,7 +83,9 @@ int hone_msg_encode(const hone_msg_t *self, uint8_t **data, size_t *size);
  * - any version other than 1 (0 included) gives HONE_EVERSION, checked before the
  *   rest of the frame is validated; the header of version 1 has exactly 5 elements.
  * - also HONE_EPROTO: a map key that is not a str or contains a NUL byte, an
- *   integer above INT64_MAX; err->message names the innermost field.
+ *   integer above INT64_MAX; err->message names the innermost field. A key quoted in
+ *   err->message is printable ASCII (other bytes shown as '?', at most 64 bytes), so
+ *   the message stays one line whatever the frame holds.
  * - the tree is self-contained (strings copied) and takes one allocation. */
 int hone_msg_decode(const uint8_t *data, size_t size, hone_msg_t **out,
                     uint64_t *seq_out, hone_error_t *err);

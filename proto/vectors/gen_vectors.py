@@ -265,6 +265,14 @@ def hostile():
     add("key_with_nul", "HONE_EPROTO", 25, header_bytes("heartbeat", 25) + b"\x81\xa3a\x00b\x01")
     add("int_above_int64", "HONE_EPROTO", 26, frame("progress", 26, {"trial": 2 ** 64 - 1}))
     add("reserved_c1_top", "HONE_EPROTO", None, b"\xc1")
+    # found by tests/fuzz: msgpack-c gives an empty str a NULL pointer (the key checks
+    # passed it to memcmp/memchr), and a key quoted in an error message must not carry
+    # a newline or an escape sequence into the broker's log line and error reply
+    add("duplicate_empty_keys", "HONE_EPROTO", 27,
+        header_bytes("heartbeat", 27) + b"\x82" + pack("") + pack(1) + pack("") + pack(2))
+    add("duplicate_keys_newline", "HONE_EPROTO", 28,
+        header_bytes("heartbeat", 28) + b"\x82" + pack("a\nERROR forged\x1b[0m") + pack(1)
+        + pack("a\nERROR forged\x1b[0m") + pack(2))
     # predict: a points array whose declared count the frame cannot hold, and points
     # that break the map rules or the depth limit inside the array
     predict_head = b"\x82" + pack("experiment") + pack("branin") + pack("points")
