@@ -7,8 +7,8 @@
 #include <time.h>
 
 static _Atomic int s_level = HONE_LOG_INFO;
-static hone_log_sink_fn *_Atomic s_sink = NULL;
-static void *_Atomic s_sink_arg = NULL;
+static hone_log_sink_fn *_Atomic s_sink;      /* static storage: starts NULL (clang rejects "= NULL" here) */
+static void *_Atomic s_sink_arg;
 
 static const char *const s_level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
 
