@@ -118,3 +118,65 @@ const hone_bench_problem_t *hone_bench_find(const char *name)
             return &s_problems[i];
     return NULL;
 }
+
+/* ---- "curve": the learning-curve family documented in functions.h ---- */
+
+static double s_curve_center(size_t i, size_t d)
+{
+    return (double) (i + 1) / (double) (d + 1);
+}
+
+double hone_bench_curve_final(const double *x, size_t d)
+{
+    double sum = 0.1;
+    for (size_t i = 0; i < d; i++) {
+        double u = x[i] - s_curve_center(i, d);
+        sum += u * u;
+    }
+    return sum;
+}
+
+double hone_bench_curve_worst(size_t d)
+{
+    double sum = 0.1;
+    for (size_t i = 0; i < d; i++) {
+        double c = s_curve_center(i, d), u = c > 0.5 ? c : 1.0 - c;
+        sum += u * u;
+    }
+    return sum;
+}
+
+double hone_bench_curve_tau(const double *x, size_t d)
+{
+    (void) d;
+    return 2.0 + 10.0 * x[0];
+}
+
+double hone_bench_curve_mean(const double *x, size_t d, int64_t progression)
+{
+    const double horizon = HONE_BENCH_CURVE_HORIZON;
+    double p = progression < 0 ? 0.0 : progression > HONE_BENCH_CURVE_HORIZON ? horizon : (double) progression;
+    double final = hone_bench_curve_final(x, d), tau = hone_bench_curve_tau(x, d);
+    double tail = exp(-horizon / tau);
+    double g = (exp(-p / tau) - tail) / (1.0 - tail);
+    return final + (HONE_BENCH_CURVE_START - final) * g;
+}
+
+static uint64_t s_splitmix64(uint64_t z)
+{
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double hone_bench_curve(const double *x, size_t d, int64_t progression, uint64_t seed)
+{
+    int64_t p = progression < 0 ? 0 : progression > HONE_BENCH_CURVE_HORIZON ? HONE_BENCH_CURVE_HORIZON : progression;
+    uint64_t h = s_splitmix64(seed ^ s_splitmix64((uint64_t) p + 0x51ED270B2A6D5C3Bull));
+    /* two uniforms in (0, 1) from the 53 high bits of two draws, then Box-Muller */
+    double u1 = ((double) (h >> 11) + 0.5) / 9007199254740992.0;
+    double u2 = ((double) (s_splitmix64(h) >> 11) + 0.5) / 9007199254740992.0;
+    double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    return hone_bench_curve_mean(x, d, p) + HONE_BENCH_CURVE_NOISE * z;
+}

@@ -48,4 +48,38 @@ double hone_bench_branin_violation(const double *x, size_t d);   /* x1 + x2 - 5 
 /* The problem called name, or NULL. */
 const hone_bench_problem_t *hone_bench_find(const char *name);
 
+/* ---- "curve": a synthetic learning-curve family (issue 5's early-stopping benchmark) ----
+ *
+ * A trial with parameters x in [0, 1]^d (d >= 1) reports a loss (minimized) at
+ * each integer progression p = 0, 1, ..., H = HONE_BENCH_CURVE_HORIZON (epochs):
+ *
+ *   value(p; x, seed) = final(x) + (S - final(x)) * g(p / tau(x)) + sigma * z(seed, p)
+ *   g(u) = (exp(-u) - exp(-H / tau(x))) / (1 - exp(-H / tau(x)))
+ *
+ * so every curve starts at S = HONE_BENCH_CURVE_START at p = 0 and ends exactly at
+ * final(x) at p = H (plus noise); g decays exponentially in between.
+ *   final(x) = 0.1 + sum_i (x_i - c_i)^2,  c_i = (i + 1) / (d + 1)
+ *   tau(x)   = 2 + 10 x_0  (epochs): the first parameter acts like a learning rate
+ *              that is too low when large; a slow starter can still end well, so
+ *              curves cross and stopping early is not free of risk.
+ *   z(seed, p): a standard normal draw fixed by (seed, p) (splitmix64 + Box-Muller);
+ *              sigma = HONE_BENCH_CURVE_NOISE. Use one seed per trial.
+ * Optimum: final(x) has its minimum 0.1 at x = c (for d = 3, c = (0.25, 0.5, 0.75)).
+ * Range of final over the cube: [0.1, 0.1 + sum_i max(c_i, 1 - c_i)^2] (d = 3: 1.475),
+ * so "2 % of the range" is 0.0275 for d = 3. Progressions beyond H read as H. */
+#include <stdint.h>
+
+#define HONE_BENCH_CURVE_HORIZON 50
+#define HONE_BENCH_CURVE_START 2.0
+#define HONE_BENCH_CURVE_NOISE 0.01
+
+double hone_bench_curve_final(const double *x, size_t d);     /* noise-free value at H */
+double hone_bench_curve_tau(const double *x, size_t d);       /* decay constant, epochs */
+/* Noise-free value at progression p (clamped to [0, H]). */
+double hone_bench_curve_mean(const double *x, size_t d, int64_t progression);
+/* The reported value at progression p for the trial with that seed: mean + noise. */
+double hone_bench_curve(const double *x, size_t d, int64_t progression, uint64_t seed);
+/* The largest value of final over [0, 1]^d (the range's upper end). */
+double hone_bench_curve_worst(size_t d);
+
 #endif
