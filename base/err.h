@@ -28,7 +28,8 @@
     XX(EDATA,       -16, "more data required")                             \
     XX(ETOOBIG,     -17, "too large")                                      \
     XX(EINTR,       -18, "interrupted")                                    \
-    XX(EPERM,       -19, "permission denied")
+    XX(EPERM,       -19, "permission denied")                              \
+    XX(ELEASE,      -20, "lease expired or not held")
 
 typedef enum {
 #define XX(name, num, text) HONE_##name = num,

@@ -2,18 +2,23 @@
 # load.sh: the broker load benchmark (bench/README.md, section "Load"), as markdown.
 #
 # Runs bench_load against a real hone-broker: 1, 64 and 512 simulated workers with a
-# durable store (a temporary directory on a real disk), the same again with the store on
-# tmpfs (fsync costs nothing there: a ceiling, not a durable figure), then the fill run
-# (512 workers until 100 000 readings are stored) for the broker's memory.
-# About 1.5 minutes plus the fill run, which depends on the disk and is stopped after
-# --fill-max seconds (150 by default), so at most about 4 minutes on 2 cores.
+# durable store (a temporary directory on a real disk), once per commit mode, back to
+# back for each worker count (by default `--commit per-message`, one synchronous LMDB
+# commit per message, then `--commit group`, the broker's default, so that the two rows
+# of a worker count see the same disk), then the same with the store on tmpfs (fsync
+# costs nothing there: a ceiling, not a durable figure; group commit only), then the
+# fill run (512 workers until 100 000 readings are stored, group commit) for the
+# broker's memory. About 3 minutes plus the fill run, which depends on the disk and is
+# stopped after --fill-max seconds (150 by default), so at most about 6 minutes on 2 cores.
 #
-# usage: bench/load.sh [--build DIR] [--label TEXT] [--duration S] [--workers LIST]
-#                      [--fill N] [--fill-max S] [--no-fill] [--no-ceiling] [--perf DIR]
-#                      [--broker-arg ARG]... [--data-root DIR]
+# usage: bench/load.sh [--build DIR] [--label TEXT] [--commit-modes LIST] [--duration S]
+#                      [--workers LIST] [--fill N] [--fill-max S] [--no-fill] [--no-ceiling]
+#                      [--perf DIR] [--broker-arg ARG]... [--data-root DIR]
 #   --build DIR       build directory holding bench/bench_load (default ./build)
-#   --label TEXT      first column of every row (default "baseline"), to compare runs
-#                     side by side, e.g. before and after group commit
+#   --label TEXT      put before the commit mode in the first column ("TEXT, group"), to
+#                     compare runs side by side
+#   --commit-modes L  hone-broker --commit values to compare, in this order (default
+#                     per-message,group); "default" runs the broker without --commit
 #   --duration S      measurement window per configuration (default 10)
 #   --workers LIST    worker counts (default 1,64,512)
 #   --fill N          readings stored by the fill run (default 100000)
@@ -23,14 +28,15 @@
 #   --no-ceiling      skip the tmpfs rows
 #   --perf DIR        perf record -g the broker during each durable window into
 #                     DIR/perf.LABEL.W.data (perf report -i ... --no-children)
-#   --broker-arg ARG  passed to hone-broker (repeatable), e.g. a future commit option
+#   --broker-arg ARG  passed to hone-broker (repeatable), in every run
 #   --data-root DIR   parent of the durable store directories (default ${TMPDIR:-/tmp});
 #                     it must not be tmpfs, or the "durable" rows are not
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=build
-LABEL=baseline
+LABEL=
+MODES=per-message,group
 DURATION=10
 WORKERS=1,64,512
 FILL=100000
@@ -44,6 +50,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
     --label) LABEL=$2; shift 2 ;;
+    --commit-modes) MODES=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --fill) FILL=$2; shift 2 ;;
@@ -78,26 +85,44 @@ echo
 
 STATUS=0
 COMMON=(--broker "$BROKER" "${BROKER_ARGS[@]}")
-ATTACH=()
-if [ -n "$PERF_DIR" ]; then
-  mkdir -p "$PERF_DIR"
-  SAFE_LABEL=$(printf '%s' "$LABEL" | tr -c 'A-Za-z0-9_.-' '_')
-  ATTACH=(--attach "perf record -q -F 999 -g -p %p -o $PERF_DIR/perf.$SAFE_LABEL.%w.data")
-fi
 
-"$BENCH" "${COMMON[@]}" "${ATTACH[@]}" --workers "$WORKERS" --duration "$DURATION" \
-  --label "$LABEL" --data-root "$DATA_ROOT" || STATUS=1
+# The arguments and the row label of commit mode $1.
+mode_args() {
+  MODE_ARGS=()
+  [ "$1" = default ] || MODE_ARGS=(--broker-arg --commit --broker-arg "$1")
+  ROW_LABEL=${LABEL:+$LABEL, }$1
+}
+
+IFS=, read -r -a MODE_LIST <<< "$MODES"
+IFS=, read -r -a WORKER_LIST <<< "$WORKERS"
+LAST_MODE=${MODE_LIST[${#MODE_LIST[@]}-1]}
+HEADER=()
+for w in "${WORKER_LIST[@]}"; do
+  for mode in "${MODE_LIST[@]}"; do
+    mode_args "$mode"
+    ATTACH=()
+    if [ -n "$PERF_DIR" ]; then
+      mkdir -p "$PERF_DIR"
+      SAFE_LABEL=$(printf '%s' "$ROW_LABEL" | tr -c 'A-Za-z0-9_.-' '_')
+      ATTACH=(--attach "perf record -q -F 999 -g -p %p -o $PERF_DIR/perf.$SAFE_LABEL.%w.data")
+    fi
+    "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" "${ATTACH[@]}" "${HEADER[@]}" --workers "$w" \
+      --duration "$DURATION" --label "$ROW_LABEL" --data-root "$DATA_ROOT" || STATUS=1
+    HEADER=(--no-header)
+  done
+done
+mode_args "$LAST_MODE"
 if [ "$DO_CEILING" = 1 ]; then
   if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
-    "$BENCH" "${COMMON[@]}" --workers "$WORKERS" --duration "$DURATION" --no-header \
-      --label "$LABEL, tmpfs (not durable)" --data-root /dev/shm || STATUS=1
+    "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" --workers "$WORKERS" --duration "$DURATION" --no-header \
+      --label "$ROW_LABEL, tmpfs (not durable)" --data-root /dev/shm || STATUS=1
   else
     echo "(no tmpfs at /dev/shm: ceiling rows skipped)"
   fi
 fi
 if [ "$DO_FILL" = 1 ]; then
   echo
-  "$BENCH" "${COMMON[@]}" --fill "$FILL" --max-seconds "$FILL_MAX" --workers 512 --label "$LABEL" \
-    --data-root "$DATA_ROOT" || STATUS=1
+  "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" --fill "$FILL" --max-seconds "$FILL_MAX" --workers 512 \
+    --label "$ROW_LABEL" --data-root "$DATA_ROOT" || STATUS=1
 fi
 exit $STATUS

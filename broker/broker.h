@@ -6,6 +6,18 @@
  * answered with an `error` message and logged; it never stops the broker. Replies that
  * acknowledge a change are sent only after the change is committed to the store.
  *
+ * Durability (PROTOCOL.md section 8): with group commit (the default) the changes made
+ * while the reactor serves what its socket holds go into one LMDB write transaction,
+ * committed synchronously when the socket is drained (on a real disk after waiting up to
+ * 1 ms for the peers the last commit answered), or after 256 messages, or once the batch
+ * has been open as long as a commit takes, or at 1024 changes, or by a 2 ms safety timer
+ * for changes made outside the socket's reader; every reply made meanwhile is held and
+ * sent only once that commit has returned. If
+ * the commit fails (e.g. the store is full at its map-size cap), the experiments are
+ * reloaded from the store and each held acknowledgement is replaced by a HONE_ESTORE
+ * error. HONE_BROKER_COMMIT_EACH commits every change on its own before its reply (one
+ * fdatasync per message: the comparison point of bench/load.sh).
+ *
  * Socket settings: ZMQ_MAXMSGSIZE = HONE_PROTO_MAX_BYTES (a larger frame makes libzmq
  * drop the connection before any parsing), ZMQ_ROUTER_MANDATORY with non-blocking
  * sends (a reply to a vanished or saturated peer is logged and dropped), and a linger
@@ -26,6 +38,12 @@
 
 typedef struct _hone_broker_t hone_broker_t;
 
+/* When the store commits (see above). */
+typedef enum {
+    HONE_BROKER_COMMIT_GROUP = 0,   /* one commit for the changes of a reactor turn (default) */
+    HONE_BROKER_COMMIT_EACH = 1,    /* one commit per change ("per-message") */
+} hone_broker_commit_t;
+
 /* Zero-initialised options give every default. */
 typedef struct hone_broker_options {
     const char *data_dir;       /* store directory; NULL: HONE_BROKER_DATA_DEFAULT */
@@ -35,7 +53,9 @@ typedef struct hone_broker_options {
                                    hone_broker_run, e.g. a signalfd for SIGINT/SIGTERM;
                                    0 or negative: none */
     uint64_t map_size;          /* initial LMDB map size; 0: the store's default */
+    uint64_t map_size_max;      /* its growth cap; 0: the store's default (store.h) */
     int linger_ms;              /* socket linger at close; 0: HONE_BROKER_LINGER_MS */
+    hone_broker_commit_t commit; /* group commit (0, the default) or one per change */
 } hone_broker_options_t;
 
 /* Opens the store, loads every experiment, starts the authenticator when

@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "clock.h"
+#include "lease.h"
 #include "log.h"
 #include "parking.h"
 #include "wire.h"
@@ -15,10 +16,14 @@
 #include <math.h>
 #include <stdio.h>
 #include <sys/random.h>
+#include <time.h>
 
 struct _hone_handlers_t {
     hone_registry_t *registry;  /* borrowed */
-    zhashx_t *leases;           /* "experiment#trial" → s_lease_t (owned) */
+    hone_lease_table_t *leases; /* running trials handed to workers, by deadline */
+    zhashx_t *adopted;          /* names of the experiments whose leases are armed (set) */
+    uint32_t min_heartbeat_ms;  /* the shortest heartbeat interval of any lease so far */
+    int64_t now_ms;             /* monotonic time of the request or tick being served */
     hone_reading_in_t *readings; /* scratch for parsed metrics, grown on demand */
     size_t cap_readings;        /* slots in readings */
     hone_generator_t *generator; /* borrowed; NULL: every generation inline */
@@ -47,24 +52,9 @@ typedef struct {
     hone_value_t *points;       /* PREDICT: [n_points × space size], interned; owned */
 } s_offload_t;
 
-/* A running trial handed to a worker by `ready`. */
-typedef struct {
-    uint8_t identity[256];      /* ROUTER routing id of the worker */
-    size_t id_len;              /* bytes in identity */
-    char worker[64];            /* the name the worker gave, for logs */
-    int64_t assigned_ms;        /* monotonic time of the assignment */
-    int64_t last_seen_ms;       /* monotonic time the worker was last heard from */
-} s_lease_t;
-
 /* Builders and setters fail only when memory is exhausted: the broker aborts then. */
 #define S_ADD(call) HONE_ASSERT((call) != NULL)
 #define S_SET(call) HONE_ASSERT((call) == HONE_OK)
-
-static void s_lease_destroy(void **item)
-{
-    hone_free(*item);
-    *item = NULL;
-}
 
 static s_deferred_t *s_deferred_new(const hone_handlers_peer_t *peer, hone_msg_t **request)
 {
@@ -91,9 +81,10 @@ hone_handlers_t *hone_handlers_new(hone_registry_t *registry)
     HONE_ASSERT(registry);
     hone_handlers_t *self = hone_alloc(sizeof *self);
     self->registry = registry;
-    self->leases = zhashx_new();
-    HONE_ASSERT(self->leases);
-    zhashx_set_destructor(self->leases, s_lease_destroy);
+    self->leases = hone_lease_table_new();
+    self->adopted = zhashx_new();
+    HONE_ASSERT(self->adopted);
+    self->min_heartbeat_ms = HONE_LEASE_HEARTBEAT_MS_DEFAULT;
     self->parking = hone_parking_new(s_deferred_destroy);
     return self;
 }
@@ -115,7 +106,8 @@ void hone_handlers_destroy(hone_handlers_t **self_p)
         return;
     HONE_ASSERT(!self->generator || hone_generator_outstanding(self->generator) == 0);
     hone_parking_destroy(&self->parking);
-    zhashx_destroy(&self->leases);
+    hone_lease_table_destroy(&self->leases);
+    zhashx_destroy(&self->adopted);
     hone_free(self->readings);
     hone_free(self);
     *self_p = NULL;
@@ -124,61 +116,140 @@ void hone_handlers_destroy(hone_handlers_t **self_p)
 size_t hone_handlers_lease_count(const hone_handlers_t *self)
 {
     HONE_ASSERT(self);
-    return zhashx_size(self->leases);
+    return hone_lease_count(self->leases);
+}
+
+int hone_handlers_tick_ms(const hone_handlers_t *self)
+{
+    HONE_ASSERT(self);
+    int tick = (int) (self->min_heartbeat_ms / 10);
+    return tick < HONE_HANDLERS_TICK_MIN_MS ? HONE_HANDLERS_TICK_MIN_MS
+           : tick > HONE_HANDLERS_TICK_MAX_MS ? HONE_HANDLERS_TICK_MAX_MS : tick;
 }
 
 /* ---- leases ---- */
 
-static void s_lease_key(char *key, size_t size, const char *experiment, uint32_t trial)
+/* The lease window of exp's workers: heartbeat interval × liveness. */
+static int64_t s_expiry_ms(const hone_experiment_t *exp)
 {
-    snprintf(key, size, "%s#%" PRIu32, experiment, trial);
+    const hone_lease_settings_t *l = hone_experiment_leases(exp);
+    return (int64_t) l->heartbeat_ms * l->liveness;
 }
 
-static void s_lease_add(hone_handlers_t *self, const char *experiment, uint32_t trial,
-                        const uint8_t *identity, size_t id_len, const char *worker, int64_t now_ms)
+static bool s_same_peer(const hone_lease_t *lease, const hone_handlers_peer_t *peer)
 {
-    char key[300];
-    s_lease_key(key, sizeof key, experiment, trial);
-    s_lease_t *lease = hone_alloc(sizeof *lease);
-    lease->id_len = id_len < sizeof lease->identity ? id_len : sizeof lease->identity;
-    memcpy(lease->identity, identity, lease->id_len);
-    snprintf(lease->worker, sizeof lease->worker, "%s", worker ? worker : "");
-    lease->assigned_ms = now_ms;
-    lease->last_seen_ms = now_ms;
-    zhashx_update(self->leases, key, lease);
+    return lease->id_len == peer->id_len && memcmp(lease->identity, peer->identity, peer->id_len) == 0;
+}
+
+/* Arms the lease of RUNNING trial index of exp (its open attempt is the token), or, when
+ * it is armed already, refreshes it and binds it to peer's routing id (NULL: keep it). */
+static hone_lease_t *s_lease_arm(hone_handlers_t *self, const hone_experiment_t *exp, uint32_t index,
+                                 const hone_handlers_peer_t *peer, int64_t now_ms)
+{
+    const hone_trial_t *t = hone_experiment_trial(exp, index);
+    HONE_ASSERT(t);
+    const hone_attempt_t *a = hone_trial_open_attempt(t);
+    HONE_ASSERT(a);
+    const char *name = hone_experiment_name(exp);
+    const uint8_t *id = peer ? peer->identity : NULL;
+    size_t id_len = peer ? peer->id_len : 0;
+    hone_lease_t *lease = hone_lease_find(self->leases, name, index);
+    if (lease && lease->token == t->n_attempts) {
+        hone_lease_touch(self->leases, lease, id, id_len, now_ms);
+        return lease;
+    }
+    uint32_t heartbeat = hone_experiment_leases(exp)->heartbeat_ms;
+    if (heartbeat < self->min_heartbeat_ms)
+        self->min_heartbeat_ms = heartbeat;
+    return hone_lease_add(self->leases, name, index, t->n_attempts, a->worker, id, id_len, s_expiry_ms(exp),
+                          now_ms);
 }
 
 static void s_lease_drop(hone_handlers_t *self, const char *experiment, uint32_t trial)
 {
-    char key[300];
-    s_lease_key(key, sizeof key, experiment, trial);
-    zhashx_delete(self->leases, key);
+    hone_lease_t *lease = hone_lease_find(self->leases, experiment, trial);
+    if (lease)
+        hone_lease_remove(self->leases, lease);
 }
 
-static bool s_lease_is(const s_lease_t *lease, const uint8_t *identity, size_t id_len)
+/* Arms a lease for every RUNNING trial of exp that was handed to a worker and has none:
+ * once per experiment after the broker starts (the lease table is not stored: each
+ * worker gets a whole window from now to heartbeat, report or resume), and again on
+ * `status` (which repairs a lease lost when a failed write reloaded the experiment). */
+static void s_adopt(hone_handlers_t *self, const hone_experiment_t *exp, bool again)
 {
-    return lease->id_len == id_len && memcmp(lease->identity, identity, id_len) == 0;
+    const char *name = hone_experiment_name(exp);
+    if (!again && zhashx_lookup(self->adopted, name))
+        return;
+    zhashx_update(self->adopted, name, (void *) 1);
+    if (hone_experiment_count_status(exp, HONE_TRIAL_RUNNING) == 0)
+        return;
+    size_t armed = 0, n = hone_experiment_trial_count(exp);
+    for (uint32_t i = 0; i < n; i++) {
+        const hone_trial_t *t = hone_experiment_trial(exp, i);
+        if (t->status != HONE_TRIAL_RUNNING || !hone_trial_open_attempt(t))
+            continue;
+        const hone_lease_t *lease = hone_lease_find(self->leases, name, i);
+        if (lease && lease->token == t->n_attempts)
+            continue;
+        s_lease_arm(self, exp, i, NULL, self->now_ms);
+        armed++;
+    }
+    if (armed > 0)
+        hone_log_info("handlers", "'%s': %zu running trial(s) leased again; their workers have %" PRId64
+                      " ms to be heard from", name, armed, s_expiry_ms(exp));
 }
 
-static void s_lease_touch(hone_handlers_t *self, const char *experiment, uint32_t trial,
-                          const uint8_t *identity, size_t id_len, int64_t now_ms)
+/* "2024-05-01T12:00:00.250Z" for wall-clock milliseconds. */
+static const char *s_wall_text(int64_t ms, char *buf, size_t size)
 {
-    char key[300];
-    s_lease_key(key, sizeof key, experiment, trial);
-    s_lease_t *lease = zhashx_lookup(self->leases, key);
-    if (lease && s_lease_is(lease, identity, id_len))
-        lease->last_seen_ms = now_ms;
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+        snprintf(buf, size, "%" PRId64 " ms", ms);
+        return buf;
+    }
+    size_t used = strlen(buf);
+    snprintf(buf + used, size - used, ".%03dZ", (int) (ms % 1000));
+    return buf;
 }
 
-/* A heartbeat refreshes every lease of the worker (a linear walk; the lease work will
- * add an index by identity when expiry needs it). */
-static void s_lease_touch_worker(hone_handlers_t *self, const uint8_t *identity, size_t id_len,
-                                 int64_t now_ms)
+/* HONE_ELEASE for a report under lease `token` of trial t, which expired. */
+static int s_lease_gone(const hone_experiment_t *exp, const hone_trial_t *t, uint64_t token, hone_error_t *err)
 {
-    for (s_lease_t *lease = zhashx_first(self->leases); lease; lease = zhashx_next(self->leases))
-        if (s_lease_is(lease, identity, id_len))
-            lease->last_seen_ms = now_ms;
+    const hone_attempt_t *a = &t->attempts[token - 1];
+    char when[64], now[160];
+    s_wall_text(a->end_ms, when, sizeof when);
+    if (t->status == HONE_TRIAL_RUNNING)
+        snprintf(now, sizeof now, "the trial was re-queued and runs again under lease %" PRIu32, t->n_attempts);
+    else if (t->status == HONE_TRIAL_STALE)
+        snprintf(now, sizeof now, "the trial was re-queued and waits for a worker");
+    else if (t->status == HONE_TRIAL_FAILED && t->attempts[t->n_attempts - 1].outcome == HONE_ATTEMPT_EXPIRED)
+        snprintf(now, sizeof now, "the trial is FAILED: %s", t->reason ? t->reason : "lease expired");
+    else
+        snprintf(now, sizeof now, "the trial was re-queued and is %s now", hone_trial_status_name((int) t->status));
+    return hone_error_set(err, HONE_ELEASE, "lease %" PRIu64 " of trial %s#%" PRIu32 " expired at %s (no word "
+                          "from worker '%.64s' for %" PRId64 " ms); %s; this report changed nothing", token,
+                          hone_experiment_name(exp), t->index, when, a->worker, s_expiry_ms(exp), now);
 }
+
+/* s_lease_check: the report repeats one already applied (same trial, same lease, the
+ * status it asks for is the trial's): answer as the first time, change nothing. */
+#define S_DUPLICATE 1
+
+/* Checks a worker's report on trial index of exp (`progress` with `to` RUNNING,
+ * `complete` COMPLETED, `fail` FAILED, `heartbeat` with `to` CANDIDATE: no status)
+ * against the trial's lease, and refreshes the lease when it holds. With a `lease`
+ * field (PROTOCOL.md 4.6): the token must be the trial's current hand-out; a token that
+ * expired, or ended otherwise and was followed by another hand-out, is HONE_ELEASE.
+ * Without one (an older peer): a RUNNING trial's lease must be bound to the sender's
+ * routing id (or to none yet, after a restart: the sender takes it), and a trial whose
+ * lease expired is HONE_ELEASE. Returns HONE_OK (go on: the status rules decide the
+ * rest), S_DUPLICATE, HONE_ENOTFOUND, HONE_EPROTO or HONE_ELEASE. *lease_out is the
+ * refreshed lease, or NULL. */
+static int s_lease_check(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
+                         hone_experiment_t *exp, uint32_t index, hone_trial_status_t to, int64_t now_ms,
+                         hone_lease_t **lease_out, hone_error_t *err);
 
 /* ---- request fields ---- */
 
@@ -259,6 +330,8 @@ static int s_experiment(hone_handlers_t *self, const hone_msg_t *req, hone_exper
     int rc = s_need_str(req, "experiment", name, err);
     if (rc == HONE_OK)
         rc = hone_registry_find(self->registry, *name, exp, err);
+    if (rc == HONE_OK)
+        s_adopt(self, *exp, false);
     return rc;
 }
 
@@ -269,6 +342,69 @@ static const hone_trial_t *s_trial(const hone_experiment_t *exp, uint32_t index,
         hone_error_set(err, HONE_ENOTFOUND, "experiment '%s' has no trial %" PRIu32,
                        hone_experiment_name(exp), index);
     return trial;
+}
+
+/* The optional `lease` field: *has false when absent. */
+static int s_opt_lease(const hone_msg_t *req, bool *has, uint64_t *out, hone_error_t *err)
+{
+    int64_t v = 0;
+    int rc = s_opt(hone_msg_get_int(req, "lease", &v, err), has);
+    if (rc == HONE_OK && *has && v < 0)
+        rc = hone_error_set(err, HONE_EPROTO, "field 'lease' must be uint, not %" PRId64, v);
+    *out = (uint64_t) v;
+    return rc;
+}
+
+static int s_lease_check(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
+                         hone_experiment_t *exp, uint32_t index, hone_trial_status_t to, int64_t now_ms,
+                         hone_lease_t **lease_out, hone_error_t *err)
+{
+    *lease_out = NULL;
+    const hone_trial_t *t = s_trial(exp, index, err);
+    if (!t)
+        return HONE_ENOTFOUND;
+    bool has_token;
+    uint64_t token;
+    int rc = s_opt_lease(req, &has_token, &token, err);
+    if (rc != HONE_OK)
+        return rc;
+    const char *name = hone_experiment_name(exp);
+    bool reports = to != HONE_TRIAL_RUNNING && to != HONE_TRIAL_CANDIDATE;  /* complete or fail */
+    const hone_attempt_t *last = t->n_attempts > 0 ? &t->attempts[t->n_attempts - 1] : NULL;
+    if (has_token) {
+        if (token == 0 || token > t->n_attempts)
+            return hone_error_set(err, HONE_ELEASE, "lease %" PRIu64 " was never given for trial %s#%" PRIu32
+                                  " (it was handed out %" PRIu32 " time(s)); this report changed nothing",
+                                  token, name, index, t->n_attempts);
+        const hone_attempt_t *a = &t->attempts[token - 1];
+        if (a->outcome == HONE_ATTEMPT_EXPIRED)
+            return s_lease_gone(exp, t, token, err);
+        if (token != t->n_attempts)
+            return hone_error_set(err, HONE_ELEASE, "lease %" PRIu64 " of trial %s#%" PRIu32 " ended (%s); the trial "
+                                  "was handed out again under lease %" PRIu32 "; this report changed nothing",
+                                  token, name, index, hone_attempt_outcome_name((int) a->outcome), t->n_attempts);
+        if (a->outcome == HONE_ATTEMPT_RUNNING && t->status == HONE_TRIAL_RUNNING) {
+            *lease_out = s_lease_arm(self, exp, index, peer, now_ms);
+            return HONE_OK;
+        }
+        return reports && t->status == to ? S_DUPLICATE : HONE_OK;
+    }
+    /* No lease given: an older peer. */
+    if (t->status == HONE_TRIAL_STALE
+        || (t->status == HONE_TRIAL_FAILED && last && last->outcome == HONE_ATTEMPT_EXPIRED))
+        return s_lease_gone(exp, t, t->n_attempts, err);
+    if (reports && t->status == to)
+        return S_DUPLICATE;
+    if (t->status != HONE_TRIAL_RUNNING || !hone_trial_open_attempt(t))
+        return HONE_OK;     /* a client's trial, or the status rules answer */
+    hone_lease_t *lease = hone_lease_find(self->leases, name, index);
+    if (lease && lease->token == t->n_attempts && lease->id_len > 0 && !s_same_peer(lease, peer))
+        return hone_error_set(err, HONE_ELEASE, "trial %s#%" PRIu32 " is leased to worker '%.64s' (lease %" PRIu64
+                              ") on another connection; a report without its `lease` is accepted only from "
+                              "the connection that holds it; this report changed nothing", name, index,
+                              lease->worker, lease->token);
+    *lease_out = s_lease_arm(self, exp, index, peer, now_ms);
+    return HONE_OK;
 }
 
 static hone_msg_t *s_reply(hone_msg_id_t id, const hone_msg_t *req)
@@ -300,20 +436,24 @@ static bool s_offloads(const hone_handlers_t *self, const hone_experiment_t *exp
 }
 
 /* After hone_experiment_generate (rc, *n trials in indices) on the reactor thread:
- * records the worker and stores what the core changed (new trials and the Sobol
+ * records the worker (and, for a worker's `ready`, leased, the first attempt of each
+ * trial) and stores what the core changed (new trials and the Sobol
  * position, even when no trial was made, so a reload continues the same sequence).
  * before and sobol_before are the trial count and Sobol position from before.
  * Returns the core's code, or HONE_ESTORE when the change could not be stored; *exp is
  * then NULL (the registry reloaded it). */
 static int s_generated(hone_handlers_t *self, hone_experiment_t **exp, size_t before,
-                       uint64_t sobol_before, int rc, const char *worker, const uint32_t *indices,
-                       uint32_t *n, hone_error_t *err)
+                       uint64_t sobol_before, int rc, const char *worker, bool leased,
+                       const uint32_t *indices, uint32_t *n, hone_error_t *err)
 {
     if (rc == HONE_OK && *n == 0)
         rc = hone_error_set(err, HONE_EAGAIN, "no trial could be generated now");
     size_t after = hone_experiment_trial_count(*exp);
-    for (uint32_t i = 0; i < *n; i++)
+    for (uint32_t i = 0; i < *n; i++) {
         hone_experiment_set_worker(*exp, indices[i], worker);
+        if (leased)
+            hone_experiment_start_attempt(*exp, indices[i], worker, hone_clock_wall_ms());
+    }
     if (after == before && hone_experiment_sobol_drawn(*exp) == sobol_before)
         return rc;
     hone_registry_change_t change = {
@@ -332,13 +472,13 @@ static int s_generated(hone_handlers_t *self, hone_experiment_t **exp, size_t be
 
 /* Generates up to max trials inline and stores them (s_generated). */
 static int s_generate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t max,
-                      const char *worker, uint32_t *indices, uint32_t *n, hone_error_t *err)
+                      const char *worker, bool leased, uint32_t *indices, uint32_t *n, hone_error_t *err)
 {
     size_t before = hone_experiment_trial_count(*exp);
     uint64_t sobol_before = hone_experiment_sobol_drawn(*exp);
     *n = 0;
     int rc = hone_experiment_generate(*exp, max, indices, n, err);
-    return s_generated(self, exp, before, sobol_before, rc, worker, indices, n, err);
+    return s_generated(self, exp, before, sobol_before, rc, worker, leased, indices, n, err);
 }
 
 /* Undoes an in-memory change that could not be completed. */
@@ -352,7 +492,7 @@ static void s_undo(hone_handlers_t *self, const char *name)
 /* ---- worker role ---- */
 
 /* The reply to `ready` once generation gave rc and n (0 or 1) trials at index: a
- * trial (with a lease for the peer), no_work, or an error code. */
+ * trial under its lease (armed or refreshed for peer), no_work, or an error code. */
 static int s_ready_reply(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
                          int64_t now_ms, const hone_experiment_t *exp, const char *name,
                          const char *worker, int rc, uint32_t index, hone_msg_t **reply,
@@ -361,6 +501,7 @@ static int s_ready_reply(hone_handlers_t *self, const hone_msg_t *req, const hon
     if (rc == HONE_OK) {
         const hone_trial_t *trial = hone_experiment_trial(exp, index);
         HONE_ASSERT(trial);
+        hone_lease_t *lease = s_lease_arm(self, exp, index, peer, now_ms);
         *reply = s_reply(HONE_MSG_TRIAL, req);
         S_SET(hone_msg_set_str(*reply, "experiment", name));
         S_SET(hone_msg_set_int(*reply, "trial", index));
@@ -368,15 +509,20 @@ static int s_ready_reply(hone_handlers_t *self, const hone_msg_t *req, const hon
         HONE_ASSERT(params);
         hone_wire_fill_params(params, hone_experiment_space(exp), trial->params);
         S_SET(hone_msg_set_str(*reply, "note", trial->note ? trial->note : ""));
-        s_lease_add(self, name, index, peer->identity, peer->id_len, worker, now_ms);
-        hone_log_debug("handlers", "trial %s#%" PRIu32 " to worker '%s'", name, index,
-                       worker ? worker : "");
+        S_SET(hone_msg_set_int(*reply, "lease", (int64_t) lease->token));
+        S_SET(hone_msg_set_int(*reply, "heartbeat_ms", hone_experiment_leases(exp)->heartbeat_ms));
+        hone_log_debug("handlers", "trial %s#%" PRIu32 " to worker '%s' under lease %" PRIu64, name, index,
+                       worker ? worker : "", lease->token);
         return HONE_OK;
     }
     if (rc == HONE_EAGAIN || rc == HONE_EDONE || rc == HONE_EEXHAUSTED) {
         bool done = rc != HONE_EAGAIN;
+        /* A running trial may come back within a heartbeat when its lease expires. */
+        int64_t retry = HONE_HANDLERS_RETRY_MS;
+        if (exp && hone_experiment_leases(exp)->heartbeat_ms < retry)
+            retry = hone_experiment_leases(exp)->heartbeat_ms;
         *reply = s_reply(HONE_MSG_NO_WORK, req);
-        S_SET(hone_msg_set_int(*reply, "retry_ms", done ? 0 : HONE_HANDLERS_RETRY_MS));
+        S_SET(hone_msg_set_int(*reply, "retry_ms", done ? 0 : retry));
         S_SET(hone_msg_set_bool(*reply, "done", done));
         S_SET(hone_msg_set_str(*reply, "reason", err->message[0] ? err->message : hone_strerror(rc)));
         return HONE_OK;
@@ -384,14 +530,20 @@ static int s_ready_reply(hone_handlers_t *self, const hone_msg_t *req, const hon
     return rc;
 }
 
-/* Hands the prefetched CANDIDATE trial at index to worker: RUNNING, stored. */
-static int s_take_candidate(hone_handlers_t *self, hone_experiment_t **exp, uint32_t index,
-                            const char *worker, hone_error_t *err)
+/* Hands the queued trial at index (re-queued STALE, or a prefetched CANDIDATE) to
+ * worker: RUNNING, a new attempt, stored. */
+static int s_take_queued(hone_handlers_t *self, hone_experiment_t **exp, uint32_t index,
+                         const char *worker, hone_error_t *err)
 {
+    hone_trial_status_t was = hone_experiment_trial(*exp, index)->status;
     int rc = hone_experiment_mark(*exp, index, HONE_TRIAL_RUNNING, NULL, err);
     if (rc != HONE_OK)
         return rc;
     hone_experiment_set_worker(*exp, index, worker);
+    uint32_t token = hone_experiment_start_attempt(*exp, index, worker, hone_clock_wall_ms());
+    if (was == HONE_TRIAL_STALE)
+        hone_log_info("handlers", "re-queued trial %s#%" PRIu32 " to worker '%s' (attempt %" PRIu32 ")",
+                      hone_experiment_name(*exp), index, worker ? worker : "", token);
     hone_registry_change_t change = { .trial_first = index, .n_trials = 1 };
     rc = hone_registry_persist(self->registry, *exp, &change, err);
     if (rc != HONE_OK)
@@ -409,17 +561,28 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const hone_hand
         rc = s_opt_str(req, "worker", &worker, err);
     if (rc != HONE_OK)
         return rc;
+    hone_lease_seen(self->leases, name, worker, peer->identity, peer->id_len, now_ms);
     uint32_t index = 0, n = 0;
     const hone_trial_t *held = hone_experiment_running_for(exp, worker);
+    int64_t queued;
     if (held) {
         /* The reply that handed this trial out was lost (a broker restart or a dropped
-         * link): the worker would not ask for work while evaluating it. */
+         * link), or the worker restarted under its name: the worker would not ask for
+         * work while evaluating it. It resumes under its lease. */
         hone_log_info("handlers", "worker '%s' resumes trial %s#%" PRIu32, worker, name, held->index);
         index = held->index;
-    } else if (hone_experiment_next_candidate(exp) >= 0) {
-        /* The prefetch queue: a trial generated ahead, handed out at once. */
-        index = (uint32_t) hone_experiment_next_candidate(exp);
-        rc = s_take_candidate(self, &exp, index, worker, err);
+        if (!hone_trial_open_attempt(held)) {
+            /* stored before leases: the resumption is its first attempt */
+            hone_experiment_start_attempt(exp, index, worker, hone_clock_wall_ms());
+            hone_registry_change_t change = { .trial_first = index, .n_trials = 1 };
+            rc = hone_registry_persist(self->registry, exp, &change, err);
+            if (rc != HONE_OK)
+                return rc;
+        }
+    } else if ((queued = hone_experiment_next_queued(exp)) >= 0) {
+        /* A re-queued trial first, then the prefetch queue: handed out at once. */
+        index = (uint32_t) queued;
+        rc = s_take_queued(self, &exp, index, worker, err);
         if (rc != HONE_OK)
             return rc;
     } else if (s_offloads(self, exp)) {
@@ -428,13 +591,13 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const hone_hand
         offload->count = 1;
         return HONE_OK;
     } else {
-        rc = s_generate(self, &exp, 1, worker, &index, &n, err);
+        rc = s_generate(self, &exp, 1, worker, true, &index, &n, err);
     }
     return s_ready_reply(self, req, peer, now_ms, exp, name, worker, rc, index, reply, err);
 }
 
-/* Shared by `progress` (worker role: the trial must be RUNNING, and the reading
- * refreshes the worker's lease) and `attach` (client role, like Ax main: any status). */
+/* Shared by `progress` (worker role: the trial must be RUNNING under the sender's lease,
+ * and the reading refreshes it) and `attach` (client role, like Ax main: any status). */
 static int s_readings(hone_handlers_t *self, const hone_msg_t *req, bool worker_role,
                       const hone_handlers_peer_t *peer, int64_t now_ms, hone_msg_t **reply,
                       hone_error_t *err)
@@ -445,6 +608,7 @@ static int s_readings(hone_handlers_t *self, const hone_msg_t *req, bool worker_
     bool has_prog;
     int64_t prog;
     size_t n;
+    hone_lease_t *lease = NULL;
     int rc = s_experiment(self, req, &exp, &name, err);
     if (rc == HONE_OK)
         rc = s_need_trial(req, &index, err);
@@ -452,12 +616,14 @@ static int s_readings(hone_handlers_t *self, const hone_msg_t *req, bool worker_
         rc = s_opt_progression(req, &has_prog, &prog, err);
     if (rc == HONE_OK)
         rc = s_metrics(self, req, true, &n, err);
+    if (rc == HONE_OK && worker_role)
+        rc = s_lease_check(self, req, peer, exp, index, HONE_TRIAL_RUNNING, now_ms, &lease, err);
     if (rc == HONE_OK)
         rc = hone_experiment_attach(exp, index, self->readings, n, has_prog, prog, worker_role, err);
     if (rc != HONE_OK)
         return rc;
     if (worker_role)
-        s_lease_touch(self, name, index, peer->identity, peer->id_len, now_ms);
+        hone_lease_seen(self->leases, name, lease ? lease->worker : NULL, peer->identity, peer->id_len, now_ms);
     hone_registry_change_t change = {
         .reading_trial = index, .readings = self->readings, .n_readings = n,
         .has_progression = has_prog, .progression = prog,
@@ -494,6 +660,9 @@ static int s_finish(hone_handlers_t *self, const hone_msg_t *req, hone_experimen
             s_undo(self, name);     /* the readings were attached in memory only */
         return rc;
     }
+    /* The worker's hand-out ends with the trial (stored in the same transaction). */
+    if (hone_trial_status_is_terminal(to))
+        hone_experiment_end_attempt(exp, index, hone_attempt_outcome_for(to), hone_clock_wall_ms());
     hone_registry_change_t change = {
         .trial_first = index, .n_trials = 1,
         .reading_trial = index, .readings = self->readings, .n_readings = n_readings,
@@ -511,36 +680,133 @@ static int s_finish(hone_handlers_t *self, const hone_msg_t *req, hone_experimen
     return HONE_OK;
 }
 
-static int s_complete(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply,
-                      hone_error_t *err)
+/* `complete` and `fail`: the lease is checked first; a duplicate of a report already
+ * applied gets the same reply and changes nothing. */
+static int s_report(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
+                    int64_t now_ms, hone_trial_status_t to, hone_msg_t **reply, hone_error_t *err)
 {
     hone_experiment_t *exp;
-    const char *name;
+    const char *name, *reason = NULL;
     uint32_t index;
     size_t n = 0;
+    hone_lease_t *lease = NULL;
     int rc = s_experiment(self, req, &exp, &name, err);
     if (rc == HONE_OK)
         rc = s_need_trial(req, &index, err);
-    if (rc == HONE_OK)
+    if (rc == HONE_OK && to == HONE_TRIAL_COMPLETED)
         rc = s_metrics(self, req, false, &n, err);
+    if (rc == HONE_OK && to == HONE_TRIAL_FAILED)
+        rc = s_opt_str(req, "reason", &reason, err);
+    if (rc == HONE_OK)
+        rc = s_lease_check(self, req, peer, exp, index, to, now_ms, &lease, err);
+    if (rc == S_DUPLICATE) {
+        hone_log_debug("handlers", "%s of trial %s#%" PRIu32 " again: answered as before, nothing changed",
+                       hone_msg_name(hone_msg_id(req)), name, index);
+        *reply = s_reply(HONE_MSG_OK, req);
+        S_SET(hone_msg_set_str(*reply, "status", hone_trial_status_name(to)));
+        return HONE_OK;
+    }
     if (rc != HONE_OK)
         return rc;
-    return s_finish(self, req, exp, index, HONE_TRIAL_COMPLETED, NULL, n, true, reply, err);
+    hone_lease_seen(self->leases, name, lease ? lease->worker : NULL, peer->identity, peer->id_len, now_ms);
+    return s_finish(self, req, exp, index, to, reason, n, to == HONE_TRIAL_COMPLETED, reply, err);
 }
 
-static int s_fail(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
+/* `heartbeat` (PROTOCOL.md 6): with {experiment, trial, lease} it refreshes that lease,
+ * and answers HONE_ELEASE when the lease is gone (the worker must drop the trial) or
+ * HONE_ESTATE when the trial ended otherwise (abandoned meanwhile: stop). Without them
+ * (an older peer, or an idle worker) it refreshes every lease held through the sender's
+ * routing id. Either way the reply to a live worker is `heartbeat {}`. */
+static int s_heartbeat(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
+                       int64_t now_ms, hone_msg_t **reply, hone_error_t *err)
 {
-    hone_experiment_t *exp;
-    const char *name, *reason;
-    uint32_t index;
-    int rc = s_experiment(self, req, &exp, &name, err);
+    const char *name = NULL;
+    bool has_trial, has_token;
+    int64_t trial = 0;
+    uint64_t token = 0;
+    int rc = s_opt_str(req, "experiment", &name, err);
     if (rc == HONE_OK)
-        rc = s_need_trial(req, &index, err);
+        rc = s_opt(hone_msg_get_int(req, "trial", &trial, err), &has_trial);
     if (rc == HONE_OK)
-        rc = s_opt_str(req, "reason", &reason, err);
+        rc = s_opt_lease(req, &has_token, &token, err);
     if (rc != HONE_OK)
         return rc;
-    return s_finish(self, req, exp, index, HONE_TRIAL_FAILED, reason, 0, false, reply, err);
+    if (has_trial && (trial < 0 || trial > (int64_t) UINT32_MAX))
+        return hone_error_set(err, HONE_EPROTO, "field 'trial' must be a trial index, not %" PRId64, trial);
+    hone_experiment_t *exp;
+    if (name && has_trial && has_token && s_experiment(self, req, &exp, &name, err) == HONE_OK) {
+        hone_lease_t *lease = NULL;
+        uint32_t index = (uint32_t) trial;
+        rc = s_lease_check(self, req, peer, exp, index, HONE_TRIAL_CANDIDATE, now_ms, &lease, err);
+        if (rc != HONE_OK)
+            return rc;
+        const hone_trial_t *t = hone_experiment_trial(exp, index);
+        if (t->status != HONE_TRIAL_RUNNING)
+            return hone_error_set(err, HONE_ESTATE, "trial %s#%" PRIu32 " is %s: stop evaluating it", name, index,
+                                  hone_trial_status_name((int) t->status));
+        hone_lease_seen(self->leases, name, lease ? lease->worker : NULL, peer->identity, peer->id_len, now_ms);
+    } else {
+        hone_lease_touch_identity(self->leases, peer->identity, peer->id_len, now_ms);
+    }
+    *reply = s_reply(HONE_MSG_HEARTBEAT, req);
+    return HONE_OK;
+}
+
+/* ---- lease expiry ---- */
+
+/* Lease `lease` (taken out of the table) expired: its trial is re-queued or failed,
+ * and stored. A lease that no longer matches its trial (ended meanwhile) is dropped. */
+static void s_expire(hone_handlers_t *self, const hone_lease_t *lease, int64_t now_ms)
+{
+    hone_experiment_t *exp;
+    if (hone_registry_find(self->registry, lease->experiment, &exp, NULL) != HONE_OK)
+        return;
+    const hone_trial_t *t = hone_experiment_trial(exp, lease->trial);
+    if (!t || t->status != HONE_TRIAL_RUNNING || !hone_trial_open_attempt(t) || t->n_attempts != lease->token)
+        return;
+    hone_error_t err;
+    hone_error_clear(&err);
+    hone_trial_status_t to;
+    int rc = hone_experiment_expire(exp, lease->trial, hone_clock_wall_ms(), &to, &err);
+    HONE_ASSERT(rc == HONE_OK);
+    uint32_t expired = hone_trial_expired_attempts(t);
+    hone_registry_change_t change = { .trial_first = lease->trial, .n_trials = 1 };
+    rc = hone_registry_persist(self->registry, exp, &change, &err);
+    if (rc != HONE_OK) {
+        /* reloaded as it was (RUNNING): try again after another window */
+        hone_log_warn("handlers", "lease %" PRIu64 " of trial %s#%" PRIu32 " expired but could not be stored: %s",
+                      lease->token, lease->experiment, lease->trial, err.message);
+        if (hone_registry_find(self->registry, lease->experiment, &exp, NULL) == HONE_OK
+            && (t = hone_experiment_trial(exp, lease->trial)) && t->status == HONE_TRIAL_RUNNING
+            && hone_trial_open_attempt(t))
+            hone_lease_add(self->leases, lease->experiment, lease->trial, t->n_attempts, lease->worker,
+                           lease->identity, lease->id_len, lease->expiry_ms, now_ms);
+        return;
+    }
+    const hone_lease_settings_t *settings = hone_experiment_leases(exp);
+    if (to == HONE_TRIAL_STALE)
+        hone_log_warn("handlers", "lease %" PRIu64 " of trial %s#%" PRIu32 " expired: no word from worker '%s' "
+                      "for %" PRId64 " ms; re-queued (retry %" PRIu32 " of %" PRIu32 ")", lease->token,
+                      lease->experiment, lease->trial, lease->worker, now_ms - lease->last_seen_ms, expired,
+                      settings->max_retries);
+    else
+        hone_log_warn("handlers", "lease %" PRIu64 " of trial %s#%" PRIu32 " expired: no word from worker '%s' "
+                      "for %" PRId64 " ms; FAILED: %s", lease->token, lease->experiment, lease->trial,
+                      lease->worker, now_ms - lease->last_seen_ms, t->reason ? t->reason : "lease expired");
+}
+
+size_t hone_handlers_tick(hone_handlers_t *self, int64_t now_ms)
+{
+    HONE_ASSERT(self);
+    self->now_ms = now_ms;
+    size_t n = 0;
+    hone_lease_t *lease;
+    while ((lease = hone_lease_take_expired(self->leases, now_ms))) {
+        s_expire(self, lease, now_ms);
+        hone_lease_free(&lease);
+        n++;
+    }
+    return n;
 }
 
 /* ---- client role ---- */
@@ -631,7 +897,7 @@ static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     }
     uint32_t indices[HONE_HANDLERS_NEXT_MAX];
     uint32_t n = 0;
-    rc = s_generate(self, &exp, (uint32_t) count, NULL, indices, &n, err);
+    rc = s_generate(self, &exp, (uint32_t) count, NULL, false, indices, &n, err);
     return s_next_reply(req, exp, rc, indices, n, reply);
 }
 
@@ -710,6 +976,51 @@ static int s_best(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     return s_best_reply(req, exp, rc, &best, reply);
 }
 
+/* The lease part of `status`: settings, expiries, retries and the workers table. */
+static void s_status_leases(hone_handlers_t *self, const hone_experiment_t *exp, hone_node_t *body)
+{
+    s_adopt(self, exp, true);   /* repairs a lease a failed write may have lost */
+    const hone_lease_settings_t *settings = hone_experiment_leases(exp);
+    hone_node_t *leases = hone_node_add_map(body, "leases");
+    HONE_ASSERT(leases);
+    S_ADD(hone_node_add_int(leases, "heartbeat_ms", settings->heartbeat_ms));
+    S_ADD(hone_node_add_int(leases, "liveness", settings->liveness));
+    S_ADD(hone_node_add_int(leases, "max_retries", settings->max_retries));
+    /* From the stored attempts, so they survive restarts: every expiry, and the ones
+     * that re-queued the trial (the last expiry of a trial that then FAILED did not). */
+    uint64_t expired = 0, retries = 0;
+    size_t n = hone_experiment_trial_count(exp);
+    for (uint32_t i = 0; i < n; i++) {
+        const hone_trial_t *t = hone_experiment_trial(exp, i);
+        uint32_t e = hone_trial_expired_attempts(t);
+        expired += e;
+        bool failed = t->status == HONE_TRIAL_FAILED && t->n_attempts > 0
+                      && t->attempts[t->n_attempts - 1].outcome == HONE_ATTEMPT_EXPIRED;
+        retries += failed ? e - 1 : e;
+    }
+    S_ADD(hone_node_add_int(body, "leases_expired", (int64_t) expired));
+    S_ADD(hone_node_add_int(body, "retries", (int64_t) retries));
+    hone_lease_worker_t *rows = NULL;
+    size_t n_rows = 0;
+    hone_lease_workers(self->leases, hone_experiment_name(exp), self->now_ms, &rows, &n_rows);
+    hone_node_t *workers = hone_node_add_array(body, "workers");
+    HONE_ASSERT(workers);
+    for (size_t i = 0; i < n_rows && i < HONE_HANDLERS_STATUS_WORKERS_MAX; i++) {
+        const hone_lease_worker_t *w = &rows[i];
+        hone_node_t *row = hone_node_add_map(workers, NULL);
+        HONE_ASSERT(row);
+        S_ADD(hone_node_add_str(row, "worker", w->worker));
+        S_ADD(hone_node_add_int(row, "last_seen_ms", self->now_ms - w->last_seen_ms));
+        if (w->leased) {
+            S_ADD(hone_node_add_int(row, "trial", w->trial));
+            S_ADD(hone_node_add_int(row, "lease", (int64_t) w->token));
+            S_ADD(hone_node_add_int(row, "lease_age_ms", self->now_ms - w->assigned_ms));
+        }
+    }
+    S_ADD(hone_node_add_int(body, "workers_total", (int64_t) n_rows));
+    hone_lease_workers_free(&rows, n_rows);
+}
+
 static int s_status(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
 {
     hone_experiment_t *exp;
@@ -729,15 +1040,14 @@ static int s_status(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **r
     S_ADD(hone_node_add_int(body, "max_trials", hone_experiment_max_trials(exp)));
     hone_node_t *counts = hone_node_add_map(body, "counts");
     HONE_ASSERT(counts);
-    /* The statuses of the trial object always, others (never set by this broker) when used. */
+    /* The statuses of the trial object and STALE (lost, re-queued) always, others when used. */
     static const hone_trial_status_t listed[] = { HONE_TRIAL_RUNNING, HONE_TRIAL_COMPLETED,
                                                   HONE_TRIAL_FAILED, HONE_TRIAL_ABANDONED,
-                                                  HONE_TRIAL_EARLY_STOPPED };
+                                                  HONE_TRIAL_EARLY_STOPPED, HONE_TRIAL_STALE };
     for (size_t i = 0; i < HONE_ARRAY_LEN(listed); i++)
         S_ADD(hone_node_add_int(counts, hone_trial_status_name(listed[i]),
                                 (int64_t) hone_experiment_count_status(exp, listed[i])));
-    static const hone_trial_status_t others[] = { HONE_TRIAL_CANDIDATE, HONE_TRIAL_STAGED,
-                                                  HONE_TRIAL_STALE };
+    static const hone_trial_status_t others[] = { HONE_TRIAL_CANDIDATE, HONE_TRIAL_STAGED };
     for (size_t i = 0; i < HONE_ARRAY_LEN(others); i++) {
         size_t n = hone_experiment_count_status(exp, others[i]);
         if (n > 0)
@@ -752,6 +1062,7 @@ static int s_status(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **r
         S_ADD(hone_node_add_int(best, "trial", raw.trial));
         S_ADD(hone_node_add_float(best, "value", raw.mean));
     }
+    s_status_leases(self, exp, body);
     return HONE_OK;
 }
 
@@ -972,13 +1283,9 @@ static hone_msg_t *s_serve(hone_handlers_t *self, const hone_handlers_peer_t *pe
     switch (id) {
     case HONE_MSG_READY: rc = s_ready(self, request, peer, now_ms, &reply, &offload, &err); break;
     case HONE_MSG_PROGRESS: rc = s_readings(self, request, true, peer, now_ms, &reply, &err); break;
-    case HONE_MSG_COMPLETE: rc = s_complete(self, request, &reply, &err); break;
-    case HONE_MSG_FAIL: rc = s_fail(self, request, &reply, &err); break;
-    case HONE_MSG_HEARTBEAT:
-        s_lease_touch_worker(self, peer->identity, peer->id_len, now_ms);
-        reply = s_reply(HONE_MSG_HEARTBEAT, request);
-        rc = HONE_OK;
-        break;
+    case HONE_MSG_COMPLETE: rc = s_report(self, request, peer, now_ms, HONE_TRIAL_COMPLETED, &reply, &err); break;
+    case HONE_MSG_FAIL: rc = s_report(self, request, peer, now_ms, HONE_TRIAL_FAILED, &reply, &err); break;
+    case HONE_MSG_HEARTBEAT: rc = s_heartbeat(self, request, peer, now_ms, &reply, &err); break;
     case HONE_MSG_CREATE: rc = s_create(self, request, &reply, &err); break;
     case HONE_MSG_NEXT: rc = s_next(self, request, &reply, &offload, &err); break;
     case HONE_MSG_ATTACH: rc = s_readings(self, request, false, peer, now_ms, &reply, &err); break;
@@ -1020,12 +1327,13 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const hone_handlers_pe
                                    hone_msg_t **request, int64_t now_ms)
 {
     HONE_ASSERT(self && peer && request && *request);
+    self->now_ms = now_ms;
     const char *name = s_waits_for(*request);
     hone_experiment_t *exp;
     /* A `ready` that a prefetched candidate can answer does not wait for the generation. */
     bool candidate = name && hone_msg_id(*request) == HONE_MSG_READY
                      && hone_registry_find(self->registry, name, &exp, NULL) == HONE_OK
-                     && hone_experiment_next_candidate(exp) >= 0;
+                     && hone_experiment_next_queued(exp) >= 0;
     if (name && !candidate && hone_parking_busy(self->parking, name)) {
         hone_log_debug("handlers", "%s seq=%" PRIu64 " waits for the model fit on '%s'",
                        hone_msg_name(hone_msg_id(*request)), hone_msg_seq(*request), name);
@@ -1070,7 +1378,8 @@ static int s_on_generated(hone_handlers_t *self, hone_generator_job_t *job, s_de
         uint64_t sobol_before = hone_experiment_sobol_drawn(exp);
         hone_experiment_adopt(exp, job->experiment, d->trials_before,
                               request ? HONE_TRIAL_RUNNING : HONE_TRIAL_CANDIDATE, job->indices, &n);
-        rc = s_generated(self, &exp, before, sobol_before, job->rc, worker, job->indices, &n, err);
+        rc = s_generated(self, &exp, before, sobol_before, job->rc, worker, request && id == HONE_MSG_READY,
+                         job->indices, &n, err);
     }
     hone_log_debug("handlers", "generation on '%s'%s: %" PRIu32 " trial(s), %s, %" PRId64
                    " ms (queued %" PRId64 " ms)", name, request ? "" : " (prefetch)", n,
@@ -1131,6 +1440,7 @@ static void s_on_collected(hone_handlers_t *self, hone_generator_job_t *job, int
 void hone_handlers_collect(hone_handlers_t *self, int64_t now_ms)
 {
     HONE_ASSERT(self && self->generator);
+    self->now_ms = now_ms;
     hone_generator_job_t *job;
     while ((job = hone_generator_collect(self->generator))) {
         s_on_collected(self, job, now_ms);

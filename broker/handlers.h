@@ -7,8 +7,17 @@
  * memory or on disk; a failed write is undone in memory (registry reload) and answered
  * with HONE_ESTORE.
  *
- * It also keeps the lease table: which worker identity holds which running trial, and
- * when that worker was last heard from (expiry comes with the lease work).
+ * Leases (PROTOCOL.md 6): every trial handed to a worker by `ready` is leased to it
+ * under a token (the trial's attempt number, sent in the `trial` reply). Every message
+ * from the worker about the trial refreshes the lease; when nothing was heard for the
+ * experiment's heartbeat interval × liveness, hone_handlers_tick expires it: the attempt
+ * is recorded on the trial as "lease expired" and the trial is re-queued (STALE, handed
+ * to the next `ready` before any new trial) up to max_retries times, then FAILED. A
+ * report under a lease that expired (or another worker's) is answered HONE_ELEASE and
+ * changes nothing; a `complete` or `fail` repeated under the same lease gets the first
+ * reply again and changes nothing. The lease table itself (lease.h) is not stored: after
+ * a restart the leases of an experiment's RUNNING trials are armed again, with a whole
+ * window, the first time a request names the experiment.
  *
  * Model fits off the reactor: with a generator (hone_handlers_use_generator), a `ready`
  * or `next` that needs a model fit, a `best` on the model path and every `predict` hand
@@ -31,8 +40,14 @@
 
 typedef struct _hone_handlers_t hone_handlers_t;
 
-/* Retry hint sent with no_work when every budgeted trial is running. */
+/* Retry hint sent with no_work when every budgeted trial is running (at most the
+ * experiment's heartbeat interval: a lease may expire and give a trial back). */
 #define HONE_HANDLERS_RETRY_MS 250
+/* Bounds of the lease tick period (hone_handlers_tick_ms). */
+#define HONE_HANDLERS_TICK_MIN_MS 5
+#define HONE_HANDLERS_TICK_MAX_MS 100
+/* Rows of the workers table in a `status` reply (workers_total counts them all). */
+#define HONE_HANDLERS_STATUS_WORKERS_MAX 1000
 /* Most trials one `next` may ask for. */
 #define HONE_HANDLERS_NEXT_MAX 1000
 /* Longest ROUTER routing id (libzmq's limit). */
@@ -91,5 +106,17 @@ hone_msg_t *hone_handlers_error(uint64_t seq, int code, const char *message);
 
 /* Number of leases held (running trials handed to workers). */
 size_t hone_handlers_lease_count(const hone_handlers_t *self);
+
+/* Expires every lease whose deadline is at or before now_ms (monotonic): each trial is
+ * re-queued or failed and stored (a write that fails leaves the trial RUNNING and its
+ * lease re-armed for another window). Returns the number of leases expired. Costs one
+ * comparison when none is due, whatever the number of leases (lease.h). Call it every
+ * hone_handlers_tick_ms milliseconds. */
+size_t hone_handlers_tick(hone_handlers_t *self, int64_t now_ms);
+
+/* The period to tick at: a tenth of the shortest heartbeat interval of any lease so far,
+ * within [HONE_HANDLERS_TICK_MIN_MS, HONE_HANDLERS_TICK_MAX_MS]; it can only shrink. A
+ * lease is expired at most one period after its deadline. */
+int hone_handlers_tick_ms(const hone_handlers_t *self);
 
 #endif

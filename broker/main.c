@@ -15,7 +15,8 @@
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: hone-broker [--data DIR] [--bind ENDPOINT] [--keys DIR] [--log-level LEVEL] [--help]\n"
+            "usage: hone-broker [--data DIR] [--bind ENDPOINT] [--keys DIR] [--commit MODE]\n"
+            "                   [--log-level LEVEL] [--help]\n"
             "\n"
             "Serves hone experiments to workers and clients over ZeroMQ, keeping their state in\n"
             "an LMDB store.\n"
@@ -30,6 +31,11 @@ static void s_usage(FILE *out)
             "                     'hone keygen NAME --role worker|client' a peer's pair.\n"
             "                     Without --keys there is no authentication: keep the default\n"
             "                     loopback endpoint, or a trusted network.\n"
+            "  --commit MODE      group (default): the changes that arrive together share one\n"
+            "                     synchronous LMDB commit, and their replies wait for it;\n"
+            "                     per-message: one synchronous commit per change (slower; for\n"
+            "                     comparison). Either way a reply that acknowledges a change\n"
+            "                     is sent only once the change is on disk.\n"
             "  --log-level LEVEL  error, warn, info or debug (default info); logs go to stderr\n"
             "  --help             show this help and exit\n"
             "\n"
@@ -77,6 +83,7 @@ int main(int argc, char **argv)
         { "bind", required_argument, NULL, 'b' },
         { "keys", required_argument, NULL, 'k' },
         { "log-level", required_argument, NULL, 'l' },
+        { "commit", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -89,6 +96,16 @@ int main(int argc, char **argv)
         case 'd': options.data_dir = optarg; break;
         case 'b': options.endpoint = optarg; break;
         case 'k': options.keys_dir = optarg; break;
+        case 'c':
+            if (strcmp(optarg, "group") == 0) {
+                options.commit = HONE_BROKER_COMMIT_GROUP;
+            } else if (strcmp(optarg, "per-message") == 0) {
+                options.commit = HONE_BROKER_COMMIT_EACH;
+            } else {
+                fprintf(stderr, "hone-broker: --commit must be group or per-message, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'l':
             if (hone_log_level_parse(optarg, &level) != HONE_OK) {
                 fprintf(stderr, "hone-broker: --log-level must be error, warn, info or debug, not '%s'\n",

@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Replay-log capacity kept between transactions; a larger buffer is freed at commit. */
+#define S_LOG_KEEP (1u << 20)
+
 enum { S_DB_EXPERIMENTS = 0, S_DB_TRIALS = 1, S_DB_READINGS = 2, S_DB_COUNT = 3 };
 static const char *const s_db_names[S_DB_COUNT] = { "experiments", "trials", "readings" };
 
@@ -28,6 +31,7 @@ struct _hone_store_t {
     uint8_t *log;               /* puts of the open transaction, replayed after growth */
     size_t log_len;             /* bytes used in log */
     size_t log_cap;             /* bytes allocated for log */
+    int stale_readers;          /* reader slots of dead processes cleared at open */
 };
 
 /* Translates an LMDB code at the edge of the module. */
@@ -132,8 +136,6 @@ int hone_store_open(hone_store_t **out, const char *dir, const hone_store_option
         rc = s_mdb_error(err, mrc, "reader check");
         goto fail;
     }
-    if (dead > 0)
-        hone_log_info("store", "cleared %d stale reader slot(s) in '%s'", dead, dir);
     s_refresh_map_size(self);
     if (self->map_size_max < self->map_size)
         self->map_size_max = self->map_size;
@@ -156,6 +158,11 @@ int hone_store_open(hone_store_t **out, const char *dir, const hone_store_option
         rc = s_mdb_error(err, mrc, "cannot create databases");
         goto fail;
     }
+    self->stale_readers = dead;
+    /* The line the crash tests look for: the environment opened and its databases are
+     * readable, and how many reader slots of killed processes were reclaimed. */
+    hone_log_info("store", "opened '%s' cleanly: map %llu MiB, %d stale reader slot(s) cleared",
+                  dir, (unsigned long long) (self->map_size >> 20), dead);
     *out = self;
     return HONE_OK;
 fail:
@@ -186,6 +193,12 @@ uint64_t hone_store_map_size(const hone_store_t *self)
 {
     HONE_ASSERT(self);
     return self->map_size;
+}
+
+int hone_store_stale_readers(const hone_store_t *self)
+{
+    HONE_ASSERT(self);
+    return self->stale_readers;
 }
 
 /* ---- write transactions ---- */
@@ -252,75 +265,103 @@ static void s_log_append(hone_store_t *self, int db, const void *key, size_t kle
     self->log_len += need;
 }
 
-/* Called when the map is full: the transaction is unusable (or already freed by a
- * failed commit). Aborts it, grows the map and replays the log into a new transaction.
- * On failure nothing is left open. */
-static int s_grow_and_replay(hone_store_t *self, hone_error_t *err)
+/* Starts the write transaction afresh and replays the first limit bytes of the log into
+ * it: after MDB_MAP_FULL (grow true: the transaction is unusable, or already freed by a
+ * failed commit; the map is grown first, with no transaction open, as
+ * mdb_env_set_mapsize requires) and for a rollback to a mark (grow false). The map keeps
+ * growing while the replay does not fit, up to map_size_max; at the cap the store
+ * refuses. On failure nothing is left open and the log is emptied. */
+static int s_restart(hone_store_t *self, size_t limit, bool grow, hone_error_t *err)
 {
     for (;;) {
         if (self->txn)
             mdb_txn_abort(self->txn);
         self->txn = NULL;
-        if (self->map_size >= self->map_size_max) {
-            self->log_len = 0;
-            hone_log_err("store", "store is full: map size %llu bytes reached the cap; refusing writes",
-                         (unsigned long long) self->map_size);
-            return hone_error_set(err, HONE_ESTORE,
-                                  "store is full (map size %llu bytes is at its cap); nothing was written",
-                                  (unsigned long long) self->map_size);
+        if (grow) {
+            if (self->map_size >= self->map_size_max) {
+                self->log_len = 0;
+                hone_log_err("store", "store is full: map size %llu bytes reached the cap; refusing writes",
+                             (unsigned long long) self->map_size);
+                return hone_error_set(err, HONE_ESTORE,
+                                      "store is full (map size %llu bytes is at its cap); nothing was written",
+                                      (unsigned long long) self->map_size);
+            }
+            uint64_t grown = self->map_size * 2;
+            if (grown > self->map_size_max || grown < self->map_size)
+                grown = self->map_size_max;
+            int mrc = mdb_env_set_mapsize(self->env, (size_t) grown);
+            if (mrc != MDB_SUCCESS) {
+                self->log_len = 0;
+                return s_mdb_error(err, mrc, "cannot grow the map");
+            }
+            uint64_t before = self->map_size;
+            s_refresh_map_size(self);
+            if (self->map_size <= before)
+                self->map_size = grown;
+            hone_log_warn("store", "store map full: grown from %llu to %llu bytes",
+                          (unsigned long long) before, (unsigned long long) self->map_size);
         }
-        uint64_t grown = self->map_size * 2;
-        if (grown > self->map_size_max || grown < self->map_size)
-            grown = self->map_size_max;
-        int mrc = mdb_env_set_mapsize(self->env, (size_t) grown);
-        if (mrc != MDB_SUCCESS) {
-            self->log_len = 0;
-            return s_mdb_error(err, mrc, "cannot grow the map");
-        }
-        uint64_t before = self->map_size;
-        s_refresh_map_size(self);
-        if (self->map_size <= before)
-            self->map_size = grown;
-        hone_log_warn("store", "store map full: grown from %llu to %llu bytes",
-                      (unsigned long long) before, (unsigned long long) self->map_size);
         int rc = s_txn_begin(self, err);
         if (rc != HONE_OK) {
             self->log_len = 0;
             return rc;
         }
-        bool full = false;
-        for (size_t off = 0; off < self->log_len;) {
+        grow = false;
+        for (size_t off = 0; off < limit;) {
             const uint8_t *p = self->log + off;
             uint32_t klen, vlen;
             memcpy(&klen, p + 1, 4);
             memcpy(&vlen, p + 5, 4);
             MDB_val k = { .mv_size = klen, .mv_data = (void *) (p + 9) };
             MDB_val v = { .mv_size = vlen, .mv_data = (void *) (p + 9 + klen) };
-            mrc = mdb_put(self->txn, self->dbi[p[0]], &k, &v, 0);
+            int mrc = mdb_put(self->txn, self->dbi[p[0]], &k, &v, 0);
             if (mrc == MDB_MAP_FULL) {
-                full = true;
+                grow = true;
                 break;
             }
             if (mrc != MDB_SUCCESS) {
                 hone_store_abort(self);
-                return s_mdb_error(err, mrc, "replay after growth");
+                return s_mdb_error(err, mrc, "replay");
             }
             off += 9 + (size_t) klen + vlen;
         }
-        if (!full)
+        if (!grow) {
+            self->log_len = limit;
             return HONE_OK;
+        }
     }
+}
+
+static int s_grow_and_replay(hone_store_t *self, hone_error_t *err)
+{
+    return s_restart(self, self->log_len, true, err);
+}
+
+size_t hone_store_mark(const hone_store_t *self)
+{
+    HONE_ASSERT(self && self->txn);
+    return self->log_len;
+}
+
+int hone_store_rollback(hone_store_t *self, size_t mark, hone_error_t *err)
+{
+    HONE_ASSERT(self && self->txn);
+    HONE_ASSERT(mark <= self->log_len);
+    if (mark == self->log_len)
+        return HONE_OK;
+    /* LMDB has no savepoints short of nested transactions, which cost two large
+     * allocations each; a rollback is rare (a change refused half-way), so it replays
+     * the puts before the mark into a new transaction instead. */
+    return s_restart(self, mark, false, err);
 }
 
 static int s_put(hone_store_t *self, int db, const void *key, size_t klen, const void *val,
                  size_t vlen, hone_error_t *err)
 {
     HONE_ASSERT(self->txn);
-    if (klen == 0 || klen > self->max_key) {
-        hone_store_abort(self);
+    if (klen == 0 || klen > self->max_key)
         return hone_error_set(err, HONE_EINVAL, "store key of %zu bytes (limit %zu)", klen,
                               self->max_key);
-    }
     for (;;) {
         MDB_val k = { .mv_size = klen, .mv_data = (void *) key };
         MDB_val v = { .mv_size = vlen, .mv_data = (void *) val };
@@ -348,6 +389,12 @@ int hone_store_commit(hone_store_t *self, hone_error_t *err)
         self->txn = NULL;     /* freed by the commit whatever its result */
         if (mrc == MDB_SUCCESS) {
             self->log_len = 0;
+            if (self->log_cap > S_LOG_KEEP) {
+                /* a large batch went through: do not keep its buffer for ever */
+                hone_free(self->log);
+                self->log = NULL;
+                self->log_cap = 0;
+            }
             return HONE_OK;
         }
         if (mrc != MDB_MAP_FULL) {
@@ -428,7 +475,6 @@ static int s_put_node(hone_store_t *self, int db, const uint8_t *key, size_t kle
     int rc = hone_node_encode(*node, &data, &size);
     hone_node_destroy(node);
     if (rc != HONE_OK) {
-        hone_store_abort(self);
         HONE_ASSERT(rc != HONE_ENOMEM);   /* broker policy: OOM aborts */
         return hone_error_set(err, rc, "cannot encode store record: %s", hone_strerror(rc));
     }
@@ -509,10 +555,8 @@ int hone_store_put_experiment(hone_store_t *self, const hone_store_experiment_t 
     if (rc == HONE_OK && strlen(rec->config) > HONE_PROTO_MAX_STR)
         rc = hone_error_set(err, HONE_ETOOBIG, "configuration of %zu bytes exceeds the %u-byte limit",
                             strlen(rec->config), (unsigned) HONE_PROTO_MAX_STR);
-    if (rc != HONE_OK) {
-        hone_store_abort(self);
-        return rc;
-    }
+    if (rc != HONE_OK)
+        return rc;      /* refused before anything was put: the transaction is intact */
     size_t klen = strlen(rec->name);
     int64_t created = s_existing_created(self, S_DB_EXPERIMENTS, (const uint8_t *) rec->name, klen);
     hone_node_t *node = s_new_map();
@@ -530,10 +574,8 @@ int hone_store_put_trial(hone_store_t *self, const char *experiment, const hone_
     int rc = s_check_name(experiment, err);
     if (rc == HONE_OK && (!rec->params || hone_node_type(rec->params) != HONE_NODE_MAP))
         rc = hone_error_set(err, HONE_EINVAL, "trial %u: params must be a map", rec->index);
-    if (rc != HONE_OK) {
-        hone_store_abort(self);
-        return rc;
-    }
+    if (rc != HONE_OK)
+        return rc;      /* refused before anything was put: the transaction is intact */
     uint8_t key[S_KEY_MAX];
     size_t klen = s_trial_key(key, experiment, rec->index);
     int64_t created = s_existing_created(self, S_DB_TRIALS, key, klen);
@@ -546,6 +588,8 @@ int hone_store_put_trial(hone_store_t *self, const char *experiment, const hone_
         S_ADD(hone_node_add_str(node, "reason", rec->reason));
     if (rec->worker)
         S_ADD(hone_node_add_str(node, "worker", rec->worker));
+    if (rec->attempts)
+        s_copy_node(node, "attempts", rec->attempts);
     S_ADD(hone_node_add_int(node, "created", created ? created : rec->created_ms));
     S_ADD(hone_node_add_int(node, "updated", rec->updated_ms));
     return s_put_node(self, S_DB_TRIALS, key, klen, &node, err);
@@ -561,10 +605,8 @@ int hone_store_put_reading(hone_store_t *self, const char *experiment,
     if (rc == HONE_OK && (mlen == 0 || mlen > HONE_STORE_METRIC_MAX))
         rc = hone_error_set(err, HONE_EINVAL, "metric name must have 1 to %d bytes",
                             HONE_STORE_METRIC_MAX);
-    if (rc != HONE_OK) {
-        hone_store_abort(self);
-        return rc;
-    }
+    if (rc != HONE_OK)
+        return rc;      /* refused before anything was put: the transaction is intact */
     uint8_t key[S_KEY_MAX];
     size_t klen = s_reading_key(key, experiment, rec);
     hone_node_t *node = s_new_map();
@@ -686,6 +728,14 @@ static int s_load_trials(s_loader_t *ld, const char *name, hone_error_t *err)
             rc = s_field_str(node, "reason", &rec.reason, false, what, err);
         if (rc == HONE_OK)
             rc = s_field_str(node, "worker", &rec.worker, false, what, err);
+        if (rc == HONE_OK) {
+            /* absent in records written before leases: no attempts */
+            rec.attempts = hone_node_get(node, "attempts");
+            if (rec.attempts && hone_node_type(rec.attempts) == HONE_NODE_NIL)
+                rec.attempts = NULL;
+            if (rec.attempts && hone_node_type(rec.attempts) != HONE_NODE_ARRAY)
+                rc = hone_error_set(err, HONE_ESTORE, "store: corrupt %s: attempts must be an array", what);
+        }
         if (rc == HONE_OK)
             rc = s_field_int(node, "created", &rec.created_ms, what, err);
         if (rc == HONE_OK)
@@ -798,13 +848,15 @@ int hone_store_load(hone_store_t *self, const char *name, const hone_store_visit
                     hone_error_t *err)
 {
     HONE_ASSERT(self && visitor);
-    HONE_ASSERT(!self->txn);
     if (name && (!*name || strlen(name) > 255))
         return hone_error_set(err, HONE_ENOTFOUND, "experiment '%.64s' is not stored", name);
     s_loader_t *ld = hone_alloc(sizeof *ld);
     ld->store = self;
     ld->visitor = visitor;
-    int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &ld->txn);
+    /* With a write transaction open, read through it: it sees its own puts, and LMDB
+     * allows one transaction per thread. */
+    ld->txn = self->txn;
+    int mrc = ld->txn ? MDB_SUCCESS : mdb_txn_begin(self->env, NULL, MDB_RDONLY, &ld->txn);
     if (mrc != MDB_SUCCESS) {
         hone_free(ld);
         return s_mdb_error(err, mrc, "cannot begin read transaction");
@@ -834,7 +886,8 @@ int hone_store_load(hone_store_t *self, const char *name, const hone_store_visit
         if (cur)
             mdb_cursor_close(cur);
     }
-    mdb_txn_abort(ld->txn);
+    if (ld->txn != self->txn)
+        mdb_txn_abort(ld->txn);
     hone_free(ld);
     return rc;
 }
@@ -843,21 +896,20 @@ int hone_store_count(hone_store_t *self, size_t *experiments, size_t *trials, si
                      hone_error_t *err)
 {
     HONE_ASSERT(self);
-    HONE_ASSERT(!self->txn);
-    MDB_txn *txn = NULL;
-    int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
+    MDB_txn *txn = self->txn;   /* the open write transaction sees its own puts */
+    int mrc = txn ? MDB_SUCCESS : mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
     if (mrc != MDB_SUCCESS)
         return s_mdb_error(err, mrc, "cannot begin read transaction");
     size_t *outs[S_DB_COUNT] = { experiments, trials, readings };
-    for (int i = 0; i < S_DB_COUNT; i++) {
+    int rc = HONE_OK;
+    for (int i = 0; i < S_DB_COUNT && rc == HONE_OK; i++) {
         MDB_stat st;
-        if ((mrc = mdb_stat(txn, self->dbi[i], &st)) != MDB_SUCCESS) {
-            mdb_txn_abort(txn);
-            return s_mdb_error(err, mrc, "stat");
-        }
-        if (outs[i])
+        if ((mrc = mdb_stat(txn, self->dbi[i], &st)) != MDB_SUCCESS)
+            rc = s_mdb_error(err, mrc, "stat");
+        else if (outs[i])
             *outs[i] = st.ms_entries;
     }
-    mdb_txn_abort(txn);
-    return HONE_OK;
+    if (txn != self->txn)
+        mdb_txn_abort(txn);
+    return rc;
 }

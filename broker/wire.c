@@ -164,6 +164,60 @@ void hone_wire_add_trial(hone_node_t *parent, const char *key, const hone_experi
     }
     if (any)
         S_ADD(hone_node_add_int(obj, "progression", largest));
+    uint32_t retries = hone_trial_expired_attempts(trial);
+    if (retries > 0)
+        S_ADD(hone_node_add_int(obj, "retries", retries));
+    hone_wire_add_attempts(obj, "attempts", trial);
+}
+
+void hone_wire_add_attempts(hone_node_t *parent, const char *key, const hone_trial_t *trial)
+{
+    if (trial->n_attempts == 0)
+        return;
+    hone_node_t *list = hone_node_add_array(parent, key);
+    HONE_ASSERT(list);
+    for (uint32_t i = 0; i < trial->n_attempts; i++) {
+        const hone_attempt_t *a = &trial->attempts[i];
+        hone_node_t *obj = hone_node_add_map(list, NULL);
+        HONE_ASSERT(obj);
+        S_ADD(hone_node_add_str(obj, "worker", a->worker ? a->worker : ""));
+        S_ADD(hone_node_add_int(obj, "start", a->start_ms));
+        if (a->outcome != HONE_ATTEMPT_RUNNING)
+            S_ADD(hone_node_add_int(obj, "end", a->end_ms));
+        S_ADD(hone_node_add_str(obj, "outcome", hone_attempt_outcome_name((int) a->outcome)));
+    }
+}
+
+int hone_wire_read_attempts(hone_experiment_t *exp, uint32_t index, const hone_node_t *attempts,
+                            hone_error_t *err)
+{
+    if (!attempts || hone_node_type(attempts) == HONE_NODE_NIL)
+        return HONE_OK;
+    if (hone_node_type(attempts) != HONE_NODE_ARRAY)
+        return hone_error_set(err, HONE_EINVAL, "attempts must be an array");
+    for (size_t i = 0; i < hone_node_len(attempts); i++) {
+        const hone_node_t *obj = hone_node_at(attempts, i);
+        const hone_node_t *worker = obj ? hone_node_get(obj, "worker") : NULL;
+        const hone_node_t *start = obj ? hone_node_get(obj, "start") : NULL;
+        const hone_node_t *end = obj ? hone_node_get(obj, "end") : NULL;
+        const hone_node_t *outcome = obj ? hone_node_get(obj, "outcome") : NULL;
+        hone_attempt_t a = { .worker = "" };
+        if (!obj || hone_node_type(obj) != HONE_NODE_MAP || !start || hone_node_type(start) != HONE_NODE_INT
+            || !outcome || hone_node_type(outcome) != HONE_NODE_STR
+            || hone_attempt_outcome_parse(hone_node_str(outcome, NULL), &a.outcome) != HONE_OK
+            || (worker && hone_node_type(worker) != HONE_NODE_STR)
+            || (end && hone_node_type(end) != HONE_NODE_INT))
+            return hone_error_set(err, HONE_EINVAL, "attempts[%zu]: needs worker (str), start (int), "
+                                  "end (int, when ended) and a known outcome", i);
+        if (worker)
+            a.worker = (char *) hone_node_str(worker, NULL);
+        a.start_ms = hone_node_int(start);
+        a.end_ms = end ? hone_node_int(end) : 0;
+        int rc = hone_experiment_restore_attempt(exp, index, &a, err);
+        if (rc != HONE_OK)
+            return rc;
+    }
+    return HONE_OK;
 }
 
 void hone_wire_trial_bound(const hone_space_t *space, size_t *bytes, size_t *items)

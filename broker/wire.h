@@ -31,8 +31,9 @@ int hone_wire_read_metrics(const hone_node_t *map, hone_reading_in_t *readings, 
                            hone_error_t *err);
 
 /* Adds a trial object to parent (an ARRAY when key is NULL, else a MAP under key):
- * {trial, status, params, note} and, when full, reason (if any), metrics (latest view
- * {name: [mean, sem|nil]}) and progression (the largest, if any reading has one). */
+ * {trial, status, params, note} and, when full, reason (if any), worker (if any),
+ * metrics (latest view {name: [mean, sem|nil]}), progression (the largest, if any
+ * reading has one), retries (lease expiries, if any) and attempts (if any). */
 void hone_wire_add_trial(hone_node_t *parent, const char *key, const hone_experiment_t *exp,
                          const hone_trial_t *trial, bool full);
 
@@ -41,6 +42,17 @@ void hone_wire_add_trial(hone_node_t *parent, const char *key, const hone_experi
  * reply listing several can be kept within the protocol limits before anything is
  * generated. */
 void hone_wire_trial_bound(const hone_space_t *space, size_t *bytes, size_t *items);
+
+/* Adds the trial's attempts as an ARRAY under key in parent (a MAP), oldest first, each
+ * {worker: str, start: int, end: int (absent while running), outcome: str} with
+ * wall-clock milliseconds; nothing when the trial has none. The same shape is stored
+ * (store.c trial records) and listed (PROTOCOL.md 4.4). */
+void hone_wire_add_attempts(hone_node_t *parent, const char *key, const hone_trial_t *trial);
+
+/* Reads such an ARRAY back into trial `index` of exp (hone_experiment_restore_attempt).
+ * Errors: HONE_EINVAL naming the attempt and the field. */
+int hone_wire_read_attempts(hone_experiment_t *exp, uint32_t index, const hone_node_t *attempts,
+                            hone_error_t *err);
 
 /* Adds a number or nil (for NAN) under key. */
 void hone_wire_add_number_or_nil(hone_node_t *parent, const char *key, double value);

@@ -356,8 +356,7 @@ static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedul
             self->cur_sem[n_obs] = isnan(sem) ? NAN : sem;
             n_sem += !isnan(sem);
             n_obs++;
-        } else if (t->status == HONE_TRIAL_RUNNING || t->status == HONE_TRIAL_CANDIDATE
-                   || t->status == HONE_TRIAL_STAGED) {
+        } else if (hone_trial_status_is_pending(t->status)) {   /* re-queued STALE trials too */
             hone_encoding_encode(self->enc, t->params, &self->pending[n_pend++ * d]);
         }
         n_excl++;

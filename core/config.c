@@ -21,8 +21,9 @@
 
 static const char *const s_top_fields[] = {
     "name", "parameters", "objective", "parameter_constraints", "generation_strategy",
-    "max_trials", "max_failures", NULL,
+    "max_trials", "max_failures", "leases", NULL,
 };
+static const char *const s_lease_fields[] = { "heartbeat_ms", "liveness", "max_retries", NULL };
 static const char *const s_param_fields[] = {
     "name", "type", "bounds", "parameter_type", "scaling", "step_size", "values", "is_ordered",
     "log_scale", "dependent_parameters", NULL,
@@ -373,6 +374,34 @@ static int s_parse_strategy(const json_t *root, s_parsed_t *out, uint64_t defaul
     return HONE_OK;
 }
 
+/* The "leases" object: the workers' heartbeat interval, the liveness (intervals without a
+ * word before a lease expires) and the re-queues before a lost trial fails. */
+static int s_parse_leases(const json_t *root, hone_lease_settings_t *out, hone_error_t *err)
+{
+    uint64_t heartbeat = HONE_LEASE_HEARTBEAT_MS_DEFAULT, liveness = HONE_LEASE_LIVENESS_DEFAULT;
+    uint64_t retries = HONE_LEASE_MAX_RETRIES_DEFAULT;
+    const json_t *leases = s_get(root, "leases");
+    if (leases) {
+        if (!json_is_object(leases))
+            return hone_error_set(err, HONE_EINVAL, "leases: must be an object such as {\"heartbeat_ms\": 1000, "
+                                  "\"liveness\": 3, \"max_retries\": 3}");
+        int rc = s_check_fields(leases, s_lease_fields, "leases", err);
+        if (rc == HONE_OK)
+            rc = s_get_uint(leases, "heartbeat_ms", "leases.", HONE_LEASE_HEARTBEAT_MS_MIN,
+                            HONE_LEASE_HEARTBEAT_MS_MAX, &heartbeat, err);
+        if (rc == HONE_OK)
+            rc = s_get_uint(leases, "liveness", "leases.", 1, HONE_LEASE_LIVENESS_MAX, &liveness, err);
+        if (rc == HONE_OK)
+            rc = s_get_uint(leases, "max_retries", "leases.", 0, HONE_LEASE_MAX_RETRIES_MAX, &retries, err);
+        if (rc != HONE_OK)
+            return rc;
+    }
+    out->heartbeat_ms = (uint32_t) heartbeat;
+    out->liveness = (uint32_t) liveness;
+    out->max_retries = (uint32_t) retries;
+    return HONE_OK;
+}
+
 static int s_parse(const json_t *root, s_parsed_t *out, hone_space_t *space, uint64_t default_seed,
                    hone_error_t *err)
 {
@@ -443,7 +472,7 @@ static int s_parse(const json_t *root, s_parsed_t *out, hone_space_t *space, uin
         return rc;
     out->s.max_trials = (uint32_t) max_trials;
     out->s.max_failures = (uint32_t) max_failures;
-    return HONE_OK;
+    return s_parse_leases(root, &out->s.leases, err);
 }
 
 /* ---------------------------------------------------------------------------------
@@ -520,6 +549,11 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_object_set_new(root, "generation_strategy", gs);
     json_object_set_new(root, "max_trials", json_integer(cfg->s.max_trials));
     json_object_set_new(root, "max_failures", json_integer(cfg->s.max_failures));
+    json_t *leases = json_object();
+    json_object_set_new(leases, "heartbeat_ms", json_integer(cfg->s.leases.heartbeat_ms));
+    json_object_set_new(leases, "liveness", json_integer(cfg->s.leases.liveness));
+    json_object_set_new(leases, "max_retries", json_integer(cfg->s.leases.max_retries));
+    json_object_set_new(root, "leases", leases);
     char *text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
     HONE_ASSERT(text);
     char *copy = hone_strdup(text);

@@ -60,6 +60,7 @@ struct _hone_experiment_t {
     uint32_t max_trials;            /* 0: unlimited */
     uint32_t prefetch;              /* candidates kept generated ahead (broker) */
     uint32_t max_failures;          /* generation stops once this many trials failed */
+    hone_lease_settings_t leases;   /* worker leases: heartbeat, liveness, retries */
     char **metrics;                 /* metric names; [0] is the objective */
     size_t n_metrics;               /* number of metrics */
     size_t cap_metrics;             /* allocated slots in metrics */
@@ -250,6 +251,7 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->max_trials = settings->max_trials;
     self->prefetch = settings->prefetch;
     self->max_failures = settings->max_failures;
+    self->leases = settings->leases;
     self->cap_metrics = 4;
     self->metrics = hone_alloc_array(self->cap_metrics, sizeof(char *));
     self->metrics[self->n_metrics++] = hone_strdup(settings->objective_metric);
@@ -277,6 +279,9 @@ static void s_trial_free(hone_trial_t *t)
     hone_strfree(t->reason);
     hone_strfree(t->worker);
     hone_free(t->readings);
+    for (uint32_t i = 0; i < t->n_attempts; i++)
+        hone_strfree(t->attempts[i].worker);
+    hone_free(t->attempts);
 }
 
 void hone_experiment_destroy(hone_experiment_t **self_p)
@@ -420,8 +425,11 @@ static uint32_t s_add_trial(hone_experiment_t *self, hone_trial_status_t status,
 
 static size_t s_pending(const hone_experiment_t *self)
 {
-    return self->status_count[HONE_TRIAL_RUNNING] + self->status_count[HONE_TRIAL_CANDIDATE]
-           + self->status_count[HONE_TRIAL_STAGED];
+    size_t n = 0;
+    for (int status = 0; status < S_STATUS_SLOTS; status++)
+        if (hone_trial_status_name(status) && hone_trial_status_is_pending((hone_trial_status_t) status))
+            n += self->status_count[status];
+    return n;
 }
 
 /* HONE_OK when the budget allows one more trial. */
@@ -939,6 +947,96 @@ const hone_trial_t *hone_experiment_running_for(const hone_experiment_t *self, c
     return NULL;
 }
 
+/* ---------------------------------------------------------------------------------
+ * Leases and attempts. */
+
+const hone_lease_settings_t *hone_experiment_leases(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    return &self->leases;
+}
+
+static void s_push_attempt(hone_trial_t *t, const hone_attempt_t *a)
+{
+    HONE_ASSERT(t->n_attempts < UINT32_MAX);
+    if (t->n_attempts == t->cap_attempts) {
+        t->cap_attempts = t->cap_attempts ? t->cap_attempts * 2 : 2;
+        t->attempts = hone_realloc_array(t->attempts, t->cap_attempts, sizeof *t->attempts);
+    }
+    hone_attempt_t *copy = &t->attempts[t->n_attempts++];
+    *copy = *a;
+    copy->worker = hone_strdup(a->worker ? a->worker : "");
+}
+
+uint32_t hone_experiment_start_attempt(hone_experiment_t *self, uint32_t trial, const char *worker,
+                                       int64_t now_ms)
+{
+    HONE_ASSERT(self && trial < self->n_trials);
+    hone_trial_t *t = &self->trials[trial];
+    HONE_ASSERT(t->status == HONE_TRIAL_RUNNING && !hone_trial_open_attempt(t));
+    hone_attempt_t a = { .worker = (char *) worker, .start_ms = now_ms, .outcome = HONE_ATTEMPT_RUNNING };
+    s_push_attempt(t, &a);
+    return t->n_attempts;
+}
+
+void hone_experiment_end_attempt(hone_experiment_t *self, uint32_t trial, hone_attempt_outcome_t outcome,
+                                 int64_t now_ms)
+{
+    HONE_ASSERT(self && trial < self->n_trials && outcome != HONE_ATTEMPT_RUNNING);
+    hone_trial_t *t = &self->trials[trial];
+    if (!hone_trial_open_attempt(t))
+        return;
+    hone_attempt_t *a = &t->attempts[t->n_attempts - 1];
+    a->outcome = outcome;
+    a->end_ms = now_ms;
+}
+
+int hone_experiment_expire(hone_experiment_t *self, uint32_t trial, int64_t now_ms,
+                           hone_trial_status_t *status_out, hone_error_t *err)
+{
+    HONE_ASSERT(self && status_out);
+    if (trial >= self->n_trials)
+        return hone_error_set(err, HONE_ENOTFOUND, "trial %u does not exist", trial);
+    hone_trial_t *t = &self->trials[trial];
+    if (t->status != HONE_TRIAL_RUNNING || !hone_trial_open_attempt(t))
+        return hone_error_set(err, HONE_ESTATE, "trial %u is %s without a running attempt: no lease to expire",
+                              trial, hone_trial_status_name((int) t->status));
+    uint32_t expired = hone_trial_expired_attempts(t) + 1;
+    hone_trial_status_t to = expired <= self->leases.max_retries ? HONE_TRIAL_STALE : HONE_TRIAL_FAILED;
+    char reason[128];
+    snprintf(reason, sizeof reason, "lease expired %u time%s (max_retries %u)", expired, expired == 1 ? "" : "s",
+             self->leases.max_retries);
+    int rc = hone_experiment_mark(self, trial, to, to == HONE_TRIAL_FAILED ? reason : NULL, err);
+    HONE_ASSERT(rc == HONE_OK);   /* RUNNING → STALE and RUNNING → FAILED are legal */
+    hone_experiment_end_attempt(self, trial, HONE_ATTEMPT_EXPIRED, now_ms);
+    if (to == HONE_TRIAL_STALE)
+        hone_experiment_set_worker(self, trial, NULL);
+    *status_out = to;
+    return HONE_OK;
+}
+
+int hone_experiment_restore_attempt(hone_experiment_t *self, uint32_t trial, const hone_attempt_t *attempt,
+                                    hone_error_t *err)
+{
+    HONE_ASSERT(self && attempt);
+    if (trial >= self->n_trials)
+        return hone_error_set(err, HONE_ENOTFOUND, "trial %u does not exist", trial);
+    if (!hone_attempt_outcome_name((int) attempt->outcome))
+        return hone_error_set(err, HONE_EINVAL, "trial %u: attempt with unknown outcome %d", trial,
+                              (int) attempt->outcome);
+    hone_trial_t *t = &self->trials[trial];
+    if (hone_trial_open_attempt(t))
+        return hone_error_set(err, HONE_EINVAL, "trial %u: attempt %u is still running but not the last", trial,
+                              t->n_attempts);
+    s_push_attempt(t, attempt);
+    /* An open attempt belongs to a RUNNING trial; anything else ended with the trial. */
+    if (attempt->outcome == HONE_ATTEMPT_RUNNING && t->status != HONE_TRIAL_RUNNING)
+        hone_experiment_end_attempt(self, trial, hone_attempt_outcome_for(t->status) != HONE_ATTEMPT_RUNNING
+                                                     ? hone_attempt_outcome_for(t->status) : HONE_ATTEMPT_EXPIRED,
+                                    attempt->start_ms);
+    return HONE_OK;
+}
+
 int hone_experiment_restore_trial(hone_experiment_t *self, uint32_t index,
                                   hone_trial_status_t status, hone_value_t *params,
                                   const char *note, const char *reason, hone_error_t *err)
@@ -985,6 +1083,8 @@ hone_experiment_t *hone_experiment_snapshot(hone_experiment_t *self, bool take_m
         uint32_t index = s_add_trial(snap, t->status, snap->scratch, t->note, t->reason);
         hone_trial_t *c = &snap->trials[index];   /* after s_add_trial, which may move trials */
         c->worker = t->worker ? hone_strdup(t->worker) : NULL;
+        for (uint32_t a = 0; a < t->n_attempts; a++)
+            s_push_attempt(c, &t->attempts[a]);
         if (t->n_readings > 0) {
             c->readings = hone_alloc_array(t->n_readings, sizeof *c->readings);
             memcpy(c->readings, t->readings, t->n_readings * sizeof *c->readings);
@@ -1020,6 +1120,16 @@ void hone_experiment_adopt(hone_experiment_t *self, hone_experiment_t *snap, siz
     if (self->bo && snap->bo)
         hone_bo_swap_state(self->bo, snap->bo);
     self->bo_stats = snap->bo_stats;
+}
+
+int64_t hone_experiment_next_queued(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    if (self->status_count[HONE_TRIAL_STALE] > 0)
+        for (size_t i = 0; i < self->n_trials; i++)
+            if (self->trials[i].status == HONE_TRIAL_STALE)
+                return (int64_t) i;
+    return hone_experiment_next_candidate(self);
 }
 
 int64_t hone_experiment_next_candidate(const hone_experiment_t *self)

@@ -19,7 +19,11 @@
  *       "initialize_with_center": true,
  *       "initialization_budget": 5 },
  *     "max_trials": 40,                          optional budget; 0/absent = unlimited
- *     "max_failures": 40                         optional; default max_trials (or 100)
+ *     "max_failures": 40,                        optional; default max_trials (or 100)
+ *     "leases": {                                optional; the broker's worker leases
+ *       "heartbeat_ms": 1000,                    10 .. 60000: the workers' heartbeat interval
+ *       "liveness": 3,                           1 .. 100: heartbeats missed before expiry
+ *       "max_retries": 3 }                       0 .. 100: re-queues before FAILED
  *   }
  * Ownership: the experiment owns its space, trials and strings. */
 #ifndef HONE_EXPERIMENT_H
@@ -31,6 +35,23 @@
 #include "value.h"
 
 typedef struct _hone_experiment_t hone_experiment_t;
+
+/* Worker leases (the config's "leases" object). A trial handed to a worker is leased to
+ * it; the lease expires after heartbeat_ms × liveness without a word from the worker,
+ * and the trial is then re-queued (STALE) up to max_retries times, then FAILED. */
+#define HONE_LEASE_HEARTBEAT_MS_DEFAULT 1000
+#define HONE_LEASE_HEARTBEAT_MS_MIN 10
+#define HONE_LEASE_HEARTBEAT_MS_MAX 60000
+#define HONE_LEASE_LIVENESS_DEFAULT 3
+#define HONE_LEASE_LIVENESS_MAX 100
+#define HONE_LEASE_MAX_RETRIES_DEFAULT 3
+#define HONE_LEASE_MAX_RETRIES_MAX 100
+
+typedef struct hone_lease_settings {
+    uint32_t heartbeat_ms;      /* the interval workers heartbeat at */
+    uint32_t liveness;          /* intervals without a word before the lease expires */
+    uint32_t max_retries;       /* expiries that re-queue the trial; one more fails it */
+} hone_lease_settings_t;
 
 /* Input form of one reading (hone_experiment_attach). */
 typedef struct hone_reading_in {
@@ -79,7 +100,8 @@ size_t hone_experiment_count_status(const hone_experiment_t *self, hone_trial_st
  * duplicate of an existing arm except FAILED ones), each created RUNNING and satisfying
  * the parameter constraints. Writes their indices to indices[0..*n_out). Returns:
  *   HONE_OK         at least one trial was made;
- *   HONE_EAGAIN     the budget is taken by running trials: ask again later;
+ *   HONE_EAGAIN     the budget is taken by pending trials (running, or re-queued STALE
+ *                   ones waiting for a worker): ask again later;
  *   HONE_EDONE      the budget is spent (or too many trials failed);
  *   HONE_EEXHAUSTED no unused point is left in a finite search space, or 10,000
  *                   consecutive Sobol draws were duplicates or violated the parameter
@@ -157,6 +179,35 @@ void hone_experiment_set_worker(hone_experiment_t *self, uint32_t trial, const c
  * trial at a time, so a worker that asks for work while holding one lost the reply
  * that handed it out (a broker restart, a dropped link): it gets the same trial back. */
 const hone_trial_t *hone_experiment_running_for(const hone_experiment_t *self, const char *worker);
+
+/* ---- leases and attempts (the broker's worker role) ---- */
+
+/* The experiment's lease settings; borrowed, valid for the experiment's life. */
+const hone_lease_settings_t *hone_experiment_leases(const hone_experiment_t *self);
+/* Starts an attempt of a RUNNING trial without an open one (the trial was just handed
+ * to a worker): worker is the name it gave (NULL: ""), now_ms the wall-clock time.
+ * Returns the attempt's number, 1-based, which is the lease token of this hand-out.
+ * Asserts those conditions (a programming error otherwise). */
+uint32_t hone_experiment_start_attempt(hone_experiment_t *self, uint32_t trial, const char *worker,
+                                       int64_t now_ms);
+/* Ends the trial's open attempt, if it has one, with outcome at now_ms. */
+void hone_experiment_end_attempt(hone_experiment_t *self, uint32_t trial, hone_attempt_outcome_t outcome,
+                                 int64_t now_ms);
+/* The lease of a RUNNING trial expired: its open attempt ends as "lease expired"; the
+ * trial becomes STALE (re-queued with the same parameters; its worker is cleared) while
+ * its expired attempts number at most max_retries, else FAILED with the reason "lease
+ * expired N times (max_retries M)". *status_out is the new status.
+ * Errors: HONE_ENOTFOUND, HONE_ESTATE (not RUNNING, or no open attempt). */
+int hone_experiment_expire(hone_experiment_t *self, uint32_t trial, int64_t now_ms,
+                           hone_trial_status_t *status_out, hone_error_t *err);
+/* The trial to hand out before generating a new one: the oldest STALE trial (re-queued
+ * after a lost worker), else the oldest CANDIDATE (the prefetch queue); −1 if none. */
+int64_t hone_experiment_next_queued(const hone_experiment_t *self);
+/* Restoring from storage: appends an attempt (copied) to trial. At most one attempt, the
+ * last, may be open. Errors: HONE_ENOTFOUND, HONE_EINVAL (an unknown outcome, an open
+ * attempt that is not the last). */
+int hone_experiment_restore_attempt(hone_experiment_t *self, uint32_t trial, const hone_attempt_t *attempt,
+                                    hone_error_t *err);
 
 /* Restoring from storage: recreates trial `index` (which must equal the trial count)
  * with the given status, parameters (interned), note and reason. The parameters must be

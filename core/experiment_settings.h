@@ -25,6 +25,7 @@ typedef struct hone_experiment_settings {
     uint32_t prefetch;               /* candidates kept generated ahead (0: fresh, the default) */
     uint32_t max_trials;             /* 0: unlimited */
     uint32_t max_failures;           /* >= 1 */
+    hone_lease_settings_t leases;    /* worker leases (experiment.h) */
 } hone_experiment_settings_t;
 
 /* Builds an experiment from validated settings. Takes ownership of *space_p (which

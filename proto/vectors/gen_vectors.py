@@ -110,6 +110,19 @@ GOLDEN = [
                           "reason": "CUDA out of memory (exit status 137)"}),
     ("heartbeat_running", "heartbeat", 12, {"trial": 12}),
     ("heartbeat_reply", "heartbeat", 12, {}),
+    # worker role with leases (PROTOCOL.md 6): what current peers send; the vectors above
+    # without `lease` are what older peers send
+    ("trial_lease", "trial", 1, {"experiment": "training", "trial": 12, "params": TRAINING_PARAMS,
+                                 "note": "sobol", "lease": 2, "heartbeat_ms": 1000}),
+    ("progress_lease", "progress", 7, {"experiment": "training", "trial": 12, "lease": 2,
+                                       "metrics": {"loss": [0.4375, 0.0125], "accuracy": 0.8125},
+                                       "progression": 200}),
+    ("complete_lease", "complete", 9, {"experiment": "training", "trial": 12, "lease": 2,
+                                       "metrics": {"loss": [0.25, None], "accuracy": [0.90625, 0.01]},
+                                       "progression": 1000}),
+    ("fail_lease", "fail", 11, {"experiment": "training", "trial": 13, "lease": 1,
+                                "reason": "CUDA out of memory (exit status 137)"}),
+    ("heartbeat_lease", "heartbeat", 12, {"experiment": "training", "trial": 12, "lease": 2}),
     # client role
     ("create", "create", 1, {"config": BRANIN_CONFIG}),
     ("next", "next", 2, {"experiment": "branin", "count": 2}),
@@ -142,6 +155,20 @@ GOLDEN = [
                             "counts": {"RUNNING": 0, "COMPLETED": 2, "FAILED": 0, "ABANDONED": 1,
                                        "EARLY_STOPPED": 0},
                             "total": 3, "best": {"trial": 1, "value": 10.960889035651505}}),
+    ("ok_status_leases", "ok", 7, {"experiment": "training", "objective": "-loss", "method": "fast",
+                                   "max_trials": 100,
+                                   "counts": {"RUNNING": 2, "COMPLETED": 40, "FAILED": 1, "ABANDONED": 0,
+                                              "EARLY_STOPPED": 3, "STALE": 1},
+                                   "total": 47, "best": {"trial": 31, "value": 0.1875},
+                                   "leases": {"heartbeat_ms": 1000, "liveness": 3, "max_retries": 3},
+                                   "leases_expired": 5, "retries": 4,
+                                   "workers": [
+                                       {"worker": "gpu-node-07/3", "last_seen_ms": 420, "trial": 46,
+                                        "lease": 1, "lease_age_ms": 61250},
+                                       {"worker": "gpu-node-02/0", "last_seen_ms": 800, "trial": 12,
+                                        "lease": 2, "lease_age_ms": 5125},
+                                       {"worker": "gpu-node-05/1", "last_seen_ms": 2250}],
+                                   "workers_total": 3}),
     ("ok_list", "ok", 8, {"trials": [
         trial_object(0, "COMPLETED", {"x1": 2.5, "x2": 7.5}, "center",
                      metrics={"branin": [55.602112642270264, 0.5]}),
@@ -161,6 +188,10 @@ GOLDEN = [
                                     "message": "protocol version 99 not supported (this peer speaks 1)"}),
     ("error_state", "error", 7, {"code": -5, "name": "HONE_ESTATE",
                                  "message": "trial 12 is COMPLETED, not RUNNING"}),
+    ("error_lease", "error", 9, {"code": -20, "name": "HONE_ELEASE",
+                                 "message": "lease 1 of trial training#12 expired at 2025-03-01T10:15:02.250Z "
+                                            "(no word from worker 'gpu-node-07/3' for 3000 ms); the trial was "
+                                            "re-queued and runs again under lease 2; this report changed nothing"}),
     ("error_data", "error", 9, {"code": -16, "name": "HONE_EDATA",
                                 "message": "the model needs at least 2 COMPLETED trials with data for the "
                                            "objective (1 so far)"}),

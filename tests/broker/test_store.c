@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
-/* Unit tests for broker/store: records, key order, reopen, abort, map growth and the
- * refusal at the map-size cap. Each test uses its own temporary directory. */
+/* Unit tests for broker/store: records, key order, reopen, abort, savepoints (mark and
+ * rollback, for group commit), reads through the open write transaction, map growth and
+ * the refusal at the map-size cap, and stale reader slots cleared at open. Each test
+ * uses its own temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +10,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lmdb.h>             /* only to play a second process (a backup) on the store */
 
 #include "err.h"
 #include "log.h"
@@ -270,7 +277,7 @@ static void test_abort_leaves_nothing(void **state)
     assert_int_equal(s_load(store, NULL, &t), HONE_OK);
     assert_string_equal(t.text, s_expected);
 
-    /* a failed put rolls the whole transaction back */
+    /* a refused put changes nothing and leaves the transaction open with what it had */
     assert_int_equal(hone_store_begin(store, &err), HONE_OK);
     s_put_experiment(store, "gone", 1, 1);
     char metric[HONE_STORE_METRIC_MAX + 2];
@@ -278,8 +285,70 @@ static void test_abort_leaves_nothing(void **state)
     metric[sizeof metric - 1] = '\0';
     hone_store_reading_t bad = { .trial = 0, .metric = metric, .mean = 1, .sem = NAN };
     assert_int_equal(hone_store_put_reading(store, "gone", &bad, &err), HONE_EINVAL);
-    assert_false(hone_store_in_txn(store));
+    assert_true(hone_store_in_txn(store));
+    /* reads go through the open write transaction and see its puts */
+    assert_int_equal(s_load(store, "gone", &t), HONE_OK);
+    assert_string_equal(t.text, "E gone sobol=1 config={\"name\":\"gone\"}\nEND gone\n");
+    size_t ne;
+    assert_int_equal(hone_store_count(store, &ne, NULL, NULL, &err), HONE_OK);
+    assert_int_equal(ne, 3);
+    hone_store_abort(store);
     assert_int_equal(s_load(store, "gone", &t), HONE_ENOTFOUND);
+    assert_int_equal(hone_store_count(store, &ne, NULL, NULL, &err), HONE_OK);
+    assert_int_equal(ne, 2);
+    hone_store_destroy(&store);
+}
+
+/* Savepoints: a rollback undoes the puts after its mark and keeps the ones before. */
+static void test_mark_and_rollback(void **state)
+{
+    fixture_t *f = *state;
+    hone_store_t *store = NULL;
+    hone_error_t err;
+    transcript_t t;
+    assert_int_equal(hone_store_open(&store, f->dir, NULL, &err), HONE_OK);
+    assert_int_equal(hone_store_begin(store, &err), HONE_OK);
+    size_t empty = hone_store_mark(store);
+    s_put_experiment(store, "a", 1, 10);
+    size_t m1 = hone_store_mark(store);
+    assert_true(m1 > empty);
+    assert_int_equal(s_put_trial(store, "a", 0, 3, 0.25, "center", NULL, 10), HONE_OK);
+    s_put_reading(store, "a", 0, "loss", true, 1, 2.0, NAN);
+    size_t m2 = hone_store_mark(store);
+    assert_int_equal(s_put_trial(store, "a", 1, 3, 0.5, "sobol", NULL, 10), HONE_OK);
+    s_put_experiment(store, "a", 2, 10);            /* a replace after the mark */
+
+    assert_int_equal(hone_store_rollback(store, m2, &err), HONE_OK);
+    assert_true(hone_store_in_txn(store));
+    assert_int_equal(hone_store_mark(store), m2);
+    assert_int_equal(s_load(store, "a", &t), HONE_OK);
+    assert_string_equal(t.text, "E a sobol=1 config={\"name\":\"a\"}\n"
+                                "T a #0 status=3 x=0.25 k=0 note=center reason=-\n"
+                                "R a #0 loss @1 2 nil\n"
+                                "END a\n");
+    assert_int_equal(hone_store_rollback(store, m2, &err), HONE_OK);   /* nothing after it: no-op */
+    assert_int_equal(hone_store_rollback(store, m1, &err), HONE_OK);
+    assert_int_equal(s_load(store, "a", &t), HONE_OK);
+    assert_string_equal(t.text, "E a sobol=1 config={\"name\":\"a\"}\nEND a\n");
+
+    /* the transaction carries on and commits what it holds */
+    assert_int_equal(s_put_trial(store, "a", 2, 4, 0.75, "sobol", NULL, 10), HONE_OK);
+    assert_int_equal(hone_store_commit(store, &err), HONE_OK);
+    hone_store_destroy(&store);
+    assert_int_equal(hone_store_open(&store, f->dir, NULL, &err), HONE_OK);
+    assert_int_equal(s_load(store, NULL, &t), HONE_OK);
+    assert_string_equal(t.text, "E a sobol=1 config={\"name\":\"a\"}\n"
+                                "T a #2 status=4 x=0.75 k=20 note=sobol reason=-\n"
+                                "END a\n");
+
+    /* a rollback to the start of a transaction leaves it open and empty */
+    assert_int_equal(hone_store_begin(store, &err), HONE_OK);
+    size_t start = hone_store_mark(store);
+    s_put_experiment(store, "b", 1, 10);
+    assert_int_equal(hone_store_rollback(store, start, &err), HONE_OK);
+    assert_true(hone_store_in_txn(store));
+    assert_int_equal(s_load(store, "b", &t), HONE_ENOTFOUND);
+    assert_int_equal(hone_store_commit(store, &err), HONE_OK);
     hone_store_destroy(&store);
 }
 
@@ -357,6 +426,37 @@ static void test_map_full_grows_then_refuses(void **state)
     transcript_t t;
     assert_int_equal(s_load(store, "huge", &t), HONE_ENOTFOUND);
 
+    /* a rollback whose replay needs more room than the map has grows it, like a put */
+    hone_store_options_t tiny = { .map_size = 64 << 10, .map_size_max = 1 << 20 };
+    char *dir2 = NULL;
+    assert_true(asprintf(&dir2, "%s/rollback", f->dir) > 0);
+    hone_store_t *other = NULL;
+    assert_int_equal(hone_store_open(&other, dir2, &tiny, &err), HONE_OK);
+    uint64_t small = hone_store_map_size(other);
+    static char note[2001];
+    memset(note, 'n', sizeof note - 1);
+    assert_int_equal(hone_store_begin(other, &err), HONE_OK);
+    hone_store_experiment_t rb = { .name = "rb", .config = "{}" };
+    assert_int_equal(hone_store_put_experiment(other, &rb, &err), HONE_OK);
+    for (uint32_t i = 0; i < 60; i++) {
+        hone_node_t *params = hone_node_new_map();
+        assert_non_null(hone_node_add_float(params, "x", i));
+        hone_store_trial_t tr = { .index = i, .status = 4, .params = params, .note = note };
+        assert_int_equal(hone_store_put_trial(other, "rb", &tr, &err), HONE_OK);
+        hone_node_destroy(&params);
+    }
+    size_t keep = hone_store_mark(other);
+    s_put_reading(other, "rb", 0, "y", false, 0, 1.0, NAN);
+    assert_true(hone_store_map_size(other) > small);
+    assert_int_equal(hone_store_rollback(other, keep, &err), HONE_OK);
+    assert_int_equal(hone_store_commit(other, &err), HONE_OK);
+    size_t nr;
+    assert_int_equal(hone_store_count(other, NULL, &nt, &nr, &err), HONE_OK);
+    assert_int_equal(nt, 60);
+    assert_int_equal(nr, 0);
+    hone_store_destroy(&other);
+    free(dir2);
+
     /* the store still works for small writes, and what was stored survives a reopen */
     assert_int_equal(s_fill(store, "grow", 100, 1, &err), HONE_OK);
     hone_store_destroy(&store);
@@ -386,15 +486,120 @@ static void test_map_no_growth_refuses_cleanly(void **state)
     hone_store_destroy(&store);
 }
 
+/* ---- stale reader slots ---- */
+
+typedef struct {
+    char text[4096];            /* the store's log lines */
+    size_t len;
+} log_capture_t;
+
+static void s_capture(hone_log_level_t level, const char *msgid, const char *text, void *arg)
+{
+    (void) level;
+    log_capture_t *c = arg;
+    int n = snprintf(c->text + c->len, sizeof c->text - c->len, "[%s] %s\n", msgid, text);
+    if (n > 0 && (size_t) n < sizeof c->text - c->len)
+        c->len += (size_t) n;
+}
+
+static int s_die_reading(const hone_store_experiment_t *rec, void *arg, hone_error_t *err)
+{
+    (void) rec;
+    (void) arg;
+    (void) err;
+    raise(SIGKILL);             /* killed inside a read transaction: its slot stays taken */
+    return HONE_OK;
+}
+
+/* A process killed while it reads leaves its reader slot in lock.mdb. When the broker
+ * opens the store alone, LMDB re-initialises the reader table anyway (it gets the lock
+ * file exclusively); a slot survives only while another process keeps the environment
+ * open, e.g. a backup running `mdb_copy`. Then the open clears it (mdb_reader_check) and
+ * says so. The "backup" here opens the environment with LMDB directly, read-only and
+ * without the directory lock, as mdb_copy would. */
+static void test_stale_readers_cleared_at_open(void **state)
+{
+    fixture_t *f = *state;
+    hone_store_t *store = NULL;
+    hone_error_t err;
+    assert_int_equal(hone_store_open(&store, f->dir, NULL, &err), HONE_OK);
+    assert_int_equal(hone_store_stale_readers(store), 0);
+    s_write_sample(store);
+    hone_store_destroy(&store);
+
+    int to_backup[2], from_backup[2];
+    assert_int_equal(pipe(to_backup), 0);
+    assert_int_equal(pipe(from_backup), 0);
+    pid_t backup = fork();
+    assert_true(backup >= 0);
+    if (backup == 0) {
+        MDB_env *env = NULL;
+        char byte = 0;
+        if (mdb_env_create(&env) != MDB_SUCCESS || mdb_env_set_maxdbs(env, 4) != MDB_SUCCESS
+            || mdb_env_open(env, f->dir, MDB_RDONLY, 0600) != MDB_SUCCESS)
+            _exit(1);
+        if (write(from_backup[1], "r", 1) != 1 || read(to_backup[0], &byte, 1) < 0)
+            _exit(1);
+        mdb_env_close(env);
+        _exit(0);
+    }
+    char byte = 0;
+    assert_int_equal(read(from_backup[0], &byte, 1), 1);    /* the backup has it open */
+
+    pid_t reader = fork();
+    assert_true(reader >= 0);
+    if (reader == 0) {
+        hone_store_t *child = NULL;
+        hone_error_t cerr;
+        if (hone_store_open(&child, f->dir, NULL, &cerr) == HONE_OK) {
+            hone_store_visitor_t v = { .experiment = s_die_reading };
+            hone_store_load(child, NULL, &v, &cerr);
+        }
+        _exit(3);               /* not reached when the load ran */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(reader, &status, 0), reader);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    log_capture_t capture = { .len = 0 };
+    hone_log_set_level(HONE_LOG_INFO);
+    hone_log_set_sink(s_capture, &capture);
+    assert_int_equal(hone_store_open(&store, f->dir, NULL, &err), HONE_OK);
+    hone_log_set_sink(NULL, NULL);
+    hone_log_set_level(HONE_LOG_ERR);
+    assert_int_equal(hone_store_stale_readers(store), 1);
+    assert_non_null(strstr(capture.text, "cleanly"));
+    assert_non_null(strstr(capture.text, "1 stale reader slot(s) cleared"));
+    transcript_t t;
+    assert_int_equal(s_load(store, NULL, &t), HONE_OK);
+    assert_string_equal(t.text, s_expected);
+    hone_store_destroy(&store);
+
+    /* cleared for good: the next open (the backup still there) finds none */
+    assert_int_equal(hone_store_open(&store, f->dir, NULL, &err), HONE_OK);
+    assert_int_equal(hone_store_stale_readers(store), 0);
+    hone_store_destroy(&store);
+
+    assert_int_equal(write(to_backup[1], "x", 1), 1);
+    assert_int_equal(waitpid(backup, &status, 0), backup);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(to_backup[0]);
+    close(to_backup[1]);
+    close(from_backup[0]);
+    close(from_backup[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_load_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_and_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mark_and_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full_grows_then_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_no_growth_refuses_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_readers_cleared_at_open, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

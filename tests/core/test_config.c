@@ -295,6 +295,15 @@ static const s_bad_t s_bad[] = {
     { TOP("\"max_trials\":5.0"), "max_trials: must be an integer" },
     { TOP("\"max_trials\":4294967296"), "max_trials: must be an integer" },
     { TOP("\"max_failures\":0"), "max_failures: must be an integer from 1" },
+    { TOP("\"leases\":[]"), "leases: must be an object" },
+    { TOP("\"leases\":{\"heartbeat\":5}"), "leases: unknown field 'heartbeat' (known fields: heartbeat_ms, liveness, max_retries)" },
+    { TOP("\"leases\":{\"heartbeat_ms\":9}"), "leases.heartbeat_ms: must be an integer from 10 to 60000" },
+    { TOP("\"leases\":{\"heartbeat_ms\":60001}"), "leases.heartbeat_ms: must be an integer from 10 to 60000" },
+    { TOP("\"leases\":{\"heartbeat_ms\":1.5}"), "leases.heartbeat_ms: must be an integer" },
+    { TOP("\"leases\":{\"liveness\":0}"), "leases.liveness: must be an integer from 1 to 100" },
+    { TOP("\"leases\":{\"max_retries\":-1}"), "leases.max_retries: must be an integer from 0 to 100" },
+    { TOP("\"leases\":{\"max_retries\":101}"), "leases.max_retries: must be an integer from 0 to 100" },
+    { TOP("\"heartbeat_ms\":1000"), "unknown field 'heartbeat_ms'" },
 };
 
 static void test_config_errors(void **state)
@@ -398,6 +407,43 @@ static void s_round_trip(const char *fixture)
     hone_experiment_destroy(&b);
 }
 
+static void test_leases(void **state)
+{
+    (void) state;
+    /* defaults: 1 s heartbeat, liveness 3, 3 retries; persisted in the canonical form */
+    hone_experiment_t *e = s_load_text(TOP("\"max_trials\":2"), 1);
+    const hone_lease_settings_t *l = hone_experiment_leases(e);
+    assert_int_equal(l->heartbeat_ms, 1000);
+    assert_int_equal(l->liveness, 3);
+    assert_int_equal(l->max_retries, 3);
+    s_assert_contains(hone_experiment_config_json(e), "\"leases\":{\"heartbeat_ms\":1000,\"liveness\":3,\"max_retries\":3}");
+    hone_experiment_destroy(&e);
+    /* the bounds, and null meaning absent */
+    e = s_load_text(TOP("\"leases\":{\"heartbeat_ms\":10,\"liveness\":1,\"max_retries\":0}"), 1);
+    l = hone_experiment_leases(e);
+    assert_true(l->heartbeat_ms == 10 && l->liveness == 1 && l->max_retries == 0);
+    hone_experiment_destroy(&e);
+    e = s_load_text(TOP("\"leases\":{\"heartbeat_ms\":60000,\"liveness\":100,\"max_retries\":100}"), 1);
+    l = hone_experiment_leases(e);
+    assert_true(l->heartbeat_ms == 60000 && l->liveness == 100 && l->max_retries == 100);
+    char *canonical = strdup(hone_experiment_config_json(e));
+    hone_experiment_destroy(&e);
+    /* the canonical form loads back to the same settings */
+    e = s_load_text(canonical, 1);
+    l = hone_experiment_leases(e);
+    assert_true(l->heartbeat_ms == 60000 && l->liveness == 100 && l->max_retries == 100);
+    assert_string_equal(hone_experiment_config_json(e), canonical);
+    free(canonical);
+    hone_experiment_destroy(&e);
+    e = s_load_text(TOP("\"leases\":{\"heartbeat_ms\":null,\"liveness\":5}"), 1);
+    l = hone_experiment_leases(e);
+    assert_true(l->heartbeat_ms == 1000 && l->liveness == 5 && l->max_retries == 3);
+    hone_experiment_destroy(&e);
+    e = s_load_text(TOP("\"leases\":null"), 1);
+    assert_int_equal(hone_experiment_leases(e)->heartbeat_ms, 1000);
+    hone_experiment_destroy(&e);
+}
+
 static void test_canonical_round_trip(void **state)
 {
     (void) state;
@@ -418,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_objective_forms),
         cmocka_unit_test(test_canonical_round_trip),
+        cmocka_unit_test(test_leases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

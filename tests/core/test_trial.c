@@ -17,16 +17,18 @@ static const hone_trial_status_t s_all[] = {
 };
 
 /* allowed[from][to], rows and columns in s_all's order (C St F Co R A E Sl); the
- * diagonal is Ax's no-op. EARLY_STOPPED from RUNNING assumes the trial has data. */
+ * diagonal is Ax's no-op. EARLY_STOPPED from RUNNING assumes the trial has data.
+ * hone's additions to Ax: RUNNING -> STALE (lease expiry), STALE -> RUNNING (the
+ * re-queued trial handed out again), and STALE is not terminal (it can be abandoned). */
 static const bool s_allowed[8][8] = {
     /* CANDIDATE     */ { 1, 1, 0, 0, 1, 1, 0, 1 },
     /* STAGED        */ { 0, 1, 0, 0, 0, 1, 0, 0 },
     /* FAILED        */ { 0, 0, 1, 0, 0, 0, 0, 0 },
     /* COMPLETED     */ { 0, 0, 0, 1, 0, 0, 0, 0 },
-    /* RUNNING       */ { 0, 0, 1, 1, 1, 1, 1, 0 },
+    /* RUNNING       */ { 0, 0, 1, 1, 1, 1, 1, 1 },
     /* ABANDONED     */ { 0, 0, 0, 0, 0, 1, 0, 0 },
     /* EARLY_STOPPED */ { 0, 0, 0, 0, 0, 0, 1, 0 },
-    /* STALE         */ { 0, 0, 0, 0, 0, 0, 0, 1 },
+    /* STALE         */ { 0, 0, 0, 0, 1, 1, 0, 1 },
 };
 
 static void s_assert_contains(const char *haystack, const char *needle)
@@ -58,7 +60,12 @@ static void test_status_names(void **state)
     assert_true(hone_trial_status_is_terminal(HONE_TRIAL_FAILED));
     assert_true(hone_trial_status_is_terminal(HONE_TRIAL_ABANDONED));
     assert_true(hone_trial_status_is_terminal(HONE_TRIAL_EARLY_STOPPED));
-    assert_true(hone_trial_status_is_terminal(HONE_TRIAL_STALE));
+    assert_false(hone_trial_status_is_terminal(HONE_TRIAL_STALE));   /* re-queued, not ended */
+    assert_true(hone_trial_status_is_pending(HONE_TRIAL_STALE));
+    assert_true(hone_trial_status_is_pending(HONE_TRIAL_RUNNING));
+    assert_true(hone_trial_status_is_pending(HONE_TRIAL_CANDIDATE));
+    assert_false(hone_trial_status_is_pending(HONE_TRIAL_FAILED));
+    assert_false(hone_trial_status_is_pending(HONE_TRIAL_COMPLETED));
     assert_false(hone_trial_status_is_terminal(HONE_TRIAL_RUNNING));
     assert_false(hone_trial_status_is_terminal(HONE_TRIAL_CANDIDATE));
     assert_false(hone_trial_status_is_terminal(HONE_TRIAL_STAGED));
@@ -241,6 +248,82 @@ static void test_mark_through_experiment(void **state)
     hone_experiment_destroy(&e);
 }
 
+/* Leases through the experiment: attempts, expiry, re-queue, retry limit, budget. */
+static void test_attempts_expire_requeue(void **state)
+{
+    (void) state;
+    const char *json = "{\"name\":\"l\",\"generation_strategy\":{\"method\":\"random_search\"},"
+                       "\"objective\":\"y\",\"max_trials\":1,\"leases\":{\"max_retries\":1},"
+                       "\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
+    hone_experiment_t *e = NULL;
+    hone_error_t err;
+    assert_int_equal(hone_experiment_from_json(&e, json, strlen(json), 1, &err), HONE_OK);
+    assert_int_equal(hone_experiment_leases(e)->max_retries, 1);
+    assert_int_equal(hone_experiment_leases(e)->heartbeat_ms, HONE_LEASE_HEARTBEAT_MS_DEFAULT);
+    uint32_t idx, got;
+    assert_int_equal(hone_experiment_generate(e, 1, &idx, &got, &err), HONE_OK);
+    double x = hone_experiment_trial(e, idx)->params[0].u.f;
+    assert_null(hone_trial_open_attempt(hone_experiment_trial(e, idx)));
+    assert_int_equal(hone_experiment_next_queued(e), -1);
+    hone_experiment_set_worker(e, idx, "w1");
+    assert_int_equal(hone_experiment_start_attempt(e, idx, "w1", 1000), 1);
+    const hone_trial_t *t = hone_experiment_trial(e, idx);
+    assert_non_null(hone_trial_open_attempt(t));
+    assert_string_equal(hone_trial_open_attempt(t)->worker, "w1");
+
+    /* first expiry: re-queued as STALE, same parameters, worker cleared, still pending */
+    hone_trial_status_t to;
+    assert_int_equal(hone_experiment_expire(e, idx, 4000, &to, &err), HONE_OK);
+    assert_int_equal(to, HONE_TRIAL_STALE);
+    t = hone_experiment_trial(e, idx);
+    assert_int_equal(t->status, HONE_TRIAL_STALE);
+    assert_null(t->worker);
+    assert_null(hone_trial_open_attempt(t));
+    assert_int_equal(t->n_attempts, 1);
+    assert_int_equal(t->attempts[0].outcome, HONE_ATTEMPT_EXPIRED);
+    assert_int_equal(t->attempts[0].end_ms, 4000);
+    assert_int_equal(hone_trial_expired_attempts(t), 1);
+    assert_int_equal(hone_experiment_next_queued(e), idx);
+    /* the budget counts it: no new trial while it waits */
+    assert_int_equal(hone_experiment_generate(e, 1, &idx, &got, &err), HONE_EAGAIN);
+    /* nothing to expire now */
+    assert_int_equal(hone_experiment_expire(e, idx, 4001, &to, &err), HONE_ESTATE);
+
+    /* handed out again: attempt 2 */
+    assert_int_equal(hone_experiment_mark(e, idx, HONE_TRIAL_RUNNING, NULL, &err), HONE_OK);
+    assert_int_equal(hone_experiment_start_attempt(e, idx, "w2", 5000), 2);
+    assert_true(hone_experiment_trial(e, idx)->params[0].u.f == x);
+    /* second expiry: past max_retries 1, FAILED with the reason */
+    assert_int_equal(hone_experiment_expire(e, idx, 9000, &to, &err), HONE_OK);
+    assert_int_equal(to, HONE_TRIAL_FAILED);
+    t = hone_experiment_trial(e, idx);
+    assert_string_equal(t->reason, "lease expired 2 times (max_retries 1)");
+    assert_int_equal(hone_trial_expired_attempts(t), 2);
+    assert_int_equal(hone_experiment_next_queued(e), -1);
+
+    /* attempts end with the trial's status */
+    assert_int_equal(hone_attempt_outcome_for(HONE_TRIAL_COMPLETED), HONE_ATTEMPT_COMPLETED);
+    assert_int_equal(hone_attempt_outcome_for(HONE_TRIAL_RUNNING), HONE_ATTEMPT_RUNNING);
+    hone_attempt_outcome_t o;
+    assert_int_equal(hone_attempt_outcome_parse("lease expired", &o), HONE_OK);
+    assert_int_equal(o, HONE_ATTEMPT_EXPIRED);
+    assert_int_equal(hone_attempt_outcome_parse("lost", &o), HONE_EINVAL);
+
+    /* a snapshot keeps the history */
+    hone_experiment_t *snap = hone_experiment_snapshot(e, false);
+    assert_int_equal(hone_experiment_trial(snap, idx)->n_attempts, 2);
+    assert_string_equal(hone_experiment_trial(snap, idx)->attempts[1].worker, "w2");
+    hone_experiment_destroy(&snap);
+
+    /* restoring: an open attempt of a trial that is not RUNNING is closed */
+    hone_attempt_t a = { .worker = "w3", .start_ms = 7, .outcome = HONE_ATTEMPT_RUNNING };
+    assert_int_equal(hone_experiment_restore_attempt(e, idx, &a, &err), HONE_OK);
+    t = hone_experiment_trial(e, idx);
+    assert_int_equal(t->attempts[2].outcome, HONE_ATTEMPT_FAILED);
+    assert_int_equal(hone_experiment_restore_attempt(e, 5, &a, &err), HONE_ENOTFOUND);
+    hone_experiment_destroy(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_latest_view),
         cmocka_unit_test(test_attach_replaces_same_key),
         cmocka_unit_test(test_mark_through_experiment),
+        cmocka_unit_test(test_attempts_expire_requeue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -533,7 +533,11 @@ static void test_worker_role(void **state)
     assert_int_equal(hone_worker_report(w, 0, 1, names, &m1, NULL, true, 1), HONE_OK);
     assert_int_equal(hone_worker_heartbeat(w), HONE_OK);
     assert_int_equal(hone_worker_report(w, 0, 1, names, &m2, &sem, true, 2), HONE_OK);
+    assert_int_equal(hone_worker_heartbeat_interval(w), 1000);   /* the experiment's, from the broker */
     assert_int_equal(hone_worker_complete(w, 0, 1, names, &final, NULL), HONE_OK);
+    /* A completion sent again (its reply lost) gets the same answer and changes nothing. */
+    double other = 0.1;
+    assert_int_equal(hone_worker_complete(w, 0, 1, names, &other, NULL), HONE_OK);
     /* Reports about a trial that is no longer running are refused. */
     assert_int_equal(hone_worker_report(w, 0, 1, names, &m1, NULL, false, 0), HONE_ESTATE);
     assert_true(strlen(hone_worker_last_error(w)) > 0);
@@ -594,6 +598,27 @@ static void test_worker_role(void **state)
     assert_string_equal(hone_trial_status(hone_trial_list_at(list, 3)), "COMPLETED");
     assert_int_equal(hone_trial_metric_count(hone_trial_list_at(list, 3)), 0);
     hone_trial_list_destroy(&list);
+
+    /* The status lists the workers and the lease settings. */
+    hone_status_t *st = NULL;
+    assert_int_equal(hone_client_status(c, "worker_role", &st), HONE_OK);
+    int32_t heartbeat = 0, liveness = 0, retries = -1;
+    hone_status_leases(st, &heartbeat, &liveness, &retries);
+    assert_true(heartbeat == 1000 && liveness == 3 && retries == 3);
+    assert_int_equal(hone_status_leases_expired(st), 0);
+    assert_int_equal(hone_status_retries(st), 0);
+    assert_int_equal(hone_status_count(st, "STALE"), 0);
+    assert_int_equal(hone_status_worker_count(st), 3);
+    assert_int_equal(hone_status_workers_total(st), 3);
+    for (size_t i = 0; i < hone_status_worker_count(st); i++) {
+        assert_true(strlen(hone_status_worker_name(st, i)) > 0);
+        assert_true(hone_status_worker_last_seen_ms(st, i) >= 0);
+        assert_int_equal(hone_status_worker_lease(st, i, NULL, NULL, NULL), HONE_ENOTFOUND);   /* all idle */
+    }
+    assert_null(hone_status_worker_name(st, 3));
+    assert_int_equal(hone_status_worker_last_seen_ms(st, 3), -1);
+    assert_int_equal(hone_status_worker_lease(st, 3, NULL, NULL, NULL), HONE_EINVAL);
+    hone_status_destroy(&st);
 
     /* A worker for an unknown experiment learns it from the broker. */
     w = s_worker("no_such_experiment");

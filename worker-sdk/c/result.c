@@ -60,6 +60,16 @@ typedef struct {
     uint64_t trials;            /* trials with that status */
 } s_entry_t;
 
+/* A row of the workers table of a status. */
+typedef struct {
+    char *name;                 /* worker name ("@hex" for an unnamed one) */
+    int64_t last_seen_ms;       /* milliseconds since its last message */
+    bool leased;                /* it holds a lease: the fields below are set */
+    uint64_t trial;             /* the leased trial */
+    uint64_t lease;             /* the lease token */
+    int64_t lease_age_ms;       /* milliseconds since the trial was handed out */
+} s_worker_row_t;
+
 struct _hone_status_t {
     char *experiment;           /* experiment name */
     char *objective;            /* objective as configured ("-loss") */
@@ -71,6 +81,14 @@ struct _hone_status_t {
     bool has_best;              /* whether best_* are set */
     uint64_t best_trial;        /* best trial so far */
     double best_value;          /* its objective value */
+    uint64_t heartbeat_ms;      /* lease settings; 0 from older brokers */
+    uint64_t liveness;
+    uint64_t max_retries;
+    uint64_t leases_expired;    /* lease expiries */
+    uint64_t retries;           /* expiries that re-queued their trial */
+    s_worker_row_t *workers;    /* the workers table */
+    size_t n_workers;           /* rows in it */
+    uint64_t workers_total;     /* workers known to the broker (rows may be capped) */
 };
 
 /* ---- small helpers ---- */
@@ -672,8 +690,68 @@ void hone_status_destroy(hone_status_t **status_p)
     for (size_t i = 0; i < s->n_entries; i++)
         free(s->entries[i].name);
     free(s->entries);
+    for (size_t i = 0; i < s->n_workers; i++)
+        free(s->workers[i].name);
+    free(s->workers);
     free(s);
     *status_p = NULL;
+}
+
+/* The lease fields of a status (PROTOCOL.md 4.7.6); all optional (older brokers). */
+static int s_parse_leases(hone_status_t *s, const hone_node_t *body, hone_error_t *err)
+{
+    const hone_node_t *leases = s_field(body, "leases");
+    int rc = HONE_OK;
+    if (leases && hone_node_type(leases) != HONE_NODE_MAP)
+        return hone_error_set(err, HONE_EPROTO, "reply field 'leases' must be a map");
+    if (leases) {
+        rc = s_get_uint(leases, "heartbeat_ms", false, &s->heartbeat_ms, err);
+        if (rc == HONE_OK)
+            rc = s_get_uint(leases, "liveness", false, &s->liveness, err);
+        if (rc == HONE_OK)
+            rc = s_get_uint(leases, "max_retries", false, &s->max_retries, err);
+    }
+    if (rc == HONE_OK)
+        rc = s_get_uint(body, "leases_expired", false, &s->leases_expired, err);
+    if (rc == HONE_OK)
+        rc = s_get_uint(body, "retries", false, &s->retries, err);
+    if (rc == HONE_OK)
+        rc = s_get_uint(body, "workers_total", false, &s->workers_total, err);
+    const hone_node_t *workers = s_field(body, "workers");
+    if (rc != HONE_OK || !workers)
+        return rc;
+    if (hone_node_type(workers) != HONE_NODE_ARRAY)
+        return hone_error_set(err, HONE_EPROTO, "reply field 'workers' must be an array");
+    size_t n = hone_node_len(workers);
+    s->workers = calloc(n ? n : 1, sizeof *s->workers);
+    if (!s->workers)
+        return s_oom(err);
+    for (size_t i = 0; i < n; i++) {
+        const hone_node_t *row = hone_node_at(workers, i);
+        if (hone_node_type(row) != HONE_NODE_MAP)
+            return hone_error_set(err, HONE_EPROTO, "workers[%zu] must be a map", i);
+        s_worker_row_t *w = &s->workers[i];
+        uint64_t seen = 0, age = 0;
+        rc = s_get_str(row, "worker", NULL, &w->name, err);
+        s->n_workers = i + 1;
+        if (rc == HONE_OK)
+            rc = s_get_uint(row, "last_seen_ms", false, &seen, err);
+        if (rc == HONE_OK && s_field(row, "trial")) {
+            w->leased = true;
+            rc = s_get_uint(row, "trial", true, &w->trial, err);
+            if (rc == HONE_OK)
+                rc = s_get_uint(row, "lease", false, &w->lease, err);
+            if (rc == HONE_OK)
+                rc = s_get_uint(row, "lease_age_ms", false, &age, err);
+        }
+        if (rc != HONE_OK)
+            return rc;
+        w->last_seen_ms = seen > INT64_MAX ? INT64_MAX : (int64_t) seen;
+        w->lease_age_ms = age > INT64_MAX ? INT64_MAX : (int64_t) age;
+    }
+    if (s->workers_total < s->n_workers)
+        s->workers_total = s->n_workers;
+    return HONE_OK;
 }
 
 static int s_parse_counts(hone_status_t *s, const hone_node_t *counts, hone_error_t *err)
@@ -717,6 +795,8 @@ int hone_result_status_parse(const hone_node_t *body, hone_status_t **out, hone_
         rc = s_get_uint(body, "total", false, &s->total, err);
     if (rc == HONE_OK)
         rc = s_parse_counts(s, s_field(body, "counts"), err);
+    if (rc == HONE_OK)
+        rc = s_parse_leases(s, body, err);
     const hone_node_t *best = s_field(body, "best");
     if (rc == HONE_OK && best) {
         const hone_node_t *value = hone_node_type(best) == HONE_NODE_MAP ? s_field(best, "value") : NULL;
@@ -797,5 +877,63 @@ int hone_status_best(const hone_status_t *status, uint64_t *trial_out, double *v
         *trial_out = status->best_trial;
     if (value_out)
         *value_out = status->best_value;
+    return HONE_OK;
+}
+
+void hone_status_leases(const hone_status_t *status, int32_t *heartbeat_ms, int32_t *liveness,
+                        int32_t *max_retries)
+{
+    if (heartbeat_ms)
+        *heartbeat_ms = status && status->heartbeat_ms <= INT32_MAX ? (int32_t) status->heartbeat_ms : 0;
+    if (liveness)
+        *liveness = status && status->liveness <= INT32_MAX ? (int32_t) status->liveness : 0;
+    if (max_retries)
+        *max_retries = status && status->max_retries <= INT32_MAX ? (int32_t) status->max_retries : 0;
+}
+
+uint64_t hone_status_leases_expired(const hone_status_t *status)
+{
+    return status ? status->leases_expired : 0;
+}
+
+uint64_t hone_status_retries(const hone_status_t *status)
+{
+    return status ? status->retries : 0;
+}
+
+size_t hone_status_worker_count(const hone_status_t *status)
+{
+    return status ? status->n_workers : 0;
+}
+
+uint64_t hone_status_workers_total(const hone_status_t *status)
+{
+    return status ? status->workers_total : 0;
+}
+
+const char *hone_status_worker_name(const hone_status_t *status, size_t i)
+{
+    return status && i < status->n_workers ? status->workers[i].name : NULL;
+}
+
+int64_t hone_status_worker_last_seen_ms(const hone_status_t *status, size_t i)
+{
+    return status && i < status->n_workers ? status->workers[i].last_seen_ms : -1;
+}
+
+int hone_status_worker_lease(const hone_status_t *status, size_t i, uint64_t *trial_out, uint64_t *lease_out,
+                             int64_t *lease_age_ms_out)
+{
+    if (!status || i >= status->n_workers)
+        return HONE_EINVAL;
+    const s_worker_row_t *w = &status->workers[i];
+    if (!w->leased)
+        return HONE_ENOTFOUND;
+    if (trial_out)
+        *trial_out = w->trial;
+    if (lease_out)
+        *lease_out = w->lease;
+    if (lease_age_ms_out)
+        *lease_age_ms_out = w->lease_age_ms;
     return HONE_OK;
 }

@@ -12,13 +12,17 @@
 #define S_RETRY_DEFAULT_MS 1000
 #define S_RETRY_MIN_MS 10
 #define S_RETRY_MAX_MS 60000
+#define S_HEARTBEAT_DEFAULT_MS 1000
 
 struct _hone_worker_t {
     hone_transport_t *transport;    /* the connection to the broker */
     char *experiment;               /* the experiment this worker evaluates */
     char *name;                     /* the worker's name in the broker's logs */
     bool busy;                      /* a trial is being evaluated */
-    uint64_t trial;                 /* that trial, sent with heartbeats */
+    uint64_t trial;                 /* the last trial received, sent with heartbeats while busy */
+    uint64_t lease;                 /* its lease, sent with every report on it (also after it
+                                       finished); 0: the broker gave none (an older broker) */
+    int32_t heartbeat_ms;           /* the experiment's heartbeat interval, from the broker */
     uint64_t jitter;                /* xorshift state for the retry jitter */
     hone_error_t last;              /* the last error, for hone_worker_last_error */
 };
@@ -50,6 +54,7 @@ int hone_worker_open(hone_worker_t **out, const char *endpoint, const char *expe
                  (uint32_t) (self->jitter ^ (self->jitter >> 32)));
         worker_name = default_name;
     }
+    self->heartbeat_ms = S_HEARTBEAT_DEFAULT_MS;
     self->experiment = strdup(experiment);
     self->name = strdup(worker_name);
     int rc = self->experiment && self->name ? HONE_OK : HONE_ENOMEM;
@@ -150,8 +155,13 @@ static int s_ready(hone_worker_t *self, hone_trial_t **trial_out, int32_t *retry
     case HONE_MSG_TRIAL:
         rc = hone_result_trial_parse(hone_msg_body_const(reply), self->experiment, trial_out, &self->last);
         if (rc == HONE_OK) {
+            int64_t lease = 0, heartbeat = 0;
             self->busy = true;
             self->trial = hone_trial_index(*trial_out);
+            self->lease = hone_msg_get_int(reply, "lease", &lease, &ignored) == HONE_OK && lease > 0
+                          ? (uint64_t) lease : 0;
+            if (hone_msg_get_int(reply, "heartbeat_ms", &heartbeat, &ignored) == HONE_OK && heartbeat > 0)
+                self->heartbeat_ms = heartbeat > INT32_MAX ? INT32_MAX : (int32_t) heartbeat;
         }
         break;
     case HONE_MSG_NO_WORK: {
@@ -201,7 +211,17 @@ int hone_worker_next(hone_worker_t *worker, hone_trial_t **trial_out, int32_t ti
     }
 }
 
-/* progress, complete: experiment, trial, metrics, optional progression. */
+/* Adds the lease of trial to a report on it, when it is the last trial this worker was
+ * given: also after it finished, so that a repeated report is recognised as such and a
+ * late one (after the lease expired) is refused rather than taken for another's. */
+static int s_put_lease(hone_worker_t *self, hone_msg_t *req, uint64_t trial)
+{
+    if (self->trial != trial || self->lease == 0 || self->lease > (uint64_t) INT64_MAX)
+        return HONE_OK;
+    return hone_msg_set_int(req, "lease", (int64_t) self->lease);
+}
+
+/* progress, complete: experiment, trial, lease, metrics, optional progression. */
 static int s_readings(hone_worker_t *self, hone_msg_id_t id, uint64_t trial, size_t n,
                       const char *const names[], const double means[], const double sems[],
                       bool has_progression, int64_t progression, hone_msg_t **reply)
@@ -214,6 +234,7 @@ static int s_readings(hone_worker_t *self, hone_msg_id_t id, uint64_t trial, siz
     if (rc == HONE_OK)
         rc = hone_transport_request(id, self->experiment, &req, &self->last);
     if (rc == HONE_OK && (hone_msg_set_int(req, "trial", (int64_t) trial) != HONE_OK
+                          || s_put_lease(self, req, trial) != HONE_OK
                           || (has_progression && hone_msg_set_int(req, "progression", progression) != HONE_OK)))
         rc = hone_error_set(&self->last, HONE_ENOMEM, "out of memory");
     if (rc == HONE_OK)
@@ -235,6 +256,8 @@ int hone_worker_report(hone_worker_t *worker, uint64_t trial, size_t n,
                         progression, &reply);
     if (rc == HONE_OK)
         rc = s_check_stop(worker, reply, trial);
+    if (rc == HONE_ELEASE && worker->busy && worker->trial == trial)
+        worker->busy = false;   /* the trial is no longer ours */
     hone_msg_destroy(&reply);
     return rc;
 }
@@ -243,6 +266,11 @@ static void s_finished(hone_worker_t *self, uint64_t trial)
 {
     if (self->busy && self->trial == trial)
         self->busy = false;
+}
+
+int32_t hone_worker_heartbeat_interval(const hone_worker_t *worker)
+{
+    return worker ? worker->heartbeat_ms : S_HEARTBEAT_DEFAULT_MS;
 }
 
 int hone_worker_complete(hone_worker_t *worker, uint64_t trial, size_t n,
@@ -254,7 +282,7 @@ int hone_worker_complete(hone_worker_t *worker, uint64_t trial, size_t n,
     hone_msg_t *reply = NULL;
     int rc = s_readings(worker, HONE_MSG_COMPLETE, trial, n, metric_names, means, sems, false, 0, &reply);
     hone_msg_destroy(&reply);
-    if (rc == HONE_OK || rc == HONE_ESTATE || rc == HONE_ENOTFOUND)
+    if (rc == HONE_OK || rc == HONE_ESTATE || rc == HONE_ENOTFOUND || rc == HONE_ELEASE)
         s_finished(worker, trial);
     return rc;
 }
@@ -269,13 +297,14 @@ int hone_worker_fail(hone_worker_t *worker, uint64_t trial, const char *reason)
     hone_msg_t *req = NULL, *reply = NULL;
     int rc = hone_transport_request(HONE_MSG_FAIL, worker->experiment, &req, &worker->last);
     if (rc == HONE_OK && (hone_msg_set_int(req, "trial", (int64_t) trial) != HONE_OK
+                          || s_put_lease(worker, req, trial) != HONE_OK
                           || (reason && hone_msg_set_str(req, "reason", reason) != HONE_OK)))
         rc = hone_error_set(&worker->last, HONE_ENOMEM, "out of memory");
     if (rc == HONE_OK)
         rc = s_call(worker, &req, HONE_MSG_OK, &reply);
     hone_msg_destroy(&req);
     hone_msg_destroy(&reply);
-    if (rc == HONE_OK || rc == HONE_ESTATE || rc == HONE_ENOTFOUND)
+    if (rc == HONE_OK || rc == HONE_ESTATE || rc == HONE_ENOTFOUND || rc == HONE_ELEASE)
         s_finished(worker, trial);
     return rc;
 }
@@ -287,7 +316,9 @@ int hone_worker_heartbeat(hone_worker_t *worker)
     hone_error_clear(&worker->last);
     hone_msg_t *req = NULL, *reply = NULL;
     int rc = hone_transport_request(HONE_MSG_HEARTBEAT, worker->experiment, &req, &worker->last);
-    if (rc == HONE_OK && worker->busy && hone_msg_set_int(req, "trial", (int64_t) worker->trial) != HONE_OK)
+    if (rc == HONE_OK && worker->busy
+        && (hone_msg_set_int(req, "trial", (int64_t) worker->trial) != HONE_OK
+            || s_put_lease(worker, req, worker->trial) != HONE_OK))
         rc = hone_error_set(&worker->last, HONE_ENOMEM, "out of memory");
     uint64_t trial = worker->trial;
     bool busy = worker->busy;
@@ -295,6 +326,8 @@ int hone_worker_heartbeat(hone_worker_t *worker)
         rc = s_call(worker, &req, HONE_MSG_HEARTBEAT, &reply);
     if (rc == HONE_OK && busy)
         rc = s_check_stop(worker, reply, trial);
+    if ((rc == HONE_ELEASE || rc == HONE_ESTATE) && busy && worker->busy && worker->trial == trial)
+        worker->busy = false;   /* lost (re-queued) or ended: stop evaluating it */
     hone_msg_destroy(&req);
     hone_msg_destroy(&reply);
     return rc;

@@ -234,6 +234,63 @@ static int s_cmd_create(const s_command_t *cmd, const s_opts_t *o, hone_client_t
     return status;
 }
 
+/* "850 ms", "3.2 s", "4 min", "2.5 h": a duration for humans. */
+static const char *s_ago(int64_t ms, char *buf, size_t size)
+{
+    if (ms < 0)
+        snprintf(buf, size, "-");
+    else if (ms < 1000)
+        snprintf(buf, size, "%" PRId64 " ms", ms);
+    else if (ms < 60000)
+        snprintf(buf, size, "%.1f s", (double) ms / 1000.0);
+    else if (ms < 3600000)
+        snprintf(buf, size, "%.0f min", (double) ms / 60000.0);
+    else
+        snprintf(buf, size, "%.1f h", (double) ms / 3600000.0);
+    return buf;
+}
+
+/* The lease part of `hone status`: settings, expiries and the workers table. */
+static void s_print_workers(const hone_status_t *s)
+{
+    int32_t heartbeat = 0, liveness = 0, retries = 0;
+    hone_status_leases(s, &heartbeat, &liveness, &retries);
+    if (heartbeat == 0)
+        return;     /* a broker without leases */
+    uint64_t expired = hone_status_leases_expired(s), requeued = hone_status_retries(s);
+    printf("leases      heartbeat %" PRId32 " ms, liveness %" PRId32 ", max_retries %" PRId32 "\n", heartbeat,
+           liveness, retries);
+    printf("            %" PRIu64 " expired: %" PRIu64 " re-queued, %" PRIu64 " failed at the retry limit\n",
+           expired, requeued, expired >= requeued ? expired - requeued : 0);
+    size_t n = hone_status_worker_count(s);
+    if (n == 0) {
+        printf("workers     none seen lately\n");
+        return;
+    }
+    printf("workers     %" PRIu64 "\n", hone_status_workers_total(s));
+    int w = 6;
+    for (size_t i = 0; i < n; i++) {
+        int len = (int) strlen(hone_status_worker_name(s, i));
+        w = len > w ? len : w;
+    }
+    w = w > 40 ? 40 : w;
+    printf("  %-*s  %10s  %6s  %5s  %9s\n", w, "WORKER", "LAST SEEN", "TRIAL", "LEASE", "LEASE AGE");
+    for (size_t i = 0; i < n; i++) {
+        char seen[32], age[32], trial_text[24] = "-", lease_text[24] = "-";
+        uint64_t trial = 0, lease = 0;
+        int64_t lease_age = -1;
+        if (hone_status_worker_lease(s, i, &trial, &lease, &lease_age) == HONE_OK) {
+            snprintf(trial_text, sizeof trial_text, "%" PRIu64, trial);
+            snprintf(lease_text, sizeof lease_text, "%" PRIu64, lease);
+        }
+        printf("  %-*.*s  %10s  %6s  %5s  %9s\n", w, w, hone_status_worker_name(s, i),
+               s_ago(hone_status_worker_last_seen_ms(s, i), seen, sizeof seen), trial_text, lease_text,
+               s_ago(lease_age, age, sizeof age));
+    }
+    if (hone_status_workers_total(s) > n)
+        printf("  ... and %" PRIu64 " more\n", hone_status_workers_total(s) - n);
+}
+
 static int s_cmd_status(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
 {
     hone_status_t *s = NULL;
@@ -259,6 +316,7 @@ static int s_cmd_status(const s_command_t *cmd, const s_opts_t *o, hone_client_t
             printf("best        trial %" PRIu64 ": %.6g\n", trial, value);
         else
             printf("best        none yet\n");
+        s_print_workers(s);
     }
     hone_status_destroy(&s);
     return status;

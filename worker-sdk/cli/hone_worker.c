@@ -56,7 +56,7 @@ typedef struct {
     const char *experiment;     /* experiment to work on */
     const char *name;           /* worker name, NULL: host-pid */
     uint64_t max_trials;        /* 0: until the budget is spent */
-    int32_t heartbeat_ms;       /* heartbeat period while the program runs */
+    int32_t heartbeat_ms;       /* heartbeat period while the program runs; 0: the broker's */
     int32_t timeout_ms;         /* wait for one reply */
     char **command;             /* the program and its arguments, with placeholders */
 } s_args_t;
@@ -403,8 +403,9 @@ static void s_on_line(s_run_t *run, const char *line, size_t len)
     hone_worker_t *w = run->runner->worker;
     rc = hone_worker_report(w, run->index, reading.n, (const char *const *) reading.names, reading.means,
                             reading.sems, reading.has_step, reading.step);
-    if (rc == HONE_ESTATE) {
-        hone_log_info(S_LOG, "trial %" PRIu64 " stopped by the broker: %s", run->index, hone_worker_last_error(w));
+    if (rc == HONE_ESTATE || rc == HONE_ELEASE) {
+        hone_log_info(S_LOG, "trial %" PRIu64 " %s: %s", run->index,
+                      rc == HONE_ELEASE ? "lost its lease" : "stopped by the broker", hone_worker_last_error(w));
         run->stopped = true;
         s_stop_program(run, SIGTERM);
     } else if (rc != HONE_OK && rc != HONE_EINTR) {
@@ -492,11 +493,14 @@ static void s_heartbeat(s_run_t *run)
 {
     hone_worker_t *w = run->runner->worker;
     int rc = hone_worker_heartbeat(w);
-    if (rc == HONE_ESTATE && !run->stopped) {
-        hone_log_info(S_LOG, "trial %" PRIu64 " stopped by the broker: %s", run->index, hone_worker_last_error(w));
+    if ((rc == HONE_ESTATE || rc == HONE_ELEASE) && !run->stopped) {
+        /* stopped, or the lease expired and the trial went to another worker: the
+         * evaluation is not wanted any more, and nothing is reported */
+        hone_log_info(S_LOG, "trial %" PRIu64 " %s: %s", run->index,
+                      rc == HONE_ELEASE ? "lost its lease" : "stopped by the broker", hone_worker_last_error(w));
         run->stopped = true;
         s_stop_program(run, SIGTERM);
-    } else if (rc != HONE_OK && rc != HONE_EINTR && rc != HONE_ESTATE) {
+    } else if (rc != HONE_OK && rc != HONE_EINTR && rc != HONE_ESTATE && rc != HONE_ELEASE) {
         hone_log_warn(S_LOG, "heartbeat failed: %s (%s)", hone_worker_last_error(w), hone_err_name(rc));
     }
 }
@@ -505,7 +509,9 @@ static void s_heartbeat(s_run_t *run)
 static void s_watch(s_run_t *run)
 {
     s_runner_t *r = run->runner;
-    int64_t next_heartbeat = hone_clock_mono_ms() + r->args.heartbeat_ms;
+    /* the experiment's interval (its lease depends on it) unless --heartbeat-ms says */
+    int32_t period = r->args.heartbeat_ms > 0 ? r->args.heartbeat_ms : hone_worker_heartbeat_interval(r->worker);
+    int64_t next_heartbeat = hone_clock_mono_ms() + period;
     while (!run->exited) {
         struct pollfd fds[3] = {
             { .fd = r->signal_pipe[0], .events = POLLIN },
@@ -547,7 +553,7 @@ static void s_watch(s_run_t *run)
         }
         if (!run->exited && now >= next_heartbeat) {
             s_heartbeat(run);
-            next_heartbeat = hone_clock_mono_ms() + r->args.heartbeat_ms;
+            next_heartbeat = hone_clock_mono_ms() + period;
         }
     }
     /* Everything the program wrote is in the pipes now; a process it left behind may
@@ -748,7 +754,8 @@ static void s_usage(FILE *f)
           "  --name NAME         this worker's identity; a worker restarted under the same\n"
           "                      name gets its running trial back (default: HOST-PID-RANDOM)\n"
           "  --max-trials K      stop after K trials (default: no limit)\n"
-          "  --heartbeat-ms MS   heartbeat period while COMMAND runs (default: 1000)\n"
+          "  --heartbeat-ms MS   heartbeat period while COMMAND runs (default: the experiment's\n"
+          "                      leases.heartbeat_ms, from the broker; 1000 for older brokers)\n"
           "  --timeout MS        wait for each reply of the broker (default: 10000)\n"
           "  -h, --help          print this help and exit\n"
           "\n"
@@ -789,7 +796,7 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
     a->broker_key = getenv("HONE_BROKER_KEY");
     if (a->broker_key && !*a->broker_key)
         a->broker_key = NULL;
-    a->heartbeat_ms = 1000;
+    a->heartbeat_ms = 0;
     a->timeout_ms = 10000;
     int i = 1;
     for (; i < argc; i++) {

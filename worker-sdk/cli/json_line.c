@@ -511,6 +511,36 @@ char *hone_json_line_status(const hone_status_t *status)
     } else {
         s_set(obj, "best", json_null(), &ok);
     }
+    int32_t heartbeat = 0, liveness = 0, max_retries = 0;
+    hone_status_leases(status, &heartbeat, &liveness, &max_retries);
+    if (heartbeat > 0) {
+        json_t *leases = json_object();
+        s_set(leases, "heartbeat_ms", s_uint((uint64_t) heartbeat), &ok);
+        s_set(leases, "liveness", s_uint((uint64_t) liveness), &ok);
+        s_set(leases, "max_retries", s_uint((uint64_t) max_retries), &ok);
+        s_set(obj, "leases", leases, &ok);
+        s_set(obj, "leases_expired", s_uint(hone_status_leases_expired(status)), &ok);
+        s_set(obj, "retries", s_uint(hone_status_retries(status)), &ok);
+        json_t *workers = json_array();
+        for (size_t i = 0; ok && workers && i < hone_status_worker_count(status); i++) {
+            json_t *row = json_object();
+            s_set(row, "worker", s_str(hone_status_worker_name(status, i)), &ok);
+            s_set(row, "last_seen_ms", s_uint((uint64_t) hone_status_worker_last_seen_ms(status, i)), &ok);
+            uint64_t leased_trial, lease;
+            int64_t age;
+            if (hone_status_worker_lease(status, i, &leased_trial, &lease, &age) == HONE_OK) {
+                s_set(row, "trial", s_uint(leased_trial), &ok);
+                s_set(row, "lease", s_uint(lease), &ok);
+                s_set(row, "lease_age_ms", s_uint((uint64_t) age), &ok);
+            }
+            if (!ok)
+                json_decref(row);
+            else if (json_array_append_new(workers, row) != 0)   /* it releases row on failure */
+                ok = false;
+        }
+        s_set(obj, "workers", workers, &ok);
+        s_set(obj, "workers_total", s_uint(hone_status_workers_total(status)), &ok);
+    }
     if (!ok) {
         json_decref(obj);
         return NULL;

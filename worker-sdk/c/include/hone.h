@@ -96,6 +96,9 @@ typedef enum {
     HONE_EINTR = -18,        /* interrupted by a signal */
     HONE_EPERM = -19,        /* permission denied: the broker refused this peer's key, or the
                                 key's role may not send the request */
+    HONE_ELEASE = -20,       /* the report names a lease this worker no longer holds: it
+                                expired (the trial was re-queued or failed) or it is another
+                                worker's; the report changed nothing */
 } hone_err_t;
 #endif
 
@@ -298,6 +301,27 @@ HONE_EXPORT uint64_t hone_status_count(const hone_status_t *status, const char *
 /* The best trial so far: HONE_OK with *trial_out and *value_out set (either may be
  * NULL), or HONE_ENOTFOUND when there is none yet, HONE_EINVAL for a NULL status. */
 HONE_EXPORT int hone_status_best(const hone_status_t *status, uint64_t *trial_out, double *value_out);
+/* The experiment's lease settings (its config's "leases"): the workers' heartbeat
+ * interval in ms, the liveness (intervals of silence before a lease expires) and the
+ * retry limit. Any pointer may be NULL; 0 from a broker without leases. */
+HONE_EXPORT void hone_status_leases(const hone_status_t *status, int32_t *heartbeat_ms, int32_t *liveness,
+                                    int32_t *max_retries);
+/* Leases that expired over the experiment's life (a worker fell silent), and how many
+ * of those re-queued their trial (the rest failed it at the retry limit). Trials waiting
+ * to be handed out again are counted under "STALE". */
+HONE_EXPORT uint64_t hone_status_leases_expired(const hone_status_t *status);
+HONE_EXPORT uint64_t hone_status_retries(const hone_status_t *status);
+/* The workers table: rows listed (the broker lists at most 1000) and workers known in
+ * all; each row's name (borrowed; "@" and a hex routing id for a worker that gave no
+ * name), milliseconds since it was last heard from (-1 out of range), and, when it holds
+ * a lease, its trial, lease token and the lease's age in ms: HONE_OK, or HONE_ENOTFOUND
+ * for an idle worker, HONE_EINVAL out of range. Out pointers may be NULL. */
+HONE_EXPORT size_t hone_status_worker_count(const hone_status_t *status);
+HONE_EXPORT uint64_t hone_status_workers_total(const hone_status_t *status);
+HONE_EXPORT const char *hone_status_worker_name(const hone_status_t *status, size_t i);
+HONE_EXPORT int64_t hone_status_worker_last_seen_ms(const hone_status_t *status, size_t i);
+HONE_EXPORT int hone_status_worker_lease(const hone_status_t *status, size_t i, uint64_t *trial_out,
+                                         uint64_t *lease_out, int64_t *lease_age_ms_out);
 
 /* ---- client role ---- */
 
@@ -454,30 +478,47 @@ HONE_EXPORT int hone_worker_set_curve(hone_worker_t *worker, const char *key_pat
  *   HONE_EEXHAUSTED the search space has no unused point left. */
 HONE_EXPORT int hone_worker_next(hone_worker_t *worker, hone_trial_t **trial_out, int32_t timeout_ms);
 
+/* Leases: the trial from hone_worker_next is leased to this worker. Every report on it
+ * (readings, completion, failure, heartbeat) carries the lease and keeps it; when the
+ * broker hears nothing for its heartbeat interval × liveness (the experiment's config,
+ * "leases"), the lease expires and the trial is handed to another worker. A report
+ * under an expired lease is answered HONE_ELEASE and changes nothing: the worker must
+ * drop the trial. Repeating a completion or failure that was applied (its reply was
+ * lost) succeeds again and changes nothing. */
+
+/* The heartbeat interval the broker asks for, in ms, from the last trial received
+ * (1000 before any, or from a broker without leases). Call hone_worker_heartbeat at
+ * this interval while evaluating. */
+HONE_EXPORT int32_t hone_worker_heartbeat_interval(const hone_worker_t *worker);
+
 /* Sends an intermediate reading of a running trial (a learning-curve point when
  * has_progression). Arguments as for hone_client_attach (n >= 1).
  * Returns HONE_OK, or HONE_ESTATE when the trial is no longer RUNNING (it was stopped
  * early, abandoned or failed meanwhile): the worker should stop evaluating it and must
- * not complete it. HONE_ENOTFOUND: unknown trial. */
+ * not complete it; HONE_ELEASE when its lease expired (the trial was re-queued):
+ * likewise. HONE_ENOTFOUND: unknown trial. */
 HONE_EXPORT int hone_worker_report(hone_worker_t *worker, uint64_t trial, size_t n,
                                    const char *const metric_names[], const double means[],
                                    const double sems[], bool has_progression, int64_t progression);
 
 /* Completes a trial with its final readings (n may be 0). HONE_ESTATE when the trial is
- * no longer RUNNING, HONE_ENOTFOUND for an unknown trial. */
+ * no longer RUNNING, HONE_ELEASE when its lease expired (nothing was recorded),
+ * HONE_ENOTFOUND for an unknown trial. */
 HONE_EXPORT int hone_worker_complete(hone_worker_t *worker, uint64_t trial, size_t n,
                                      const char *const metric_names[], const double means[],
                                      const double sems[]);
 
 /* Marks a trial FAILED with a reason (NULL: none). HONE_ESTATE when the trial is no
- * longer RUNNING, HONE_ENOTFOUND for an unknown trial. */
+ * longer RUNNING, HONE_ELEASE when its lease expired, HONE_ENOTFOUND for an unknown
+ * trial. */
 HONE_EXPORT int hone_worker_fail(hone_worker_t *worker, uint64_t trial, const char *reason);
 
 /* Tells the broker the worker is alive and still evaluating its current trial (the one
  * from the last hone_worker_next, until it is completed or failed), which keeps the
- * trial's lease. Call it about every second during an evaluation (PROTOCOL.md §10).
- * Returns HONE_OK, or HONE_ESTATE when the reply asks the worker to stop its current
- * trial (an optional `stop` field; protocol version 1 brokers never send it). */
+ * trial's lease. Call it every hone_worker_heartbeat_interval ms during an evaluation
+ * (PROTOCOL.md §6). Returns HONE_OK; HONE_ESTATE when the worker must stop its current
+ * trial (it was abandoned meanwhile, or the reply carries `stop`); HONE_ELEASE when the
+ * lease expired (the trial was re-queued): stop evaluating it and do not report it. */
 HONE_EXPORT int hone_worker_heartbeat(hone_worker_t *worker);
 
 #ifdef __cplusplus

@@ -1,0 +1,527 @@
+#define _GNU_SOURCE
+/* Leases end to end, with real processes on loopback and short heartbeats (tens of ms),
+ * every wait bounded:
+ *
+ *  - a hone-worker killed with SIGKILL mid-trial: the trial goes to another worker,
+ *    with the same parameters, within the lease window + one tick (+ that worker's poll);
+ *    a live, busy worker's lease never expires;
+ *  - a worker that reconnects under its name inside its lease resumes its trial;
+ *  - a worker that comes back after expiry is told its lease is gone (HONE_ELEASE), its
+ *    late report changes nothing, and a repeated completion gets the same answer;
+ *  - the retry limit fails the trial with the reason;
+ *  - a paused hone-worker (SIGSTOP) is told on its next heartbeat that its lease is gone
+ *    and drops the trial;
+ *  - `hone status` shows the workers, their leases, expiries and retries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "msg.h"
+#include "hone.h"
+#include "test_support.h"
+
+/* Scheduling slack allowed on top of the protocol's bounds (a loaded CI machine). */
+#define S_SLACK_MS 120
+
+typedef struct {
+    char *dir;          /* temporary directory of the test */
+    char *data;         /* the broker's store */
+    char *log;          /* the broker's log */
+    char endpoint[64];  /* tcp://127.0.0.1:PORT */
+    pid_t broker;
+    void *zctx;         /* for raw requests */
+} fixture_t;
+
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    assert_int_equal(bind(fd, (struct sockaddr *) &addr, sizeof addr), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *) &addr, &len), 0);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    f->dir = hone_test_tmpdir("leases");
+    if (asprintf(&f->data, "%s/data", f->dir) < 0 || asprintf(&f->log, "%s/broker.log", f->dir) < 0)
+        return -1;
+    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", s_free_port());
+    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
+    if (f->broker <= 0)
+        return -1;
+    f->zctx = zmq_ctx_new();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    zmq_ctx_term(f->zctx);
+    hone_test_stop(f->broker, SIGTERM);
+    if (getenv("HONE_TEST_SHOW_LOG")) {
+        char *log = hone_test_read_file(f->log, NULL);
+        fprintf(stderr, "---- broker log ----\n%s", log ? log : "");
+        free(log);
+    }
+    hone_test_rmtree(f->dir);
+    free(f->dir);
+    free(f->data);
+    free(f->log);
+    free(f);
+    return 0;
+}
+
+static hone_client_t *s_client(const fixture_t *f)
+{
+    hone_options_t opts;
+    hone_options_init(&opts);
+    opts.timeout_ms = 5000;
+    opts.retries = 0;
+    hone_client_t *client = NULL;
+    assert_int_equal(hone_client_open(&client, f->endpoint, &opts), HONE_OK);
+    return client;
+}
+
+static hone_worker_t *s_worker(const fixture_t *f, const char *experiment, const char *name)
+{
+    hone_options_t opts;
+    hone_options_init(&opts);
+    opts.timeout_ms = 5000;
+    opts.retries = 0;
+    hone_worker_t *w = NULL;
+    assert_int_equal(hone_worker_open(&w, f->endpoint, experiment, name, &opts), HONE_OK);
+    return w;
+}
+
+static void s_create(const fixture_t *f, const char *name, int max_trials, int heartbeat_ms, int liveness,
+                     int max_retries)
+{
+    char config[1024];
+    snprintf(config, sizeof config,
+             "{\"name\": \"%s\", \"objective\": \"-y\", \"max_trials\": %d,"
+             " \"generation_strategy\": {\"method\": \"random_search\", \"initialization_random_seed\": 5},"
+             " \"parameters\": [{\"name\": \"x\", \"bounds\": [0.0, 1.0]}, {\"name\": \"n\", \"bounds\": [1, 50],"
+             " \"parameter_type\": \"int\"}],"
+             " \"leases\": {\"heartbeat_ms\": %d, \"liveness\": %d, \"max_retries\": %d}}",
+             name, max_trials, heartbeat_ms, liveness, max_retries);
+    hone_client_t *client = s_client(f);
+    char *created = NULL;
+    int rc = hone_client_create(client, config, &created);
+    if (rc != HONE_OK)
+        fail_msg("create failed: %s", hone_client_last_error(client));
+    hone_strfree(created);
+    hone_client_destroy(&client);
+}
+
+/* A raw request on a DEALER (for fields the SDK does not expose: attempts). */
+static hone_msg_t *s_raw(fixture_t *f, hone_msg_id_t id, const char *experiment)
+{
+    static uint64_t seq = 1000;
+    void *sock = zmq_socket(f->zctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    assert_int_equal(zmq_connect(sock, f->endpoint), 0);
+    hone_msg_t *req = hone_msg_new(id);
+    hone_msg_set_seq(req, ++seq);
+    assert_int_equal(hone_msg_set_str(req, "experiment", experiment), HONE_OK);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    assert_int_equal(hone_msg_encode(req, &data, &size), HONE_OK);
+    hone_msg_destroy(&req);
+    assert_true(zmq_send(sock, data, size, 0) == (int) size);
+    free(data);
+    zmq_pollitem_t item = { .socket = sock, .events = ZMQ_POLLIN };
+    assert_int_equal(zmq_poll(&item, 1, 5000), 1);
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    assert_true(zmq_msg_recv(&frame, sock, 0) >= 0);
+    hone_msg_t *reply = NULL;
+    hone_error_t err;
+    assert_int_equal(hone_msg_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &reply, NULL, &err), HONE_OK);
+    zmq_msg_close(&frame);
+    zmq_close(sock);
+    assert_int_equal(hone_msg_id(reply), HONE_MSG_OK);
+    return reply;
+}
+
+static const hone_node_t *s_trial_node(const hone_msg_t *list, uint32_t index)
+{
+    const hone_node_t *trials = hone_msg_get(list, "trials");
+    assert_true(trials && index < hone_node_len(trials));
+    return hone_node_at(trials, index);
+}
+
+static const char *s_str(const hone_node_t *obj, const char *key)
+{
+    const hone_node_t *n = hone_node_get(obj, key);
+    return n && hone_node_type(n) == HONE_NODE_STR ? hone_node_str(n, NULL) : "";
+}
+
+static int64_t s_int(const hone_node_t *obj, const char *key)
+{
+    const hone_node_t *n = hone_node_get(obj, key);
+    assert_non_null(n);
+    return hone_node_int(n);
+}
+
+/* The `list` reply as text with seq 0, for before/after comparisons. */
+static char *s_list_text(fixture_t *f, const char *experiment)
+{
+    hone_msg_t *list = s_raw(f, HONE_MSG_LIST, experiment);
+    hone_msg_set_seq(list, 0);
+    char *text = hone_msg_to_text(list);
+    hone_msg_destroy(&list);
+    return text;
+}
+
+/* Waits (at most timeout_ms) until trial index of experiment has status, and, when
+ * worker is not NULL, that worker. Returns the list holding it. */
+static hone_msg_t *s_wait_status(fixture_t *f, const char *experiment, uint32_t index, const char *status,
+                                 const char *worker, int timeout_ms)
+{
+    int64_t deadline = hone_clock_mono_ms() + timeout_ms;
+    for (;;) {
+        hone_msg_t *list = s_raw(f, HONE_MSG_LIST, experiment);
+        const hone_node_t *trials = hone_msg_get(list, "trials");
+        if (trials && index < hone_node_len(trials)) {
+            const hone_node_t *t = hone_node_at(trials, index);
+            if (strcmp(s_str(t, "status"), status) == 0 && (!worker || strcmp(s_str(t, "worker"), worker) == 0))
+                return list;
+        }
+        hone_msg_destroy(&list);
+        if (hone_clock_mono_ms() > deadline)
+            fail_msg("trial %s#%u did not become %s within %d ms", experiment, index, status, timeout_ms);
+        hone_test_sleep_ms(2);
+    }
+}
+
+static pid_t s_start_hone_worker(const fixture_t *f, const char *experiment, const char *name, const char *script)
+{
+    char *program = hone_test_program("hone-worker");
+    char *out = NULL, *err = NULL;
+    if (asprintf(&out, "%s/%s.out", f->dir, name) < 0 || asprintf(&err, "%s/%s.err", f->dir, name) < 0)
+        abort();
+    char *argv[] = { program, "--broker", (char *) f->endpoint, "--experiment", (char *) experiment,
+                     "--name", (char *) name, "--", "/bin/sh", "-c", (char *) script, NULL };
+    pid_t pid = hone_test_spawn(argv, out, err);
+    free(program);
+    free(out);
+    free(err);
+    assert_true(pid > 0);
+    return pid;
+}
+
+static char *s_worker_log(const fixture_t *f, const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s.err", f->dir, name) < 0)
+        abort();
+    char *log = hone_test_read_file(path, NULL);
+    free(path);
+    return log ? log : strdup("");
+}
+
+static double s_param_double(const hone_trial_t *t, const char *name)
+{
+    size_t i;
+    double v = NAN;
+    assert_int_equal(hone_trial_param_find(t, name, &i), HONE_OK);
+    assert_int_equal(hone_trial_param_double(t, i, &v), HONE_OK);
+    return v;
+}
+
+static int64_t s_param_int(const hone_trial_t *t, const char *name)
+{
+    size_t i;
+    int64_t v = 0;
+    assert_int_equal(hone_trial_param_find(t, name, &i), HONE_OK);
+    assert_int_equal(hone_trial_param_int(t, i, &v), HONE_OK);
+    return v;
+}
+
+/* Runs `hone status EXPERIMENT`; returns its stdout. */
+static char *s_hone_status(const fixture_t *f, const char *experiment)
+{
+    char *program = hone_test_program("hone");
+    char *out = NULL;
+    if (asprintf(&out, "%s/status-%s.out", f->dir, experiment) < 0)
+        abort();
+    unlink(out);
+    char *argv[] = { program, "--broker", (char *) f->endpoint, "status", (char *) experiment, NULL };
+    pid_t pid = hone_test_spawn(argv, out, NULL);
+    int status = 0;
+    assert_int_equal(hone_test_wait(pid, 10000, &status), 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *text = hone_test_read_file(out, NULL);
+    free(out);
+    free(program);
+    assert_non_null(text);
+    return text;
+}
+
+/* ---- tests ---- */
+
+static void test_sigkill_requeues_to_another_worker(void **state)
+{
+    fixture_t *f = *state;
+    enum { HEARTBEAT = 50, LIVENESS = 3, WINDOW = HEARTBEAT * LIVENESS, TICK = 5 };
+    s_create(f, "k", 1, HEARTBEAT, LIVENESS, 3);
+    pid_t w1 = s_start_hone_worker(f, "k", "w1", "exec sleep 3");
+    hone_msg_t *list = s_wait_status(f, "k", 0, "RUNNING", "w1", 10000);
+    hone_msg_destroy(&list);
+    /* a busy worker that heartbeats keeps its lease well past the window */
+    hone_test_sleep_ms(4 * WINDOW);
+    list = s_raw(f, HONE_MSG_LIST, "k");
+    const hone_node_t *t0 = s_trial_node(list, 0);
+    assert_string_equal(s_str(t0, "status"), "RUNNING");
+    assert_int_equal(hone_node_len(hone_node_get(t0, "attempts")), 1);
+    double x = hone_node_float(hone_node_get(hone_node_get(t0, "params"), "x"));
+    int64_t n = hone_node_int(hone_node_get(hone_node_get(t0, "params"), "n"));
+    hone_msg_destroy(&list);
+
+    /* SIGKILL: no goodbye, no failure report */
+    int64_t kill_wall = hone_clock_wall_ms(), kill_mono = hone_clock_mono_ms();
+    kill(w1, SIGKILL);
+    int status;
+    assert_int_equal(hone_test_wait(w1, 5000, &status), 0);
+
+    /* another worker asks meanwhile and gets the same trial once the lease expires */
+    hone_worker_t *w2 = s_worker(f, "k", "w2");
+    hone_trial_t *trial = NULL;
+    assert_int_equal(hone_worker_next(w2, &trial, 5000), HONE_OK);
+    int64_t handed_ms = hone_clock_mono_ms() - kill_mono;
+    assert_int_equal(hone_trial_index(trial), 0);
+    assert_true(s_param_double(trial, "x") == x);
+    assert_int_equal(s_param_int(trial, "n"), n);
+    assert_int_equal(hone_worker_heartbeat_interval(w2), HEARTBEAT);
+
+    /* the broker's record: when the lease expired, when the trial went out again */
+    list = s_raw(f, HONE_MSG_LIST, "k");
+    t0 = s_trial_node(list, 0);
+    const hone_node_t *attempts = hone_node_get(t0, "attempts");
+    assert_int_equal(hone_node_len(attempts), 2);
+    const hone_node_t *a1 = hone_node_at(attempts, 0), *a2 = hone_node_at(attempts, 1);
+    assert_string_equal(s_str(a1, "worker"), "w1");
+    assert_string_equal(s_str(a1, "outcome"), "lease expired");
+    assert_string_equal(s_str(a2, "worker"), "w2");
+    assert_string_equal(s_str(a2, "outcome"), "running");
+    assert_string_equal(s_str(t0, "worker"), "w2");
+    assert_int_equal(s_int(t0, "retries"), 1);
+    int64_t expired_ms = s_int(a1, "end") - kill_wall;
+    int64_t requeued_ms = s_int(a2, "start") - kill_wall;
+    print_message("SIGKILL -> lease expired after %lld ms, handed out again after %lld ms, received after %lld ms "
+                  "(window %d ms, tick %d ms, poll <= %d ms)\n", (long long) expired_ms, (long long) requeued_ms,
+                  (long long) handed_ms, WINDOW, TICK, HEARTBEAT + HEARTBEAT / 10);
+    /* the last heartbeat came before the kill, so the expiry is at most window + tick after it */
+    assert_true(expired_ms <= WINDOW + TICK + S_SLACK_MS);
+    assert_true(expired_ms >= 0);
+    /* the waiting worker polls within a heartbeat (the no_work retry hint) */
+    assert_true(requeued_ms <= WINDOW + TICK + HEARTBEAT + HEARTBEAT / 10 + S_SLACK_MS);
+    hone_msg_destroy(&list);
+
+    /* `hone status` while w2 holds the lease */
+    char *text = s_hone_status(f, "k");
+    if (!strstr(text, "1 expired: 1 re-queued, 0 failed") || !strstr(text, "w2") || !strstr(text, "w1")
+        || !strstr(text, "LEASE AGE") || !strstr(text, "heartbeat 50 ms, liveness 3, max_retries 3"))
+        fail_msg("unexpected `hone status` output:\n%s", text);
+    print_message("hone status k:\n%s", text);
+    free(text);
+
+    const char *names[] = { "y" };
+    double means[] = { 0.5 };
+    assert_int_equal(hone_worker_complete(w2, 0, 1, names, means, NULL), HONE_OK);
+    hone_trial_destroy(&trial);
+    hone_worker_destroy(&w2);
+    hone_client_t *client = s_client(f);
+    hone_status_t *st = NULL;
+    assert_int_equal(hone_client_status(client, "k", &st), HONE_OK);
+    assert_int_equal(hone_status_count(st, "COMPLETED"), 1);
+    assert_int_equal(hone_status_count(st, "STALE"), 0);
+    assert_int_equal(hone_status_leases_expired(st), 1);
+    assert_int_equal(hone_status_retries(st), 1);
+    int32_t heartbeat = 0, liveness = 0, retries = 0;
+    hone_status_leases(st, &heartbeat, &liveness, &retries);
+    assert_true(heartbeat == HEARTBEAT && liveness == LIVENESS && retries == 3);
+    assert_true(hone_status_worker_count(st) >= 2);
+    hone_status_destroy(&st);
+    hone_client_destroy(&client);
+}
+
+static void test_reconnect_inside_lease_resumes(void **state)
+{
+    fixture_t *f = *state;
+    s_create(f, "resume", 2, 200, 3, 3);
+    hone_worker_t *w = s_worker(f, "resume", "dev-1");
+    hone_trial_t *first = NULL;
+    assert_int_equal(hone_worker_next(w, &first, 5000), HONE_OK);
+    uint64_t index = hone_trial_index(first);
+    hone_worker_destroy(&w);     /* the device restarts: its socket is gone */
+    hone_test_sleep_ms(100);     /* well inside the 600 ms lease */
+    w = s_worker(f, "resume", "dev-1");
+    hone_trial_t *again = NULL;
+    assert_int_equal(hone_worker_next(w, &again, 5000), HONE_OK);
+    assert_int_equal(hone_trial_index(again), index);
+    assert_true(s_param_double(again, "x") == s_param_double(first, "x"));
+    const char *names[] = { "y" };
+    double means[] = { 1.5 };
+    assert_int_equal(hone_worker_heartbeat(w), HONE_OK);
+    assert_int_equal(hone_worker_report(w, index, 1, names, means, NULL, true, 1), HONE_OK);
+    assert_int_equal(hone_worker_complete(w, index, 1, names, means, NULL), HONE_OK);
+    hone_msg_t *list = s_raw(f, HONE_MSG_LIST, "resume");
+    const hone_node_t *t = s_trial_node(list, (uint32_t) index);
+    assert_string_equal(s_str(t, "status"), "COMPLETED");
+    const hone_node_t *attempts = hone_node_get(t, "attempts");
+    assert_int_equal(hone_node_len(attempts), 1);    /* one hand-out, resumed */
+    assert_string_equal(s_str(hone_node_at(attempts, 0), "outcome"), "completed");
+    assert_null(hone_node_get(t, "retries"));
+    hone_msg_destroy(&list);
+    hone_trial_destroy(&first);
+    hone_trial_destroy(&again);
+    hone_worker_destroy(&w);
+}
+
+static void test_late_report_after_expiry(void **state)
+{
+    fixture_t *f = *state;
+    s_create(f, "late", 1, 30, 2, 3);
+    hone_worker_t *slow = s_worker(f, "late", "slow");
+    hone_trial_t *trial = NULL;
+    assert_int_equal(hone_worker_next(slow, &trial, 5000), HONE_OK);
+    assert_int_equal(hone_trial_index(trial), 0);
+    hone_trial_destroy(&trial);
+    /* silent for longer than the 60 ms lease */
+    hone_msg_t *list = s_wait_status(f, "late", 0, "STALE", NULL, 5000);
+    hone_msg_destroy(&list);
+    char *before = s_list_text(f, "late");
+    const char *names[] = { "y" };
+    double means[] = { 7.0 };
+    assert_int_equal(hone_worker_report(slow, 0, 1, names, means, NULL, false, 0), HONE_ELEASE);
+    assert_int_equal(hone_worker_complete(slow, 0, 1, names, means, NULL), HONE_ELEASE);
+    if (!strstr(hone_worker_last_error(slow), "lease 1 of trial late#0 expired at"))
+        fail_msg("unexpected message: %s", hone_worker_last_error(slow));
+    assert_int_equal(hone_worker_fail(slow, 0, "late"), HONE_ELEASE);
+    char *after = s_list_text(f, "late");
+    assert_string_equal(before, after);     /* nothing changed */
+    free(after);
+    free(before);
+
+    /* another worker takes it over and completes; a repeat of that completion gets the
+     * same answer and changes nothing; the slow worker's report is still refused */
+    hone_worker_t *fast = s_worker(f, "late", "fast");
+    assert_int_equal(hone_worker_next(fast, &trial, 5000), HONE_OK);
+    assert_int_equal(hone_trial_index(trial), 0);
+    hone_trial_destroy(&trial);
+    means[0] = 3.0;
+    assert_int_equal(hone_worker_complete(fast, 0, 1, names, means, NULL), HONE_OK);
+    before = s_list_text(f, "late");
+    assert_int_equal(hone_worker_complete(fast, 0, 1, names, means, NULL), HONE_OK);
+    assert_int_equal(hone_worker_complete(slow, 0, 1, names, means, NULL), HONE_ELEASE);
+    after = s_list_text(f, "late");
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    hone_client_t *client = s_client(f);
+    hone_trial_list_t *trials = NULL;
+    assert_int_equal(hone_client_list(client, "late", &trials), HONE_OK);
+    const hone_trial_t *t = hone_trial_list_at(trials, 0);
+    assert_string_equal(hone_trial_status(t), "COMPLETED");
+    assert_true(hone_trial_metric_mean(t, 0) == 3.0);
+    hone_trial_list_destroy(&trials);
+    hone_client_destroy(&client);
+    hone_worker_destroy(&slow);
+    hone_worker_destroy(&fast);
+}
+
+static void test_retry_limit_fails_the_trial(void **state)
+{
+    fixture_t *f = *state;
+    s_create(f, "limit", 1, 20, 2, 1);
+    for (int round = 0; round < 2; round++) {
+        hone_worker_t *w = s_worker(f, "limit", "flaky");
+        hone_trial_t *trial = NULL;
+        assert_int_equal(hone_worker_next(w, &trial, 5000), HONE_OK);
+        assert_int_equal(hone_trial_index(trial), 0);
+        hone_trial_destroy(&trial);
+        hone_worker_destroy(&w);     /* gone without a word */
+        hone_msg_t *list = s_wait_status(f, "limit", 0, round == 0 ? "STALE" : "FAILED", NULL, 5000);
+        hone_msg_destroy(&list);
+    }
+    hone_msg_t *list = s_raw(f, HONE_MSG_LIST, "limit");
+    const hone_node_t *t = s_trial_node(list, 0);
+    assert_string_equal(s_str(t, "reason"), "lease expired 2 times (max_retries 1)");
+    assert_int_equal(hone_node_len(hone_node_get(t, "attempts")), 2);
+    hone_msg_destroy(&list);
+    hone_client_t *client = s_client(f);
+    hone_status_t *st = NULL;
+    assert_int_equal(hone_client_status(client, "limit", &st), HONE_OK);
+    assert_int_equal(hone_status_count(st, "FAILED"), 1);
+    assert_int_equal(hone_status_count(st, "STALE"), 0);
+    assert_int_equal(hone_status_leases_expired(st), 2);
+    assert_int_equal(hone_status_retries(st), 1);
+    hone_status_destroy(&st);
+    hone_client_destroy(&client);
+}
+
+static void test_paused_hone_worker_drops_lost_trial(void **state)
+{
+    fixture_t *f = *state;
+    s_create(f, "pause", 1, 50, 3, 3);
+    pid_t w = s_start_hone_worker(f, "pause", "paused", "sleep 2; echo '{\"y\": 2.5}'");
+    hone_msg_t *list = s_wait_status(f, "pause", 0, "RUNNING", "paused", 10000);
+    hone_msg_destroy(&list);
+    kill(w, SIGSTOP);
+    list = s_wait_status(f, "pause", 0, "STALE", NULL, 5000);
+    hone_msg_destroy(&list);
+    kill(w, SIGCONT);
+    /* it learns the lease is gone, stops that run, asks again and gets the trial back */
+    int status = 0;
+    if (hone_test_wait(w, 20000, &status) != 0) {
+        hone_test_stop(w, SIGKILL);
+        fail_msg("hone-worker did not finish");
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *log = s_worker_log(f, "paused");
+    if (!strstr(log, "lost its lease"))
+        fail_msg("hone-worker's log does not say it lost its lease:\n%s", log);
+    free(log);
+    list = s_raw(f, HONE_MSG_LIST, "pause");
+    const hone_node_t *t = s_trial_node(list, 0);
+    assert_string_equal(s_str(t, "status"), "COMPLETED");
+    const hone_node_t *attempts = hone_node_get(t, "attempts");
+    assert_int_equal(hone_node_len(attempts), 2);
+    assert_string_equal(s_str(hone_node_at(attempts, 0), "outcome"), "lease expired");
+    assert_string_equal(s_str(hone_node_at(attempts, 1), "outcome"), "completed");
+    assert_string_equal(s_str(hone_node_at(attempts, 1), "worker"), "paused");
+    hone_msg_destroy(&list);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sigkill_requeues_to_another_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect_inside_lease_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_report_after_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_limit_fails_the_trial, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paused_hone_worker_drops_lost_trial, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
