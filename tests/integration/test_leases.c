@@ -18,7 +18,10 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -514,6 +517,127 @@ static void test_paused_hone_worker_drops_lost_trial(void **state)
     hone_msg_destroy(&list);
 }
 
+/* Promise 4: a long model fit causes no false lease expiry and leaves no heartbeat
+ * unanswered. Worker A holds a trial under a 75 ms lease window (25 ms heartbeats) while
+ * worker B's `ready` needs a GP fit on 800 points in 20 dimensions (about a second):
+ * every one of A's heartbeats during the fit is answered at once, A's lease survives,
+ * and its completion is accepted. */
+typedef struct {
+    const fixture_t *f;
+    int rc;
+    uint64_t trial;
+    int64_t ms;
+    atomic_bool done;   /* set last: the fields above are then final */
+} s_slow_ready_t;
+
+static void *s_slow_ready(void *arg)
+{
+    s_slow_ready_t *r = arg;
+    hone_options_t opts;
+    hone_options_init(&opts);
+    opts.timeout_ms = 60000;
+    opts.retries = 0;
+    hone_worker_t *w = NULL;
+    r->rc = hone_worker_open(&w, r->f->endpoint, "slowfit", "B", &opts);
+    if (r->rc == HONE_OK) {
+        hone_trial_t *t = NULL;
+        int64_t t0 = hone_clock_mono_ms();
+        r->rc = hone_worker_next(w, &t, 60000);
+        r->ms = hone_clock_mono_ms() - t0;
+        if (r->rc == HONE_OK && t) {
+            r->trial = hone_trial_index(t);
+            hone_trial_destroy(&t);
+        }
+    }
+    hone_worker_destroy(&w);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+static void test_long_fit_keeps_leases(void **state)
+{
+    fixture_t *f = *state;
+    enum { D = 20, DONE = 800 };
+    char config[4096];
+    size_t len = (size_t) snprintf(config, sizeof config, "{\"name\": \"slowfit\", \"parameters\": [");
+    for (int i = 0; i < D; i++)
+        len += (size_t) snprintf(config + len, sizeof config - len,
+                                 "%s{\"name\": \"x%d\", \"bounds\": [0.0, 1.0]}", i ? ", " : "", i);
+    snprintf(config + len, sizeof config - len,
+             "], \"objective\": \"-y\", \"generation_strategy\": {\"method\": \"fast\","
+             " \"initialization_random_seed\": 3, \"initialization_budget\": %d,"
+             " \"min_observed_initialization_trials\": %d},"
+             " \"leases\": {\"heartbeat_ms\": 25, \"liveness\": 3}}", DONE + 1, DONE);
+    hone_client_t *client = s_client(f);
+    char *created = NULL;
+    assert_int_equal(hone_client_create(client, config, &created), HONE_OK);
+    hone_strfree(created);
+    hone_trial_list_t *list = NULL;
+    assert_int_equal(hone_client_next_trials(client, "slowfit", DONE, &list), HONE_OK);
+    assert_int_equal(hone_trial_list_count(list), DONE);
+    const char *names[] = { "y" };
+    for (size_t i = 0; i < DONE; i++) {
+        const hone_trial_t *t = hone_trial_list_at(list, i);
+        double y = 0.0;
+        for (int a = 0; a < D; a++) {
+            char name[8];
+            size_t at = 0;
+            double x = 0.0;
+            snprintf(name, sizeof name, "x%d", a);
+            assert_int_equal(hone_trial_param_find(t, name, &at), HONE_OK);
+            assert_int_equal(hone_trial_param_double(t, at, &x), HONE_OK);
+            y += (x - 0.3) * (x - 0.3);
+        }
+        double mean[] = { y };
+        assert_int_equal(hone_client_complete(client, "slowfit", hone_trial_index(t), 1, names, mean, NULL),
+                         HONE_OK);
+    }
+    hone_trial_list_destroy(&list);
+
+    /* A: the last Sobol trial, at once, under a 75 ms lease window */
+    hone_worker_t *a = s_worker(f, "slowfit", "A");
+    hone_trial_t *ta = NULL;
+    assert_int_equal(hone_worker_next(a, &ta, 5000), HONE_OK);
+    uint64_t trial_a = hone_trial_index(ta);
+    assert_int_equal(trial_a, DONE);
+    hone_trial_destroy(&ta);
+    assert_int_equal(hone_worker_heartbeat_interval(a), 25);
+
+    /* B's ready: a BO fit on DONE points, in another thread */
+    s_slow_ready_t r = { .f = f };
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, s_slow_ready, &r), 0);
+    int beats = 0;
+    int64_t worst = 0, start = hone_clock_mono_ms();
+    while (hone_clock_mono_ms() - start < 60000) {
+        int64_t t0 = hone_clock_mono_ms();
+        assert_int_equal(hone_worker_heartbeat(a), HONE_OK);
+        int64_t rtt = hone_clock_mono_ms() - t0;
+        worst = rtt > worst ? rtt : worst;
+        beats++;
+        if (atomic_load(&r.done))
+            break;
+        hone_test_sleep_ms(25);
+    }
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(r.rc, HONE_OK);
+    assert_int_equal(r.trial, DONE + 1);
+    fprintf(stderr, "fit for B's trial: %" PRId64 " ms; A's %d heartbeats meanwhile, slowest %" PRId64
+            " ms; lease window 75 ms\n", r.ms, beats, worst);
+    assert_true(r.ms > 150);          /* the fit outlasted A's lease window at least twice */
+    assert_true(worst < 75);          /* every heartbeat answered inside the window */
+
+    /* A's lease held: its completion is accepted, and nothing expired */
+    double mean[] = { 1.0 };
+    assert_int_equal(hone_worker_complete(a, trial_a, 1, names, mean, NULL), HONE_OK);
+    hone_status_t *st = NULL;
+    assert_int_equal(hone_client_status(client, "slowfit", &st), HONE_OK);
+    assert_int_equal(hone_status_leases_expired(st), 0);
+    hone_status_destroy(&st);
+    hone_worker_destroy(&a);
+    hone_client_destroy(&client);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +646,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_report_after_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_limit_fails_the_trial, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paused_hone_worker_drops_lost_trial, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_fit_keeps_leases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
