@@ -1335,6 +1335,20 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const hone_handlers_pe
                      && hone_registry_find(self->registry, name, &exp, NULL) == HONE_OK
                      && hone_experiment_next_queued(exp) >= 0;
     if (name && !candidate && hone_parking_busy(self->parking, name)) {
+        if (hone_parking_size(self->parking) >= HONE_HANDLERS_PARKED_MAX) {
+            hone_msg_t *reply;
+            if (hone_msg_id(*request) == HONE_MSG_READY) {
+                reply = s_reply(HONE_MSG_NO_WORK, *request);
+                S_SET(hone_msg_set_int(reply, "retry_ms", HONE_HANDLERS_RETRY_MS));
+                S_SET(hone_msg_set_bool(reply, "done", false));
+                S_SET(hone_msg_set_str(reply, "reason", "too many requests are waiting for model fits"));
+            } else {
+                reply = hone_handlers_error(hone_msg_seq(*request), HONE_EAGAIN,
+                                            "too many requests are waiting for model fits; retry later");
+            }
+            hone_msg_destroy(request);
+            return reply;
+        }
         hone_log_debug("handlers", "%s seq=%" PRIu64 " waits for the model fit on '%s'",
                        hone_msg_name(hone_msg_id(*request)), hone_msg_seq(*request), name);
         hone_parking_push(self->parking, name, s_deferred_new(peer, request));

@@ -48,6 +48,11 @@ typedef struct _hone_handlers_t hone_handlers_t;
 #define HONE_HANDLERS_TICK_MAX_MS 100
 /* Rows of the workers table in a `status` reply (workers_total counts them all). */
 #define HONE_HANDLERS_STATUS_WORKERS_MAX 1000
+/* Requests that may wait behind model fits at once, all experiments together (each
+ * worker has at most one `ready` outstanding, so this is far above any real farm); past
+ * it a `ready` is told no_work with a retry hint and a `next` HONE_EAGAIN, so that a
+ * peer flooding requests during a fit cannot grow the broker without bound. */
+#define HONE_HANDLERS_PARKED_MAX 4096
 /* Most trials one `next` may ask for. */
 #define HONE_HANDLERS_NEXT_MAX 1000
 /* Longest ROUTER routing id (libzmq's limit). */

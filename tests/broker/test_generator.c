@@ -490,6 +490,39 @@ static void test_prefetch_queue(void **state)
     assert_int_equal(s_count(f, "pf", HONE_TRIAL_CANDIDATE), 2);
 }
 
+/* Parked requests are capped: past HONE_HANDLERS_PARKED_MAX waiting behind fits, a
+ * `ready` is told no_work (with a retry hint) and a `next` HONE_EAGAIN, at once; the
+ * parked ones are all served when the fit comes back. */
+static void test_parked_requests_are_capped(void **state)
+{
+    fixture_t *f = *state;
+    s_bo_experiment(f, "cap", 6);
+    assert_null(s_dispatch(f, "w0", s_ready(f, "cap", "w0")));   /* starts a generation */
+    for (int i = 0; i < HONE_HANDLERS_PARKED_MAX; i++) {
+        char worker[16];
+        snprintf(worker, sizeof worker, "p%d", i);
+        hone_msg_t *reply = s_dispatch(f, worker, s_ready(f, "cap", worker));
+        assert_null(reply);
+    }
+    hone_msg_t *reply = s_dispatch(f, "late", s_ready(f, "cap", "late"));
+    s_expect_reply(reply, HONE_MSG_NO_WORK, f->seq);
+    int64_t retry = 0;
+    assert_int_equal(hone_msg_get_int(reply, "retry_ms", &retry, NULL), HONE_OK);
+    assert_true(retry > 0);
+    hone_msg_destroy(&reply);
+    hone_msg_t *msg = s_req(f, HONE_MSG_NEXT, "cap");
+    reply = s_dispatch(f, "client", msg);
+    s_expect_reply(reply, HONE_MSG_ERROR, f->seq);
+    int64_t code = 0;
+    assert_int_equal(hone_msg_get_int(reply, "code", &code, NULL), HONE_OK);
+    assert_int_equal(code, HONE_EAGAIN);
+    hone_msg_destroy(&reply);
+    /* shutting down serves (or drops) every parked request: nothing is left behind */
+    hone_handlers_finish(f->handlers);
+    assert_int_equal(hone_generator_outstanding(f->generator), 0);
+    s_forget_replies(f);
+}
+
 /* A `predict` request for the single point (x, x) of a 2-parameter experiment. */
 static hone_msg_t *s_predict(fixture_t *f, const char *name, double x)
 {
@@ -594,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_jobs_come_back_in_order),
         cmocka_unit_test_setup_teardown(test_generation_runs_on_a_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefetch_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parked_requests_are_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_predict_runs_on_a_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finish_answers_what_was_handed_over, setup, teardown),
     };
