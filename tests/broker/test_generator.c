@@ -449,8 +449,9 @@ static void test_prefetch_queue(void **state)
     int64_t t2 = 0;
     assert_int_equal(hone_msg_get_int(f->replies[1], "trial", &t2, NULL), HONE_OK);
     assert_int_equal(t2, 7);   /* the oldest candidate */
-    /* w2 took one: a refill of 1 runs, and w3 is answered at once from the queue */
-    assert_int_equal(hone_generator_outstanding(f->generator), 1);
+    /* w2 took one: a refill of 1 runs (it may be back already: collect takes every
+     * finished job), and w3 is answered at once from the queue */
+    assert_true(hone_generator_outstanding(f->generator) <= 1);
     hone_msg_t *reply = s_dispatch(f, "w3", s_ready(f, "pf", "w3"));
     s_expect_reply(reply, HONE_MSG_TRIAL, f->seq);
     int64_t t3 = 0;
