@@ -2,7 +2,11 @@
  *
  * Starts a real hone-broker (fork/exec) on a fresh store directory and an ephemeral
  * loopback port, creates a random_search experiment (so the optimizer costs nothing),
- * and runs W simulated workers, one thread and one libhone worker handle each. Every
+ * and runs W simulated workers. Two drivers (--driver): multiplex (default) drives them
+ * all from one thread (--driver-threads N) as raw ZeroMQ DEALER sockets speaking the
+ * protocol (frames from proto/msg.h through load_proto.c), polled together, a state
+ * machine per worker, so the generator takes little CPU from the broker; threads gives
+ * each worker a thread and a libhone worker handle (the original generator). Every
  * worker loops: ask for a trial (hone_worker_next), report R progress readings
  * (hone_worker_report, M metrics each, progression 1..R), complete it with M final
  * readings. Nothing is evaluated: the workers send as fast as the broker answers.
@@ -22,7 +26,12 @@
  * 1-second probe appends 4 KiB blocks with fdatasync in --data-root: the disk's sync rate
  * at that moment, to read the durable figures of a shared machine against.
  *
- * Each worker owns one SDK handle, hence one ZeroMQ context with its I/O and reaper
+ * --think-ms T (multiplex): a simulated evaluation, uniform in [T/2, 3T/2], between a
+ * trial's arrival and its first progress (heartbeats meanwhile): an open workload. With
+ * T = 0 the loop is closed, and at W workers the assignment latency is at least about
+ * W / (requests per second) (Little's law).
+ *
+ * Threads driver: each worker owns one SDK handle, hence one ZeroMQ context with its I/O and reaper
  * threads: 512 workers are 512 + 1024 threads and about 3 500 descriptors in this
  * process (the soft RLIMIT_NOFILE is raised to the hard limit).
  *
@@ -31,6 +40,8 @@
  * request failed or the broker could not be started. */
 #define _GNU_SOURCE
 #include "hone.h"
+
+#include <zmq.h>
 
 #include <dirent.h>
 #include <stddef.h>
@@ -75,6 +86,9 @@ typedef struct {
     double max_s;                       /* fill mode: stop after this long anyway; 0: no cap */
     bool header;                        /* print the table header */
     bool keep;                          /* keep the store directories */
+    bool threads_driver;                /* --driver threads: one thread + SDK handle per worker */
+    int mux_threads;                    /* --driver multiplex: driving threads (1 .. cores) */
+    double think_ms;                    /* simulated evaluation time per trial (0: none) */
 } s_opts_t;
 
 /* A growable array of latency samples in milliseconds. */
@@ -533,6 +547,308 @@ static void *s_worker_main(void *arg)
     return NULL;
 }
 
+/* ---- the multiplex driver: raw DEALER sockets, one thread drives many workers ---- */
+
+/* bench/load_proto.c (proto/msg.h kept out of this file: see there). */
+enum { LP_READY = 0, LP_PROGRESS = 1, LP_COMPLETE = 2, LP_HEARTBEAT = 3 };
+enum { LP_R_OTHER = -1, LP_R_TRIAL = 0, LP_R_NO_WORK = 1, LP_R_OK = 2, LP_R_ERROR = 3, LP_R_HEARTBEAT = 4 };
+int load_proto_encode(int kind, uint64_t seq, const char *experiment, const char *worker, uint64_t trial,
+                      uint64_t lease, int n_metrics, const char *const *names, const double *means,
+                      const double *sems, int64_t progression, uint8_t **data, size_t *size);
+int load_proto_decode(const uint8_t *data, size_t size, int *kind, uint64_t *seq, uint64_t *trial,
+                      uint64_t *lease, int64_t *heartbeat_ms, int64_t *retry_ms, int *code, char *text,
+                      size_t text_size);
+
+/* A simulated worker's state: what it waits for. */
+typedef enum {
+    MW_TO_READY,                        /* send ready at wake_ns */
+    MW_WAIT_TRIAL,                      /* ready sent */
+    MW_THINK,                           /* evaluating until wake_ns (--think-ms) */
+    MW_WAIT_PROGRESS,                   /* progress `r` sent */
+    MW_WAIT_COMPLETE,                   /* complete sent */
+} s_mw_state_t;
+
+typedef struct {
+    void *sock;                         /* its DEALER socket */
+    s_mw_state_t state;
+    uint64_t seq;                       /* last seq sent */
+    uint64_t expect;                    /* seq of the request whose reply moves the state */
+    uint64_t trial, lease;              /* the trial held, its lease (0: none) */
+    int64_t heartbeat_ms;               /* from the trial reply; 1000 when absent */
+    int r;                              /* progress reading being sent (1..R) */
+    int64_t sent_ns;                    /* when the awaited request was sent */
+    int64_t wake_ns;                    /* MW_TO_READY, MW_THINK: when to act */
+    int64_t beat_ns;                    /* MW_THINK: last heartbeat (or the trial's arrival) */
+    char name[32];                      /* the worker's name in `ready` */
+    uint64_t x;                         /* xorshift state for the readings */
+} s_mw_t;
+
+typedef struct {
+    s_run_t *run;
+    s_worker_t *w;                      /* statistics, as for the threads driver */
+    s_mw_t *mw;                         /* protocol state of the same workers */
+    int count;                          /* workers driven by this thread */
+    pthread_t thread;
+} s_mux_t;
+
+static void s_mux_error(s_worker_t *w, const char *what, int code, const char *text)
+{
+    w->errors++;
+    if (atomic_fetch_add(&w->run->errors_logged, 1) < 10)
+        fprintf(stderr, "bench_load: worker %d: %s: %s (%s)\n", w->id, what, hone_err_name(code), text);
+}
+
+/* Uniform in [0, 1) from the worker's xorshift state. */
+static double s_mux_uniform(s_mw_t *mw)
+{
+    mw->x ^= mw->x << 13; mw->x ^= mw->x >> 7; mw->x ^= mw->x << 17;
+    return (double) (mw->x >> 11) * 0x1.0p-53;
+}
+
+/* Sends request `kind` for worker i; it becomes the awaited one unless it is a heartbeat. */
+static int s_mux_send(s_mux_t *mx, int i, int kind, int64_t now)
+{
+    s_run_t *run = mx->run;
+    const s_opts_t *opts = run->opts;
+    s_mw_t *mw = &mx->mw[i];
+    double means[S_MAX_METRICS], sems[S_MAX_METRICS];
+    int m = kind == LP_PROGRESS || kind == LP_COMPLETE ? opts->metrics : 0;
+    for (int k = 0; k < m; k++) {
+        if (kind == LP_PROGRESS) {
+            mw->x ^= mw->x << 13; mw->x ^= mw->x >> 7; mw->x ^= mw->x << 17;
+            means[k] = 1.0 / mw->r + (double) (mw->x >> 11) * 0x1.0p-53 * 0.01;
+        } else {
+            means[k] = 1.0 / (opts->readings + 1);
+        }
+        sems[k] = 0.01;
+    }
+    uint8_t *data = NULL;
+    size_t size = 0;
+    uint64_t seq = ++mw->seq;
+    int rc = load_proto_encode(kind, seq, S_EXPERIMENT, mw->name, mw->trial, mw->lease, m, run->metric_names,
+                               means, sems, kind == LP_PROGRESS ? mw->r : -1, &data, &size);
+    if (rc != 0) {
+        s_mux_error(&mx->w[i], "encode", rc, "cannot encode a request");
+        return -1;
+    }
+    int n = zmq_send(mw->sock, data, size, 0);
+    free(data);
+    if (n < 0) {
+        s_mux_error(&mx->w[i], "send", HONE_EIO, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    if (kind != LP_HEARTBEAT) {
+        mw->expect = seq;
+        mw->sent_ns = now;
+        mw->state = kind == LP_READY ? MW_WAIT_TRIAL : kind == LP_PROGRESS ? MW_WAIT_PROGRESS : MW_WAIT_COMPLETE;
+    }
+    return 0;
+}
+
+/* After a trial arrived, or when the thinking is over: the first report. */
+static void s_mux_report_first(s_mux_t *mx, int i, int64_t now)
+{
+    s_mw_t *mw = &mx->mw[i];
+    mw->r = 1;
+    if (s_mux_send(mx, i, mx->run->opts->readings > 0 ? LP_PROGRESS : LP_COMPLETE, now) != 0) {
+        mw->state = MW_TO_READY;
+        mw->wake_ns = now + 100000000;
+    }
+}
+
+static void s_mux_to_ready(s_mux_t *mx, int i, int64_t now)
+{
+    s_mw_t *mw = &mx->mw[i];
+    mw->trial = 0;
+    mw->lease = 0;
+    if (s_mux_send(mx, i, LP_READY, now) != 0) {
+        mw->state = MW_TO_READY;
+        mw->wake_ns = now + 100000000;
+    }
+}
+
+static void s_mux_reply(s_mux_t *mx, int i, const uint8_t *data, size_t size)
+{
+    s_run_t *run = mx->run;
+    const s_opts_t *opts = run->opts;
+    s_mw_t *mw = &mx->mw[i];
+    s_worker_t *w = &mx->w[i];
+    int kind, code;
+    uint64_t seq, trial, lease;
+    int64_t hb, retry;
+    char text[256];
+    int64_t now = s_now_ns();
+    int rc = load_proto_decode(data, size, &kind, &seq, &trial, &lease, &hb, &retry, &code, text, sizeof text);
+    if (rc == 0 && seq != mw->expect)
+        return;                         /* a heartbeat's reply */
+    if (rc != 0 || kind == LP_R_ERROR || kind == LP_R_OTHER
+        || (mw->state == MW_WAIT_TRIAL && kind != LP_R_TRIAL && kind != LP_R_NO_WORK)
+        || ((mw->state == MW_WAIT_PROGRESS || mw->state == MW_WAIT_COMPLETE) && kind != LP_R_OK)) {
+        const char *what = mw->state == MW_WAIT_TRIAL ? "next" : mw->state == MW_WAIT_PROGRESS ? "report" : "complete";
+        s_mux_error(w, what, rc != 0 ? rc : kind == LP_R_ERROR ? code : HONE_EPROTO,
+                    rc != 0 || kind == LP_R_ERROR ? text : "unexpected reply");
+        mw->state = MW_TO_READY;
+        mw->wake_ns = now + 100000000;
+        return;
+    }
+    switch (mw->state) {
+    case MW_WAIT_TRIAL:
+        if (kind == LP_R_NO_WORK) {
+            mw->state = MW_TO_READY;
+            mw->wake_ns = now + retry * 1000000;
+            return;
+        }
+        if (s_in_window(run, mw->sent_ns))
+            s_samples_add(&w->assign, (double) (now - mw->sent_ns) / 1e6);
+        s_acked(w, now, 0);
+        mw->trial = trial;
+        mw->lease = lease;
+        mw->heartbeat_ms = hb > 0 ? hb : 1000;
+        if (opts->think_ms > 0) {
+            mw->state = MW_THINK;
+            mw->wake_ns = now + (int64_t) (opts->think_ms * (0.5 + s_mux_uniform(mw)) * 1e6);
+            mw->beat_ns = now;
+        } else {
+            s_mux_report_first(mx, i, now);
+        }
+        break;
+    case MW_WAIT_PROGRESS:
+        if (s_in_window(run, mw->sent_ns))
+            s_samples_add(&w->ack, (double) (now - mw->sent_ns) / 1e6);
+        s_acked(w, now, opts->metrics);
+        if (++mw->r <= opts->readings) {
+            if (s_mux_send(mx, i, LP_PROGRESS, now) != 0) {
+                mw->state = MW_TO_READY;
+                mw->wake_ns = now + 100000000;
+            }
+        } else if (s_mux_send(mx, i, LP_COMPLETE, now) != 0) {
+            mw->state = MW_TO_READY;
+            mw->wake_ns = now + 100000000;
+        }
+        break;
+    case MW_WAIT_COMPLETE:
+        s_acked(w, now, opts->metrics);
+        if (s_in_window(run, now))
+            w->trials++;
+        s_mux_to_ready(mx, i, now);
+        break;
+    default:
+        break;                          /* MW_TO_READY, MW_THINK: nothing awaited */
+    }
+}
+
+static void *s_mux_main(void *arg)
+{
+    s_mux_t *mx = arg;
+    s_run_t *run = mx->run;
+    int n = mx->count;
+    zmq_pollitem_t *items = calloc((size_t) n, sizeof *items);
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (!items) {
+        fprintf(stderr, "bench_load: out of memory\n");
+        exit(1);
+    }
+    for (int i = 0; i < n; i++) {
+        items[i].socket = mx->mw[i].sock;
+        items[i].events = ZMQ_POLLIN;
+        mx->mw[i].state = MW_TO_READY;
+        mx->mw[i].wake_ns = 0;
+    }
+    pthread_barrier_wait(&run->start);
+    if (run->opts->think_ms > 0) {      /* an open workload: start out of step */
+        int64_t t0 = s_now_ns();
+        for (int i = 0; i < n; i++)
+            mx->mw[i].wake_ns = t0 + (int64_t) (run->opts->think_ms * s_mux_uniform(&mx->mw[i]) * 1e6);
+    }
+    while (!s_should_stop(run)) {
+        /* timers: ready after a back-off, the end of thinking, heartbeats while thinking */
+        int64_t now = s_now_ns();
+        int64_t next = now + 10000000;  /* look at the stop flag at least every 10 ms */
+        for (int i = 0; i < n; i++) {
+            s_mw_t *mw = &mx->mw[i];
+            if (mw->state == MW_TO_READY && mw->wake_ns <= now) {
+                s_mux_to_ready(mx, i, now);
+            } else if (mw->state == MW_THINK) {
+                if (mw->wake_ns <= now) {
+                    s_mux_report_first(mx, i, now);
+                } else if (now - mw->beat_ns >= mw->heartbeat_ms * 1000000) {
+                    mw->beat_ns = now;
+                    s_mux_send(mx, i, LP_HEARTBEAT, now);
+                }
+            }
+            if (mw->state == MW_TO_READY || mw->state == MW_THINK) {
+                int64_t t = mw->wake_ns;
+                if (mw->state == MW_THINK && mw->beat_ns + mw->heartbeat_ms * 1000000 < t)
+                    t = mw->beat_ns + mw->heartbeat_ms * 1000000;
+                if (t < next)
+                    next = t;
+            }
+        }
+        long timeout_ms = (long) ((next - now + 999999) / 1000000);
+        if (timeout_ms < 0)
+            timeout_ms = 0;
+        int rc = zmq_poll(items, n, timeout_ms);
+        if (rc < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            fprintf(stderr, "bench_load: zmq_poll: %s\n", zmq_strerror(zmq_errno()));
+            break;
+        }
+        for (int i = 0; i < n && rc > 0; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            rc--;
+            while (zmq_msg_recv(&msg, items[i].socket, ZMQ_DONTWAIT) >= 0)
+                s_mux_reply(mx, i, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        }
+    }
+    zmq_msg_close(&msg);
+    free(items);
+    return NULL;
+}
+
+/* Opens the multiplex driver's sockets (one ZeroMQ context, one I/O thread) and starts
+ * its threads; they wait on run->start. Returns the context, NULL on failure. */
+static void *s_mux_start(s_run_t *run, s_worker_t *w, int n_workers, s_mw_t *mw, s_mux_t *mux, int n_mux)
+{
+    void *ctx = zmq_ctx_new();
+    if (!ctx)
+        return NULL;
+    int linger = 0;
+    int64_t max_size = 1 << 20;
+    for (int i = 0; i < n_workers; i++) {
+        w[i].run = run;
+        w[i].id = i;
+        snprintf(mw[i].name, sizeof mw[i].name, "load-w%03d", i);
+        mw[i].x = 0x9E3779B97F4A7C15ull * (uint64_t) (i + 1);
+        mw[i].sock = zmq_socket(ctx, ZMQ_DEALER);
+        if (!mw[i].sock || zmq_setsockopt(mw[i].sock, ZMQ_LINGER, &linger, sizeof linger) != 0
+            || zmq_setsockopt(mw[i].sock, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size) != 0
+            || zmq_connect(mw[i].sock, run->endpoint) != 0) {
+            fprintf(stderr, "bench_load: socket #%d: %s\n", i, zmq_strerror(zmq_errno()));
+            for (int j = 0; j <= i; j++)
+                if (mw[j].sock)
+                    zmq_close(mw[j].sock);
+            zmq_ctx_term(ctx);
+            return NULL;
+        }
+    }
+    int per = n_workers / n_mux, extra = n_workers % n_mux, first = 0;
+    for (int t = 0; t < n_mux; t++) {
+        mux[t].run = run;
+        mux[t].count = per + (t < extra);
+        mux[t].w = w + first;
+        mux[t].mw = mw + first;
+        first += mux[t].count;
+        if (pthread_create(&mux[t].thread, NULL, s_mux_main, &mux[t]) != 0) {
+            fprintf(stderr, "bench_load: cannot start a driver thread\n");
+            exit(1);
+        }
+    }
+    return ctx;
+}
+
 static int s_create_experiment(const char *endpoint)
 {
     static const char config[] =
@@ -614,40 +930,63 @@ static int s_run_config(const s_opts_t *opts, int n_workers, s_result_t *res)
         s_broker_stop(opts, &broker);
         return -1;
     }
-    hone_options_t o;
-    hone_options_init(&o);
-    o.timeout_ms = 120000;    /* a queue of 512 synchronous commits is slow, not lost */
-    o.retries = 0;            /* a resent ready would leave an extra RUNNING trial */
-    int rc = 0;
-    for (int i = 0; i < n_workers && rc == 0; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "load-w%03d", i);
-        w[i].run = &run;
-        w[i].id = i;
-        int hrc = hone_worker_open(&w[i].worker, broker.endpoint, S_EXPERIMENT, name, &o);
-        if (hrc != HONE_OK) {
-            fprintf(stderr, "bench_load: hone_worker_open #%d: %s\n", i, hone_err_name(hrc));
-            rc = -1;
-        }
-    }
-    if (rc != 0) {
-        for (int i = 0; i < n_workers; i++)
-            hone_worker_destroy(&w[i].worker);
-        free(w);
-        s_broker_stop(opts, &broker);
-        return -1;
-    }
-    pthread_barrier_init(&run.start, NULL, (unsigned) n_workers + 1);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    for (int i = 0; i < n_workers; i++) {
-        if (pthread_create(&w[i].thread, &attr, s_worker_main, &w[i]) != 0) {
-            fprintf(stderr, "bench_load: cannot start worker thread %d\n", i);
+    int n_mux = opts->threads_driver ? 0 : (opts->mux_threads < n_workers ? opts->mux_threads : n_workers);
+    s_mw_t *mw = NULL;
+    s_mux_t *mux = NULL;
+    void *mux_ctx = NULL;
+    if (n_mux > 0) {
+        mw = calloc((size_t) n_workers, sizeof *mw);
+        mux = calloc((size_t) n_mux, sizeof *mux);
+        if (!mw || !mux) {
+            fprintf(stderr, "bench_load: out of memory\n");
             exit(1);
         }
+        pthread_barrier_init(&run.start, NULL, (unsigned) n_mux + 1);
+        mux_ctx = s_mux_start(&run, w, n_workers, mw, mux, n_mux);
+        if (!mux_ctx) {
+            free(mw);
+            free(mux);
+            free(w);
+            pthread_barrier_destroy(&run.start);
+            s_broker_stop(opts, &broker);
+            return -1;
+        }
+    } else {
+        hone_options_t o;
+        hone_options_init(&o);
+        o.timeout_ms = 120000;    /* a queue of 512 synchronous commits is slow, not lost */
+        o.retries = 0;            /* a resent ready would leave an extra RUNNING trial */
+        int rc = 0;
+        for (int i = 0; i < n_workers && rc == 0; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "load-w%03d", i);
+            w[i].run = &run;
+            w[i].id = i;
+            int hrc = hone_worker_open(&w[i].worker, broker.endpoint, S_EXPERIMENT, name, &o);
+            if (hrc != HONE_OK) {
+                fprintf(stderr, "bench_load: hone_worker_open #%d: %s\n", i, hone_err_name(hrc));
+                rc = -1;
+            }
+        }
+        if (rc != 0) {
+            for (int i = 0; i < n_workers; i++)
+                hone_worker_destroy(&w[i].worker);
+            free(w);
+            s_broker_stop(opts, &broker);
+            return -1;
+        }
+        pthread_barrier_init(&run.start, NULL, (unsigned) n_workers + 1);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        for (int i = 0; i < n_workers; i++) {
+            if (pthread_create(&w[i].thread, &attr, s_worker_main, &w[i]) != 0) {
+                fprintf(stderr, "bench_load: cannot start worker thread %d\n", i);
+                exit(1);
+            }
+        }
+        pthread_attr_destroy(&attr);
     }
-    pthread_attr_destroy(&attr);
 
     int64_t start = s_now_ns();
     pthread_barrier_wait(&run.start);
@@ -704,8 +1043,13 @@ static int s_run_config(const s_opts_t *opts, int n_workers, s_result_t *res)
         waitpid(attach, &status, 0);
     }
     atomic_store(&run.stop, true);
-    for (int i = 0; i < n_workers; i++)
-        pthread_join(w[i].thread, NULL);
+    if (n_mux > 0) {
+        for (int t = 0; t < n_mux; t++)
+            pthread_join(mux[t].thread, NULL);
+    } else {
+        for (int i = 0; i < n_workers; i++)
+            pthread_join(w[i].thread, NULL);
+    }
     s_read_mem(broker.pid, &res->mem);
     res->store_mib = s_store_mib(&broker);
 
@@ -731,10 +1075,17 @@ static int s_run_config(const s_opts_t *opts, int n_workers, s_result_t *res)
     free(ack.v);
 
     for (int i = 0; i < n_workers; i++) {
-        hone_worker_destroy(&w[i].worker);
+        if (n_mux > 0)
+            zmq_close(mw[i].sock);
+        else
+            hone_worker_destroy(&w[i].worker);
         free(w[i].assign.v);
         free(w[i].ack.v);
     }
+    if (mux_ctx)
+        zmq_ctx_term(mux_ctx);
+    free(mw);
+    free(mux);
     free(w);
     pthread_barrier_destroy(&run.start);
     s_broker_stop(opts, &broker);
@@ -762,6 +1113,14 @@ static void s_usage(FILE *out)
             "                      a real disk, not tmpfs, or the commits are not durable)\n"
             "  --attach CMD        run CMD (via sh) during the window, stop it with SIGINT at its end;\n"
             "                      %%p is the broker's pid, %%w the worker count\n"
+            "  --driver D          how the W workers are simulated (default multiplex):\n"
+            "                      multiplex: raw DEALER sockets speaking the protocol, polled together\n"
+            "                      by --driver-threads threads (default 1), a state machine per worker;\n"
+            "                      threads: one thread and one libhone worker handle per worker\n"
+            "  --driver-threads N  multiplex: driving threads (default 1; more than the cores is pointless)\n"
+            "  --think-ms T        multiplex: simulated evaluation time between receiving a trial and\n"
+            "                      its first report, uniform in [T/2, 3T/2], heartbeats sent meanwhile;\n"
+            "                      first ready spread over [0, T] (default 0: a closed loop, no think time)\n"
             "  --keep              keep the store directories\n"
             "  --no-header         print only the table rows\n",
             S_MAX_METRICS);
@@ -802,7 +1161,7 @@ int main(int argc, char **argv)
     static char default_broker[4096];
     s_opts_t opts = {
         .label = "baseline", .readings = 10, .metrics = 1, .duration_s = 10, .warmup_s = 2,
-        .header = true,
+        .header = true, .mux_threads = 1,
     };
     const char *tmp = getenv("TMPDIR");
     opts.data_root = tmp && *tmp ? tmp : "/tmp";
@@ -860,6 +1219,24 @@ int main(int argc, char **argv)
             opts.data_root = v;
         } else if (!strcmp(a, "--attach")) {
             opts.attach = v;
+        } else if (!strcmp(a, "--driver")) {
+            if (!strcmp(v, "threads")) {
+                opts.threads_driver = true;
+            } else if (!strcmp(v, "multiplex")) {
+                opts.threads_driver = false;
+            } else {
+                fprintf(stderr, "bench_load: --driver is multiplex or threads, not '%s'\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--driver-threads")) {
+            opts.mux_threads = (int) s_parse_positive(a, v);
+        } else if (!strcmp(a, "--think-ms")) {
+            char *end;
+            opts.think_ms = strtod(v, &end);
+            if (end == v || *end || !(opts.think_ms >= 0)) {
+                fprintf(stderr, "bench_load: --think-ms must be a number >= 0, not '%s'\n", v);
+                return 2;
+            }
         } else {
             fprintf(stderr, "bench_load: unknown option '%s' (see --help)\n", a);
             return 2;
@@ -897,18 +1274,29 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
 
+    if (opts.threads_driver && opts.think_ms > 0) {
+        fprintf(stderr, "bench_load: --think-ms needs --driver multiplex\n");
+        return 2;
+    }
+    char driver[64];
+    if (opts.threads_driver)
+        snprintf(driver, sizeof driver, "threads");
+    else if (opts.think_ms > 0)
+        snprintf(driver, sizeof driver, "multiplex, think %g ms", opts.think_ms);
+    else
+        snprintf(driver, sizeof driver, "multiplex");
     int status = 0;
     if (opts.header) {
         if (opts.fill) {
-            printf("| label | workers | metrics/msg | stored readings | trials completed | wall s | readings/s "
+            printf("| label | driver | workers | metrics/msg | stored readings | trials completed | wall s | readings/s "
                    "| broker CPU %% | workers CPU %% | disk fdatasync/s | broker VmHWM MiB | RssAnon MiB | RssFile MiB "
                    "| data.mdb MiB | errors |\n");
-            printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         } else {
-            printf("| label | workers | R × M | window s | trials/s | acked readings/s | acked msgs/s "
+            printf("| label | driver | workers | R × M | window s | trials/s | acked readings/s | acked msgs/s "
                    "| assign p50 ms | assign p99 ms | reading ack p50 ms | reading ack p99 ms "
                    "| broker CPU %% | workers CPU %% | disk fdatasync/s | broker VmHWM MiB | errors |\n");
-            printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         }
         fflush(stdout);
     }
@@ -921,15 +1309,15 @@ int main(int argc, char **argv)
         if (r.errors)
             status = 1;
         if (opts.fill) {
-            printf("| %s | %d | %d | %" PRIu64 "%s | %" PRIu64 " | %.1f | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %" PRIu64 " |\n",
-                   opts.label, r.workers, opts.metrics, r.readings,
+            printf("| %s | %s | %d | %d | %" PRIu64 "%s | %" PRIu64 " | %.1f | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %" PRIu64 " |\n",
+                   opts.label, driver, r.workers, opts.metrics, r.readings,
                    r.capped ? " (stopped by --max-seconds)" : "", r.trials, r.window_s,
                    (double) r.readings / r.window_s, r.cpu_pct, r.workers_cpu_pct, r.disk_syncs,
                    r.mem.vm_hwm_mib, r.mem.rss_anon_mib,
                    r.mem.rss_file_mib, r.store_mib, r.errors);
         } else {
-            printf("| %s | %d | %d × %d | %.1f | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f | %.1f | %" PRIu64 " |\n",
-                   opts.label, r.workers, opts.readings, opts.metrics, r.window_s,
+            printf("| %s | %s | %d | %d × %d | %.1f | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f | %.1f | %" PRIu64 " |\n",
+                   opts.label, driver, r.workers, opts.readings, opts.metrics, r.window_s,
                    (double) r.trials / r.window_s, (double) r.readings / r.window_s,
                    (double) r.messages / r.window_s, r.assign_p50, r.assign_p99, r.ack_p50, r.ack_p99,
                    r.cpu_pct, r.workers_cpu_pct, r.disk_syncs, r.mem.vm_hwm_mib, r.errors);

@@ -10,17 +10,28 @@
 # fill run (512 workers until 100 000 readings are stored, group commit) for the
 # broker's memory. About 3 minutes plus the fill run, which depends on the disk and is
 # stopped after --fill-max seconds (150 by default), so at most about 6 minutes on 2 cores.
+# Each extra driver of --drivers adds as much again, except the fill run (first driver).
 #
-# usage: bench/load.sh [--build DIR] [--label TEXT] [--commit-modes LIST] [--duration S]
-#                      [--workers LIST] [--fill N] [--fill-max S] [--no-fill] [--no-ceiling]
-#                      [--perf DIR] [--broker-arg ARG]... [--data-root DIR]
+# Each configuration runs once per load driver of --drivers (bench_load --driver), back
+# to back: `multiplex` (the default: one thread drives all W workers as raw DEALER
+# sockets, so the generator takes little CPU from the broker) and `threads` (one thread
+# and one libhone handle per worker, the original generator, for comparison).
+#
+# usage: bench/load.sh [--build DIR] [--label TEXT] [--commit-modes LIST] [--drivers LIST]
+#                      [--duration S] [--workers LIST] [--think-ms T] [--fill N] [--fill-max S]
+#                      [--no-fill] [--no-ceiling] [--perf DIR] [--broker-arg ARG]... [--data-root DIR]
 #   --build DIR       build directory holding bench/bench_load (default ./build)
 #   --label TEXT      put before the commit mode in the first column ("TEXT, group"), to
 #                     compare runs side by side
 #   --commit-modes L  hone-broker --commit values to compare, in this order (default
 #                     per-message,group); "default" runs the broker without --commit
+#   --drivers L       bench_load --driver values to compare, in this order (default
+#                     multiplex; multiplex,threads shows both)
 #   --duration S      measurement window per configuration (default 10)
 #   --workers LIST    worker counts (default 1,64,512)
+#   --think-ms T      also run the durable worker counts with the multiplex driver, the
+#                     last commit mode and T ms of simulated evaluation per trial (an open
+#                     workload: latency is then service time, not queue length; default off)
 #   --fill N          readings stored by the fill run (default 100000)
 #   --fill-max S      stop the fill run after S seconds even if N is not reached; the
 #                     row then says so (default 150)
@@ -37,6 +48,8 @@ cd "$(dirname "$0")/.."
 BUILD=build
 LABEL=
 MODES=per-message,group
+DRIVERS=multiplex
+THINK=
 DURATION=10
 WORKERS=1,64,512
 FILL=100000
@@ -51,6 +64,8 @@ while [ $# -gt 0 ]; do
     --build) BUILD=$2; shift 2 ;;
     --label) LABEL=$2; shift 2 ;;
     --commit-modes) MODES=$2; shift 2 ;;
+    --drivers) DRIVERS=$2; shift 2 ;;
+    --think-ms) THINK=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --fill) FILL=$2; shift 2 ;;
@@ -95,27 +110,38 @@ mode_args() {
 
 IFS=, read -r -a MODE_LIST <<< "$MODES"
 IFS=, read -r -a WORKER_LIST <<< "$WORKERS"
+IFS=, read -r -a DRIVER_LIST <<< "$DRIVERS"
 LAST_MODE=${MODE_LIST[${#MODE_LIST[@]}-1]}
 HEADER=()
 for w in "${WORKER_LIST[@]}"; do
   for mode in "${MODE_LIST[@]}"; do
     mode_args "$mode"
-    ATTACH=()
-    if [ -n "$PERF_DIR" ]; then
-      mkdir -p "$PERF_DIR"
-      SAFE_LABEL=$(printf '%s' "$ROW_LABEL" | tr -c 'A-Za-z0-9_.-' '_')
-      ATTACH=(--attach "perf record -q -F 999 -g -p %p -o $PERF_DIR/perf.$SAFE_LABEL.%w.data")
-    fi
-    "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" "${ATTACH[@]}" "${HEADER[@]}" --workers "$w" \
-      --duration "$DURATION" --label "$ROW_LABEL" --data-root "$DATA_ROOT" || STATUS=1
-    HEADER=(--no-header)
+    for drv in "${DRIVER_LIST[@]}"; do
+      ATTACH=()
+      if [ -n "$PERF_DIR" ]; then
+        mkdir -p "$PERF_DIR"
+        SAFE_LABEL=$(printf '%s' "$ROW_LABEL.$drv" | tr -c 'A-Za-z0-9_.-' '_')
+        ATTACH=(--attach "perf record -q -F 999 -g -p %p -o $PERF_DIR/perf.$SAFE_LABEL.%w.data")
+      fi
+      "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" "${ATTACH[@]}" "${HEADER[@]}" --workers "$w" \
+        --driver "$drv" --duration "$DURATION" --label "$ROW_LABEL" --data-root "$DATA_ROOT" || STATUS=1
+      HEADER=(--no-header)
+    done
   done
 done
 mode_args "$LAST_MODE"
+if [ -n "$THINK" ]; then
+  "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" "${HEADER[@]}" --workers "$WORKERS" --driver multiplex \
+    --think-ms "$THINK" --duration "$DURATION" --label "$ROW_LABEL" --data-root "$DATA_ROOT" || STATUS=1
+  HEADER=(--no-header)
+fi
 if [ "$DO_CEILING" = 1 ]; then
   if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
-    "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" --workers "$WORKERS" --duration "$DURATION" --no-header \
-      --label "$ROW_LABEL, tmpfs (not durable)" --data-root /dev/shm || STATUS=1
+    for drv in "${DRIVER_LIST[@]}"; do
+      "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" --workers "$WORKERS" --driver "$drv" --duration "$DURATION" \
+        "${HEADER[@]}" --label "$ROW_LABEL, tmpfs (not durable)" --data-root /dev/shm || STATUS=1
+      HEADER=(--no-header)
+    done
   else
     echo "(no tmpfs at /dev/shm: ceiling rows skipped)"
   fi
@@ -123,6 +149,7 @@ fi
 if [ "$DO_FILL" = 1 ]; then
   echo
   "$BENCH" "${COMMON[@]}" "${MODE_ARGS[@]}" --fill "$FILL" --max-seconds "$FILL_MAX" --workers 512 \
+    --driver "${DRIVER_LIST[0]}" \
     --label "$ROW_LABEL" --data-root "$DATA_ROOT" || STATUS=1
 fi
 exit $STATUS
