@@ -21,9 +21,18 @@
 
 static const char *const s_top_fields[] = {
     "name", "parameters", "objective", "parameter_constraints", "generation_strategy",
-    "max_trials", "max_failures", "leases", NULL,
+    "max_trials", "max_failures", "leases", "early_stopping", NULL,
 };
 static const char *const s_lease_fields[] = { "heartbeat_ms", "liveness", "max_retries", NULL };
+/* Ax's constructor arguments per strategy (stopping.h), plus "type" and "metric". */
+static const char *const s_es_percentile_fields[] = {
+    "type", "metric", "percentile_threshold", "min_progression", "max_progression", "min_curves",
+    "normalize_progressions", "n_best_trials_to_complete", "interval", "patience", "check_safe", NULL,
+};
+static const char *const s_es_threshold_fields[] = {
+    "type", "metric", "metric_threshold", "min_progression", "max_progression", "min_curves",
+    "normalize_progressions", "interval", "check_safe", NULL,
+};
 static const char *const s_param_fields[] = {
     "name", "type", "bounds", "parameter_type", "scaling", "step_size", "values", "is_ordered",
     "log_scale", "dependent_parameters", NULL,
@@ -286,6 +295,7 @@ static int s_parse_parameter(hone_space_t *space, const json_t *p, size_t index,
 typedef struct {
     hone_experiment_settings_t s;   /* what experiment.c needs */
     char *metric;                    /* owned objective metric */
+    char *es_metric;                 /* owned early-stopping metric, or NULL */
     const char *method;              /* static string */
     hone_constraint_set_t *constraints; /* owned parameter constraints (NULL until parsed) */
 } s_parsed_t;
@@ -402,6 +412,110 @@ static int s_parse_leases(const json_t *root, hone_lease_settings_t *out, hone_e
     return HONE_OK;
 }
 
+/* ---------------------------------------------------------------------------------
+ * Early stopping. */
+
+/* A JSON number into *out; absent keeps *out; null gives NAN when optional (Ax's None),
+ * else keeps *out (null means absent, as everywhere in the config). */
+static int s_get_number(const json_t *es, const char *key, bool optional, double *out, hone_error_t *err)
+{
+    json_t *v = json_object_get(es, key);
+    if (!v)
+        return HONE_OK;
+    if (json_is_null(v)) {
+        if (optional)
+            *out = NAN;
+        return HONE_OK;
+    }
+    if (!json_is_number(v))
+        return hone_error_set(err, HONE_EINVAL, "early_stopping.%s: must be a number%s", key,
+                              optional ? " or null" : "");
+    *out = json_number_value(v);
+    return HONE_OK;
+}
+
+/* An optional count (Ax's None or an int): null gives 0, which Ax treats as None. */
+static int s_get_count(const json_t *es, const char *key, uint32_t *out, hone_error_t *err)
+{
+    if (json_is_null(json_object_get(es, key))) {
+        *out = 0;
+        return HONE_OK;
+    }
+    uint64_t n = *out;
+    int rc = s_get_uint(es, key, "early_stopping.", 0, UINT32_MAX, &n, err);
+    *out = (uint32_t) n;
+    return rc;
+}
+
+/* The "early_stopping" object: Ax's strategy arguments (stopping.h) with Ax's defaults,
+ * "type" ("percentile", Ax's default, or "threshold") and "metric" (the objective when
+ * absent; "m" maximizes, "-m" minimizes, as the objective). Absent: none configured. */
+static int s_parse_early_stopping(const json_t *root, s_parsed_t *out, hone_error_t *err)
+{
+    const json_t *es = s_get(root, "early_stopping");
+    out->s.has_early_stopping = es != NULL;
+    if (!es)
+        return HONE_OK;
+    if (!json_is_object(es))
+        return hone_error_set(err, HONE_EINVAL, "early_stopping: must be an object such as "
+                              "{\"type\": \"percentile\", \"percentile_threshold\": 50}");
+    hone_stopping_type_t type = HONE_STOPPING_PERCENTILE;
+    const json_t *t = s_get(es, "type");
+    if (t && !json_is_string(t))
+        return hone_error_set(err, HONE_EINVAL, "early_stopping.type: must be \"percentile\" or \"threshold\"");
+    int rc = t ? hone_stopping_type_parse(json_string_value(t), &type, err) : HONE_OK;
+    if (rc != HONE_OK)
+        return rc;
+    bool percentile = type == HONE_STOPPING_PERCENTILE;
+    rc = s_check_fields(es, percentile ? s_es_percentile_fields : s_es_threshold_fields, "early_stopping",
+                            err);
+    if (rc != HONE_OK)
+        return rc;
+    hone_stopping_config_t *cfg = &out->s.early_stopping;
+    hone_stopping_config_init(cfg, type);
+    if (percentile)
+        rc = s_get_number(es, "percentile_threshold", false, &cfg->percentile_threshold, err);
+    else
+        rc = s_get_number(es, "metric_threshold", false, &cfg->metric_threshold, err);
+    if (rc == HONE_OK)
+        rc = s_get_number(es, "min_progression", true, &cfg->min_progression, err);
+    if (rc == HONE_OK)
+        rc = s_get_number(es, "max_progression", true, &cfg->max_progression, err);
+    if (rc == HONE_OK)
+        rc = s_get_count(es, "min_curves", &cfg->min_curves, err);
+    if (rc == HONE_OK)
+        rc = s_get_bool(es, "normalize_progressions", "early_stopping.", &cfg->normalize_progressions, err);
+    if (rc == HONE_OK && percentile)
+        rc = s_get_count(es, "n_best_trials_to_complete", &cfg->n_best_trials_to_complete, err);
+    if (rc == HONE_OK)
+        rc = s_get_number(es, "interval", true, &cfg->interval, err);
+    if (rc == HONE_OK && percentile)
+        rc = s_get_number(es, "patience", false, &cfg->patience, err);
+    if (rc == HONE_OK)
+        rc = s_get_bool(es, "check_safe", "early_stopping.", &cfg->check_safe, err);
+    if (rc == HONE_OK)
+        rc = hone_stopping_config_validate(cfg, err);
+    if (rc != HONE_OK)
+        return rc;
+    const json_t *m = s_get(es, "metric");
+    if (!m) {
+        out->s.early_stopping_metric = out->s.objective_metric;
+        out->s.early_stopping_minimize = out->s.minimize;
+        return HONE_OK;
+    }
+    if (!json_is_string(m))
+        return hone_error_set(err, HONE_EINVAL, "early_stopping.metric: must be a string such as \"loss\" or "
+                              "\"-loss\" (\"-\" when lower is better)");
+    rc = hone_objective_parse(json_string_value(m), &out->es_metric, &out->s.early_stopping_minimize, err);
+    if (rc != HONE_OK && err) {
+        char message[HONE_ERROR_MESSAGE_MAX];
+        snprintf(message, sizeof message, "%s", err->message);
+        return hone_error_set(err, rc, "early_stopping.metric: %s", message);
+    }
+    out->s.early_stopping_metric = out->es_metric;
+    return rc;
+}
+
 static int s_parse(const json_t *root, s_parsed_t *out, hone_space_t *space, uint64_t default_seed,
                    hone_error_t *err)
 {
@@ -472,7 +586,10 @@ static int s_parse(const json_t *root, s_parsed_t *out, hone_space_t *space, uin
         return rc;
     out->s.max_trials = (uint32_t) max_trials;
     out->s.max_failures = (uint32_t) max_failures;
-    return s_parse_leases(root, &out->s.leases, err);
+    rc = s_parse_leases(root, &out->s.leases, err);
+    if (rc != HONE_OK)
+        return rc;
+    return s_parse_early_stopping(root, out, err);
 }
 
 /* ---------------------------------------------------------------------------------
@@ -517,6 +634,41 @@ static json_t *s_param_json(const hone_param_t *p)
     return o;
 }
 
+/* NAN (Ax's None) as null. */
+static json_t *s_optional_real(double x)
+{
+    return isnan(x) ? json_null() : json_real(x);
+}
+
+/* Every argument of the configured strategy, defaults included, and the metric with its
+ * direction, so that a reload does not depend on the defaults. */
+static json_t *s_early_stopping_json(const hone_experiment_settings_t *s)
+{
+    const hone_stopping_config_t *cfg = &s->early_stopping;
+    bool percentile = cfg->type == HONE_STOPPING_PERCENTILE;
+    char *metric = hone_sprintf("%s%s", s->early_stopping_minimize ? "-" : "", s->early_stopping_metric);
+    json_t *es = json_object();
+    json_object_set_new(es, "type", json_string(hone_stopping_type_name((int) cfg->type)));
+    json_t *name = json_string(metric);
+    HONE_ASSERT(name);   /* came from JSON, so it is UTF-8 */
+    json_object_set_new(es, "metric", name);
+    if (percentile) {
+        json_object_set_new(es, "percentile_threshold", json_real(cfg->percentile_threshold));
+        json_object_set_new(es, "n_best_trials_to_complete", json_integer(cfg->n_best_trials_to_complete));
+        json_object_set_new(es, "patience", json_real(cfg->patience));
+    } else {
+        json_object_set_new(es, "metric_threshold", json_real(cfg->metric_threshold));
+    }
+    json_object_set_new(es, "min_progression", s_optional_real(cfg->min_progression));
+    json_object_set_new(es, "max_progression", s_optional_real(cfg->max_progression));
+    json_object_set_new(es, "min_curves", json_integer(cfg->min_curves));
+    json_object_set_new(es, "normalize_progressions", json_boolean(cfg->normalize_progressions));
+    json_object_set_new(es, "interval", s_optional_real(cfg->interval));
+    json_object_set_new(es, "check_safe", json_boolean(cfg->check_safe));
+    hone_strfree(metric);
+    return es;
+}
+
 static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
 {
     json_t *params = json_array();
@@ -554,6 +706,8 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_object_set_new(leases, "liveness", json_integer(cfg->s.leases.liveness));
     json_object_set_new(leases, "max_retries", json_integer(cfg->s.leases.max_retries));
     json_object_set_new(root, "leases", leases);
+    if (cfg->s.has_early_stopping)
+        json_object_set_new(root, "early_stopping", s_early_stopping_json(&cfg->s));
     char *text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
     HONE_ASSERT(text);
     char *copy = hone_strdup(text);
@@ -587,6 +741,7 @@ int hone_experiment_from_json(hone_experiment_t **out, const char *json, size_t 
     hone_constraint_set_destroy(&cfg.constraints);
     hone_space_destroy(&space);
     hone_strfree(cfg.metric);
+    hone_strfree(cfg.es_metric);
     json_decref(root);
     return rc;
 }

@@ -61,6 +61,12 @@ struct _hone_experiment_t {
     uint32_t prefetch;              /* candidates kept generated ahead (broker) */
     uint32_t max_failures;          /* generation stops once this many trials failed */
     hone_lease_settings_t leases;   /* worker leases: heartbeat, liveness, retries */
+    bool has_stopping;              /* an early-stopping strategy is configured */
+    hone_stopping_config_t stopping; /* that strategy (when has_stopping) */
+    char *stop_metric;              /* the metric it reads (the objective by default) */
+    bool stop_minimize;             /* that metric's direction */
+    int64_t *stop_checks;           /* per trial: last interval check, INT64_MIN for none */
+    size_t n_stop_checks;           /* entries in stop_checks (grown on demand) */
     char **metrics;                 /* metric names; [0] is the objective */
     size_t n_metrics;               /* number of metrics */
     size_t cap_metrics;             /* allocated slots in metrics */
@@ -252,6 +258,12 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->prefetch = settings->prefetch;
     self->max_failures = settings->max_failures;
     self->leases = settings->leases;
+    self->has_stopping = settings->has_early_stopping;
+    if (self->has_stopping)
+        self->stopping = settings->early_stopping;
+    self->stop_metric = hone_strdup(self->has_stopping ? settings->early_stopping_metric
+                                                       : settings->objective_metric);
+    self->stop_minimize = self->has_stopping ? settings->early_stopping_minimize : settings->minimize;
     self->cap_metrics = 4;
     self->metrics = hone_alloc_array(self->cap_metrics, sizeof(char *));
     self->metrics[self->n_metrics++] = hone_strdup(settings->objective_metric);
@@ -304,6 +316,8 @@ void hone_experiment_destroy(hone_experiment_t **self_p)
     hone_strfree(self->config_json);
     hone_strfree(self->method);
     hone_strfree(self->note);
+    hone_strfree(self->stop_metric);
+    hone_free(self->stop_checks);
     hone_bo_destroy(&self->bo);
     hone_constraint_set_destroy(&self->constraints);
     hone_free(self);
@@ -696,10 +710,48 @@ int hone_experiment_mark(hone_experiment_t *self, uint32_t trial, hone_trial_sta
     t->status = to;
     if (to == HONE_TRIAL_FAILED)
         s_arms_remove(self, trial);   /* Ax suggests a failed arm again */
-    if ((to == HONE_TRIAL_FAILED || to == HONE_TRIAL_ABANDONED) && reason) {
+    if ((to == HONE_TRIAL_FAILED || to == HONE_TRIAL_ABANDONED || to == HONE_TRIAL_EARLY_STOPPED) && reason) {
         hone_strfree(t->reason);
         t->reason = s_reason_dup(reason);
     }
+    return HONE_OK;
+}
+
+const hone_stopping_config_t *hone_experiment_stopping(const hone_experiment_t *self, const char **metric,
+                                                       bool *minimize)
+{
+    HONE_ASSERT(self);
+    if (metric)
+        *metric = self->stop_metric;
+    if (minimize)
+        *minimize = self->stop_minimize;
+    return self->has_stopping ? &self->stopping : NULL;
+}
+
+bool hone_experiment_stop_check(const hone_experiment_t *self, uint32_t trial, int64_t *progression)
+{
+    HONE_ASSERT(self);
+    if (trial >= self->n_stop_checks || self->stop_checks[trial] == INT64_MIN)
+        return false;
+    if (progression)
+        *progression = self->stop_checks[trial];
+    return true;
+}
+
+int hone_experiment_set_stop_check(hone_experiment_t *self, uint32_t trial, int64_t progression,
+                                   hone_error_t *err)
+{
+    HONE_ASSERT(self);
+    if (trial >= self->n_trials)
+        return hone_error_set(err, HONE_ENOTFOUND, "trial %u does not exist", trial);
+    if (trial >= self->n_stop_checks) {
+        size_t n = self->n_trials;
+        self->stop_checks = hone_realloc_array(self->stop_checks, n, sizeof *self->stop_checks);
+        for (size_t i = self->n_stop_checks; i < n; i++)
+            self->stop_checks[i] = INT64_MIN;
+        self->n_stop_checks = n;
+    }
+    self->stop_checks[trial] = progression;
     return HONE_OK;
 }
 

@@ -23,14 +23,23 @@
  *     "leases": {                                optional; the broker's worker leases
  *       "heartbeat_ms": 1000,                    10 .. 60000: the workers' heartbeat interval
  *       "liveness": 3,                           1 .. 100: heartbeats missed before expiry
- *       "max_retries": 3 }                       0 .. 100: re-queues before FAILED
- *   }
+ *       "max_retries": 3 },                      0 .. 100: re-queues before FAILED
+ *     "early_stopping": {                        optional; Ax's strategy arguments
+ *       "type": "percentile",                    (stopping.h), Ax's defaults; "percentile"
+ *       "metric": "-loss",                       (default) or "threshold" ("metric_threshold",
+ *       "percentile_threshold": 50,              no patience / n_best); metric: default the
+ *       "min_progression": 10, "min_curves": 5,  objective, "-m" when lower is better; null
+ *       "max_progression": null, "interval": null, for min_/max_progression, interval,
+ *       "patience": 0, "n_best_trials_to_complete": null, min_curves and n_best is Ax's
+ *       "normalize_progressions": false, "check_safe": false }   None. Kept in the
+ *   }                                            canonical config (Ax forgets it).
  * Ownership: the experiment owns its space, trials and strings. */
 #ifndef HONE_EXPERIMENT_H
 #define HONE_EXPERIMENT_H
 
 #include "err.h"
 #include "space.h"
+#include "stopping.h"
 #include "trial.h"
 #include "value.h"
 
@@ -119,11 +128,36 @@ int hone_experiment_attach(hone_experiment_t *self, uint32_t trial,
                            bool has_progression, int64_t progression,
                            bool require_running, hone_error_t *err);
 
-/* Moves a trial to a status with Ax's rules (hone_trial_check_transition). reason is
- * kept for FAILED and ABANDONED (truncated to 1000 bytes). Errors: HONE_ENOTFOUND,
+/* Moves a trial to a status with Ax's rules (hone_trial_check_transition; EARLY_STOPPED
+ * needs data). reason is kept for FAILED, ABANDONED and EARLY_STOPPED (truncated to 1000
+ * bytes). Errors: HONE_ENOTFOUND,
  * HONE_ESTATE, HONE_EINVAL (a target that cannot be set by hand, e.g. CANDIDATE). */
 int hone_experiment_mark(hone_experiment_t *self, uint32_t trial, hone_trial_status_t to,
                          const char *reason, hone_error_t *err);
+
+/* ---- early stopping (Ax's should_stop_trial_early; reference §5) ---- */
+
+/* The configured strategy (the config's "early_stopping"), or NULL when none is
+ * configured. *metric and *minimize (each may be NULL) get the metric the strategy reads
+ * and its direction: the objective's when none is configured. Borrowed; valid for the
+ * experiment's life. */
+const hone_stopping_config_t *hone_experiment_stopping(const hone_experiment_t *self, const char **metric,
+                                                       bool *minimize);
+/* Ax's should_stop_trial_early(trial): builds the curves of the strategy's metric from
+ * every trial's readings that have a progression (any status), decides with the
+ * configured strategy or, when none is configured, Ax's Client default, the percentile
+ * strategy with all its defaults, and remembers the interval rule's check (below). Never
+ * changes the trial's status (hone_experiment_mark does). out->reason says why.
+ * Errors: HONE_ENOTFOUND (no such trial). */
+int hone_experiment_should_stop(hone_experiment_t *self, uint32_t trial, hone_stop_decision_t *out,
+                                hone_error_t *err);
+/* The interval rule's memory: the raw progression at which trial was last checked
+ * (hone_curves_set_last_check); false when it never was. Kept in memory only (a snapshot
+ * does not copy it); a caller that persists it restores it with the setter. */
+bool hone_experiment_stop_check(const hone_experiment_t *self, uint32_t trial, int64_t *progression);
+/* Errors: HONE_ENOTFOUND (no such trial). */
+int hone_experiment_set_stop_check(hone_experiment_t *self, uint32_t trial, int64_t progression,
+                                   hone_error_t *err);
 
 /* Where a best point comes from: Ax's raw path (observed means) or its model path. */
 typedef enum { HONE_BEST_RAW = 0, HONE_BEST_MODEL = 1 } hone_best_source_t;

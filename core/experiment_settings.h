@@ -6,6 +6,7 @@
 
 #include "constraint.h"
 #include "experiment.h"
+#include "stopping.h"
 
 /* A validated configuration, everything but the search space. */
 typedef struct hone_experiment_settings {
@@ -26,6 +27,10 @@ typedef struct hone_experiment_settings {
     uint32_t max_trials;             /* 0: unlimited */
     uint32_t max_failures;           /* >= 1 */
     hone_lease_settings_t leases;    /* worker leases (experiment.h) */
+    bool has_early_stopping;         /* an "early_stopping" block was given */
+    hone_stopping_config_t early_stopping; /* its strategy, validated (when has_early_stopping) */
+    const char *early_stopping_metric; /* its metric (when has_early_stopping) */
+    bool early_stopping_minimize;    /* that metric's direction (when has_early_stopping) */
 } hone_experiment_settings_t;
 
 /* Builds an experiment from validated settings. Takes ownership of *space_p (which
