@@ -6,8 +6,8 @@
  * A job hands one experiment over to the thread: from hone_generator_submit until the
  * job comes back from hone_generator_collect, the generator thread alone may touch that
  * experiment (read or write); the submitter keeps everything else, including the store.
- * The hand-over is exclusive, not a copy: the submitter promises not to look at the
- * experiment meanwhile (the broker parks the experiment's other requests), and the
+ * The handlers submit a snapshot (hone_experiment_snapshot), so the live experiment keeps
+ * being served meanwhile, and adopt what the snapshot generated when it comes back; the
  * mutex that passes the job each way orders every access of the two threads.
  *
  * One thread serves the jobs in submission order. Finished jobs are collected on the
