@@ -1,7 +1,8 @@
 /* handlers.c: one function per request type; validate, change through the core, store,
  * then reply. Generations, `best` on the model path and `predict` fit a model, so they
- * go to the generator thread: dispatch parks the requests of a busy experiment,
- * s_on_collected stores, answers and serves them. */
+ * go to the generator thread on a snapshot of the experiment (s_submit); while an
+ * experiment generates, dispatch parks its `ready` and `next` (and only those), and
+ * s_on_collected adopts the new trials, stores them, answers and serves what waited. */
 #include "handlers.h"
 
 #include "alloc.h"
