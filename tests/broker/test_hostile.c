@@ -47,18 +47,6 @@ typedef struct {
 
 /* ---- the broker ---- */
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof addr;
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *) &addr, sizeof addr), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *) &addr, &len), 0);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 static zsock_t *s_connect(fixture_t *f)
 {
     zsock_t *sock = zsock_new(ZMQ_DEALER);
@@ -77,7 +65,7 @@ static int setup(void **state)
     f->dir = hone_test_tmpdir("hostile");
     assert_true(asprintf(&f->data, "%s/data", f->dir) > 0);
     assert_true(asprintf(&f->log, "%s/broker.log", f->dir) > 0);
-    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", s_free_port());
+    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", hone_test_free_port());
     f->seq = 1000;
     f->pid = hone_test_start_broker(f->data, f->endpoint, f->log);
     if (f->pid < 0) {

@@ -40,24 +40,13 @@ typedef struct {
 } fixture_t;
 
 /* A loopback port that is free right now (the kernel picks it). */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof addr;
-    assert_int_equal(bind(fd, (struct sockaddr *) &addr, sizeof addr), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *) &addr, &len), 0);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     f->dir = hone_test_tmpdir("e2e");
     if (asprintf(&f->data, "%s/data", f->dir) < 0 || asprintf(&f->log, "%s/broker.log", f->dir) < 0)
         return -1;
-    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", s_free_port());
+    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", hone_test_free_port());
     f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
     if (f->broker <= 0)
         return -1;

@@ -1,10 +1,13 @@
 #define _GNU_SOURCE
 #include "test_support.h"
 
+#include <arpa/inet.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 char *hone_test_tmpdir(const char *tag)
@@ -169,4 +172,18 @@ pid_t hone_test_start_broker(const char *data_dir, const char *endpoint, const c
     }
     hone_test_stop(pid, SIGKILL);
     return -1;
+}
+
+int hone_test_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof addr) != 0
+        || getsockname(fd, (struct sockaddr *) &addr, &len) != 0) {
+        perror("hone_test_free_port");
+        abort();   /* no loopback port: no test can run */
+    }
+    close(fd);
+    return ntohs(addr.sin_port);
 }

@@ -31,5 +31,8 @@ void hone_test_stop(pid_t pid, int sig);
 /* Starts hone-broker on data_dir bound to endpoint; returns its pid once the broker
  * answers (up to 10 s) or -1. Its log goes to data_dir/../broker-N.log. */
 pid_t hone_test_start_broker(const char *data_dir, const char *endpoint, const char *log_path);
+/* A TCP port on the loopback interface that was free a moment ago (bound to port 0,
+ * read back, closed), for a broker's tcp://127.0.0.1:PORT endpoint. */
+int hone_test_free_port(void);
 /* Milliseconds to sleep in polling loops. */
 void hone_test_sleep_ms(int ms);
