@@ -23,6 +23,7 @@
 #include "sobol.h"
 #include "special.h"
 #include "test_support.h"
+#include "acqf_check.h"
 
 /* ---- a fake acquisition: f(x) and ∇f from a C function ---- */
 
@@ -767,38 +768,6 @@ static void test_logei_matches_naive(void **state)
     s_model_free(&m);
 }
 
-/* Gradient against central differences, at the incumbent and deep in the tail. */
-static void s_check_grad_fd(hone_acqf_t *acqf, size_t d, hone_rng_t *rng, size_t points)
-{
-    double x[S_MAXD], g[S_MAXD], xp[S_MAXD];
-    for (size_t i = 0; i < points; i++) {
-        for (size_t a = 0; a < d; a++)
-            x[a] = 0.05 + 0.9 * hone_rng_uniform(rng);
-        double v;
-        assert_int_equal(hone_acqf_eval_grad(acqf, x, &v, g), HONE_OK);
-        double v1;
-        assert_int_equal(hone_acqf_eval(acqf, 1, x, &v1), HONE_OK);
-        assert_true(fabs(v - v1) <= 1e-12 * fmax(1.0, fabs(v)));
-        double err2 = 0.0, norm2 = 0.0;
-        for (size_t a = 0; a < d; a++) {
-            const double h = 1e-5;
-            double fp, fm;
-            memcpy(xp, x, d * sizeof(double));
-            xp[a] = x[a] + h;
-            assert_int_equal(hone_acqf_eval(acqf, 1, xp, &fp), HONE_OK);
-            xp[a] = x[a] - h;
-            assert_int_equal(hone_acqf_eval(acqf, 1, xp, &fm), HONE_OK);
-            double fd = (fp - fm) / (2.0 * h);
-            err2 += (fd - g[a]) * (fd - g[a]);
-            norm2 += g[a] * g[a];
-        }
-        if (!(sqrt(err2) <= 1e-5 * sqrt(norm2) + 1e-8)) {
-            print_error("gradient error %.3g, norm %.3g at point %zu\n", sqrt(err2), sqrt(norm2), i);
-            fail();
-        }
-    }
-}
-
 static void test_logei_gradient_fd(void **state)
 {
     (void) state;
@@ -808,7 +777,7 @@ static void test_logei_gradient_fd(void **state)
     static const double shifts[] = {0.0, 1.0, 8.0, 40.0};
     for (size_t s = 0; s < sizeof shifts / sizeof shifts[0]; s++) {
         hone_acqf_t *acqf = s_logei(&m, shifts[s]);
-        s_check_grad_fd(acqf, 6, &rng, 100);
+        acqf_check_gradient(acqf, 6, &rng, 100, 1e-5, 1e-5, 1e-8);
         hone_acqf_destroy(&acqf);
     }
     s_model_free(&m);
@@ -914,7 +883,7 @@ static void test_logei_penalized(void **state)
     double v;
     assert_int_equal(hone_acqf_eval(pen, 1, pending + 3, &v), HONE_OK);
     assert_true(v == -INFINITY);
-    s_check_grad_fd(pen, 3, &rng, 100);
+    acqf_check_gradient(pen, 3, &rng, 100, 1e-5, 1e-5, 1e-8);
     hone_acqf_destroy(&pen);
     hone_acqf_destroy(&plain);
     hone_acqf_destroy(&none);

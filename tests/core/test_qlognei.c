@@ -23,6 +23,7 @@
 #include "sobol.h"
 #include "special.h"
 #include "test_support.h"
+#include "acqf_check.h"
 
 #define S_MAXD 8
 
@@ -243,38 +244,6 @@ static void test_matches_joint_posterior(void **state)
     hone_gp_destroy(&m.gp);
 }
 
-/* Gradient against central differences. */
-static void s_check_grad(hone_acqf_t *acqf, size_t d, hone_rng_t *rng, size_t points)
-{
-    double x[S_MAXD], g[S_MAXD], xp[S_MAXD];
-    for (size_t i = 0; i < points; i++) {
-        for (size_t a = 0; a < d; a++)
-            x[a] = 0.05 + 0.9 * hone_rng_uniform(rng);
-        double v, v1;
-        assert_int_equal(hone_acqf_eval_grad(acqf, x, &v, g), HONE_OK);
-        assert_int_equal(hone_acqf_eval(acqf, 1, x, &v1), HONE_OK);
-        assert_true(fabs(v - v1) <= 1e-12 * fmax(1.0, fabs(v)));
-        double err2 = 0.0, norm2 = 0.0;
-        for (size_t a = 0; a < d; a++) {
-            const double h = 1e-6;
-            double fp, fm;
-            memcpy(xp, x, d * sizeof(double));
-            xp[a] = x[a] + h;
-            assert_int_equal(hone_acqf_eval(acqf, 1, xp, &fp), HONE_OK);
-            xp[a] = x[a] - h;
-            assert_int_equal(hone_acqf_eval(acqf, 1, xp, &fm), HONE_OK);
-            double fd = (fp - fm) / (2.0 * h);
-            err2 += (fd - g[a]) * (fd - g[a]);
-            norm2 += g[a] * g[a];
-        }
-        if (!(sqrt(err2) <= 1e-4 * sqrt(norm2) + 1e-7)) {
-            print_error("gradient error %.3g, norm %.3g at point %zu (value %.3f)\n", sqrt(err2),
-                        sqrt(norm2), i, v);
-            fail();
-        }
-    }
-}
-
 static void test_gradient_fd(void **state)
 {
     (void) state;
@@ -288,7 +257,7 @@ static void test_gradient_fd(void **state)
         s_model(&m, 6, 40, 4 + (uint64_t) kernel, (hone_kernel_kind_t) kernel, true, 0, 0);
         for (size_t np = 0; np <= 3; np += 3) {
             hone_acqf_t *acqf = s_qlognei(&m, np, pending, 6);
-            s_check_grad(acqf, 6, &rng, 60);
+            acqf_check_gradient(acqf, 6, &rng, 60, 1e-6, 1e-4, 1e-7);
             hone_acqf_destroy(&acqf);
         }
         hone_gp_destroy(&m.gp);
