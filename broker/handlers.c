@@ -10,6 +10,7 @@
 #include "lease.h"
 #include "log.h"
 #include "parking.h"
+#include "request.h"
 #include "wire.h"
 
 #include <czmq.h>
@@ -254,58 +255,6 @@ static int s_lease_check(hone_handlers_t *self, const hone_msg_t *req, const hon
 
 /* ---- request fields ---- */
 
-/* A missing required field is a protocol error (HONE_ENOTFOUND is kept for unknown
- * experiments and trials). */
-static int s_need(int rc, hone_error_t *err)
-{
-    if (rc == HONE_ENOTFOUND) {
-        err->code = HONE_EPROTO;
-        return HONE_EPROTO;
-    }
-    return rc;
-}
-
-static int s_opt(int rc, bool *present)
-{
-    *present = rc == HONE_OK;
-    return rc == HONE_ENOTFOUND ? HONE_OK : rc;
-}
-
-static int s_need_str(const hone_msg_t *req, const char *key, const char **out, hone_error_t *err)
-{
-    return s_need(hone_msg_get_str(req, key, out, err), err);
-}
-
-static int s_opt_str(const hone_msg_t *req, const char *key, const char **out, hone_error_t *err)
-{
-    bool present;
-    *out = NULL;
-    int rc = s_opt(hone_msg_get_str(req, key, out, err), &present);
-    if (!present)
-        *out = NULL;
-    return rc;
-}
-
-static int s_need_trial(const hone_msg_t *req, uint32_t *out, hone_error_t *err)
-{
-    int64_t v = 0;
-    int rc = s_need(hone_msg_get_int(req, "trial", &v, err), err);
-    if (rc != HONE_OK)
-        return rc;
-    if (v < 0)
-        return hone_error_set(err, HONE_EPROTO, "field 'trial' must be uint, not %" PRId64, v);
-    if (v > (int64_t) UINT32_MAX)
-        return hone_error_set(err, HONE_ENOTFOUND, "no trial %" PRId64, v);
-    *out = (uint32_t) v;
-    return HONE_OK;
-}
-
-static int s_opt_progression(const hone_msg_t *req, bool *has, int64_t *out, hone_error_t *err)
-{
-    *out = 0;
-    return s_opt(hone_msg_get_int(req, "progression", out, err), has);
-}
-
 /* Parses `metrics` into the scratch readings; absent (or nil) gives *n = 0 unless
  * required. */
 static int s_metrics(hone_handlers_t *self, const hone_msg_t *req, bool required, size_t *n,
@@ -328,7 +277,7 @@ static int s_metrics(hone_handlers_t *self, const hone_msg_t *req, bool required
 static int s_experiment(hone_handlers_t *self, const hone_msg_t *req, hone_experiment_t **exp,
                         const char **name, hone_error_t *err)
 {
-    int rc = s_need_str(req, "experiment", name, err);
+    int rc = hone_request_str(req, "experiment", name, err);
     if (rc == HONE_OK)
         rc = hone_registry_find(self->registry, *name, exp, err);
     if (rc == HONE_OK)
@@ -345,17 +294,6 @@ static const hone_trial_t *s_trial(const hone_experiment_t *exp, uint32_t index,
     return trial;
 }
 
-/* The optional `lease` field: *has false when absent. */
-static int s_opt_lease(const hone_msg_t *req, bool *has, uint64_t *out, hone_error_t *err)
-{
-    int64_t v = 0;
-    int rc = s_opt(hone_msg_get_int(req, "lease", &v, err), has);
-    if (rc == HONE_OK && *has && v < 0)
-        rc = hone_error_set(err, HONE_EPROTO, "field 'lease' must be uint, not %" PRId64, v);
-    *out = (uint64_t) v;
-    return rc;
-}
-
 static int s_lease_check(hone_handlers_t *self, const hone_msg_t *req, const hone_handlers_peer_t *peer,
                          hone_experiment_t *exp, uint32_t index, hone_trial_status_t to, int64_t now_ms,
                          hone_lease_t **lease_out, hone_error_t *err)
@@ -366,7 +304,7 @@ static int s_lease_check(hone_handlers_t *self, const hone_msg_t *req, const hon
         return HONE_ENOTFOUND;
     bool has_token;
     uint64_t token;
-    int rc = s_opt_lease(req, &has_token, &token, err);
+    int rc = hone_request_opt_lease(req, &has_token, &token, err);
     if (rc != HONE_OK)
         return rc;
     const char *name = hone_experiment_name(exp);
@@ -406,14 +344,6 @@ static int s_lease_check(hone_handlers_t *self, const hone_msg_t *req, const hon
                               lease->worker, lease->token);
     *lease_out = s_lease_arm(self, exp, index, peer, now_ms);
     return HONE_OK;
-}
-
-static hone_msg_t *s_reply(hone_msg_id_t id, const hone_msg_t *req)
-{
-    hone_msg_t *reply = hone_msg_new(id);
-    HONE_ASSERT(reply);
-    hone_msg_set_seq(reply, hone_msg_seq(req));
-    return reply;
 }
 
 hone_msg_t *hone_handlers_error(uint64_t seq, int code, const char *message)
@@ -503,7 +433,7 @@ static int s_ready_reply(hone_handlers_t *self, const hone_msg_t *req, const hon
         const hone_trial_t *trial = hone_experiment_trial(exp, index);
         HONE_ASSERT(trial);
         hone_lease_t *lease = s_lease_arm(self, exp, index, peer, now_ms);
-        *reply = s_reply(HONE_MSG_TRIAL, req);
+        *reply = hone_request_reply(HONE_MSG_TRIAL, req);
         S_SET(hone_msg_set_str(*reply, "experiment", name));
         S_SET(hone_msg_set_int(*reply, "trial", index));
         hone_node_t *params = hone_node_add_map(hone_msg_body(*reply), "params");
@@ -522,7 +452,7 @@ static int s_ready_reply(hone_handlers_t *self, const hone_msg_t *req, const hon
         int64_t retry = HONE_HANDLERS_RETRY_MS;
         if (exp && hone_experiment_leases(exp)->heartbeat_ms < retry)
             retry = hone_experiment_leases(exp)->heartbeat_ms;
-        *reply = s_reply(HONE_MSG_NO_WORK, req);
+        *reply = hone_request_reply(HONE_MSG_NO_WORK, req);
         S_SET(hone_msg_set_int(*reply, "retry_ms", done ? 0 : retry));
         S_SET(hone_msg_set_bool(*reply, "done", done));
         S_SET(hone_msg_set_str(*reply, "reason", err->message[0] ? err->message : hone_strerror(rc)));
@@ -559,7 +489,7 @@ static int s_ready(hone_handlers_t *self, const hone_msg_t *req, const hone_hand
     const char *name, *worker;
     int rc = s_experiment(self, req, &exp, &name, err);
     if (rc == HONE_OK)
-        rc = s_opt_str(req, "worker", &worker, err);
+        rc = hone_request_opt_str(req, "worker", &worker, err);
     if (rc != HONE_OK)
         return rc;
     hone_lease_seen(self->leases, name, worker, peer->identity, peer->id_len, now_ms);
@@ -612,9 +542,9 @@ static int s_readings(hone_handlers_t *self, const hone_msg_t *req, bool worker_
     hone_lease_t *lease = NULL;
     int rc = s_experiment(self, req, &exp, &name, err);
     if (rc == HONE_OK)
-        rc = s_need_trial(req, &index, err);
+        rc = hone_request_trial(req, &index, err);
     if (rc == HONE_OK)
-        rc = s_opt_progression(req, &has_prog, &prog, err);
+        rc = hone_request_opt_progression(req, &has_prog, &prog, err);
     if (rc == HONE_OK)
         rc = s_metrics(self, req, true, &n, err);
     if (rc == HONE_OK && worker_role)
@@ -631,7 +561,7 @@ static int s_readings(hone_handlers_t *self, const hone_msg_t *req, bool worker_
     };
     rc = hone_registry_persist(self->registry, exp, &change, err);
     if (rc == HONE_OK)
-        *reply = s_reply(HONE_MSG_OK, req);
+        *reply = hone_request_reply(HONE_MSG_OK, req);
     return rc;
 }
 
@@ -647,7 +577,7 @@ static int s_finish(hone_handlers_t *self, const hone_msg_t *req, hone_experimen
     const hone_trial_t *trial = s_trial(exp, index, err);
     if (!trial)
         return HONE_ENOTFOUND;
-    int rc = s_opt_progression(req, &has_prog, &prog, err);
+    int rc = hone_request_opt_progression(req, &has_prog, &prog, err);
     if (rc == HONE_OK && !(n_readings > 0 && require_running))
         rc = hone_trial_check_transition(trial, to, err);
     if (rc == HONE_OK && n_readings > 0)
@@ -676,7 +606,7 @@ static int s_finish(hone_handlers_t *self, const hone_msg_t *req, hone_experimen
         return rc;
     if (hone_trial_status_is_terminal(to))
         s_lease_drop(self, key_name, index);
-    *reply = s_reply(HONE_MSG_OK, req);
+    *reply = hone_request_reply(HONE_MSG_OK, req);
     S_SET(hone_msg_set_str(*reply, "status", hone_trial_status_name(to)));
     return HONE_OK;
 }
@@ -693,17 +623,17 @@ static int s_report(hone_handlers_t *self, const hone_msg_t *req, const hone_han
     hone_lease_t *lease = NULL;
     int rc = s_experiment(self, req, &exp, &name, err);
     if (rc == HONE_OK)
-        rc = s_need_trial(req, &index, err);
+        rc = hone_request_trial(req, &index, err);
     if (rc == HONE_OK && to == HONE_TRIAL_COMPLETED)
         rc = s_metrics(self, req, false, &n, err);
     if (rc == HONE_OK && to == HONE_TRIAL_FAILED)
-        rc = s_opt_str(req, "reason", &reason, err);
+        rc = hone_request_opt_str(req, "reason", &reason, err);
     if (rc == HONE_OK)
         rc = s_lease_check(self, req, peer, exp, index, to, now_ms, &lease, err);
     if (rc == S_DUPLICATE) {
         hone_log_debug("handlers", "%s of trial %s#%" PRIu32 " again: answered as before, nothing changed",
                        hone_msg_name(hone_msg_id(req)), name, index);
-        *reply = s_reply(HONE_MSG_OK, req);
+        *reply = hone_request_reply(HONE_MSG_OK, req);
         S_SET(hone_msg_set_str(*reply, "status", hone_trial_status_name(to)));
         return HONE_OK;
     }
@@ -725,11 +655,11 @@ static int s_heartbeat(hone_handlers_t *self, const hone_msg_t *req, const hone_
     bool has_trial, has_token;
     int64_t trial = 0;
     uint64_t token = 0;
-    int rc = s_opt_str(req, "experiment", &name, err);
+    int rc = hone_request_opt_str(req, "experiment", &name, err);
     if (rc == HONE_OK)
-        rc = s_opt(hone_msg_get_int(req, "trial", &trial, err), &has_trial);
+        rc = hone_request_opt(hone_msg_get_int(req, "trial", &trial, err), &has_trial);
     if (rc == HONE_OK)
-        rc = s_opt_lease(req, &has_token, &token, err);
+        rc = hone_request_opt_lease(req, &has_token, &token, err);
     if (rc != HONE_OK)
         return rc;
     if (has_trial && (trial < 0 || trial > (int64_t) UINT32_MAX))
@@ -749,7 +679,7 @@ static int s_heartbeat(hone_handlers_t *self, const hone_msg_t *req, const hone_
     } else {
         hone_lease_touch_identity(self->leases, peer->identity, peer->id_len, now_ms);
     }
-    *reply = s_reply(HONE_MSG_HEARTBEAT, req);
+    *reply = hone_request_reply(HONE_MSG_HEARTBEAT, req);
     return HONE_OK;
 }
 
@@ -824,7 +754,7 @@ static uint64_t s_random_seed(void)
 static int s_create(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply, hone_error_t *err)
 {
     const char *config;
-    int rc = s_need_str(req, "config", &config, err);
+    int rc = hone_request_str(req, "config", &config, err);
     if (rc != HONE_OK)
         return rc;
     hone_experiment_t *exp = NULL;
@@ -839,7 +769,7 @@ static int s_create(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **r
     if (rc != HONE_OK)
         return rc;
     hone_log_info("handlers", "created experiment '%s' (seed %" PRIu64 ")", name, seed);
-    *reply = s_reply(HONE_MSG_OK, req);
+    *reply = hone_request_reply(HONE_MSG_OK, req);
     S_SET(hone_msg_set_str(*reply, "experiment", name));
     S_SET(hone_msg_set_int(*reply, "seed", (int64_t) seed));
     return HONE_OK;
@@ -851,7 +781,7 @@ static int s_next_reply(const hone_msg_t *req, const hone_experiment_t *exp, int
 {
     if (rc != HONE_OK)
         return rc;
-    *reply = s_reply(HONE_MSG_OK, req);
+    *reply = hone_request_reply(HONE_MSG_OK, req);
     hone_node_t *trials = hone_node_add_array(hone_msg_body(*reply), "trials");
     HONE_ASSERT(trials);
     for (uint32_t i = 0; i < n; i++)
@@ -868,7 +798,7 @@ static int s_next(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     int64_t count = 1;
     int rc = s_experiment(self, req, &exp, &name, err);
     if (rc == HONE_OK)
-        rc = s_opt(hone_msg_get_int(req, "count", &count, err), &present);
+        rc = hone_request_opt(hone_msg_get_int(req, "count", &count, err), &present);
     if (rc != HONE_OK)
         return rc;
     if (!present)
@@ -911,11 +841,11 @@ static int s_mark(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     hone_trial_status_t to;
     int rc = s_experiment(self, req, &exp, &name, err);
     if (rc == HONE_OK)
-        rc = s_need_trial(req, &index, err);
+        rc = hone_request_trial(req, &index, err);
     if (rc == HONE_OK)
-        rc = s_need_str(req, "status", &status, err);
+        rc = hone_request_str(req, "status", &status, err);
     if (rc == HONE_OK)
-        rc = s_opt_str(req, "reason", &reason, err);
+        rc = hone_request_opt_str(req, "reason", &reason, err);
     if (rc != HONE_OK)
         return rc;
     if (hone_trial_status_parse(status, &to) != HONE_OK
@@ -943,7 +873,7 @@ static int s_best_reply(const hone_msg_t *req, const hone_experiment_t *exp, int
     HONE_ASSERT(trial);
     bool minimize = false;
     const char *metric = hone_experiment_objective(exp, &minimize);
-    *reply = s_reply(HONE_MSG_OK, req);
+    *reply = hone_request_reply(HONE_MSG_OK, req);
     hone_node_t *body = hone_msg_body(*reply);
     S_ADD(hone_node_add_int(body, "trial", index));
     hone_node_t *params = hone_node_add_map(body, "params");
@@ -1033,7 +963,7 @@ static int s_status(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **r
     const char *metric = hone_experiment_objective(exp, &minimize);
     char objective[300];
     snprintf(objective, sizeof objective, "%s%s", minimize ? "-" : "", metric);
-    *reply = s_reply(HONE_MSG_OK, req);
+    *reply = hone_request_reply(HONE_MSG_OK, req);
     hone_node_t *body = hone_msg_body(*reply);
     S_ADD(hone_node_add_str(body, "experiment", hone_experiment_name(exp)));
     S_ADD(hone_node_add_str(body, "objective", objective));
@@ -1074,7 +1004,7 @@ static int s_list(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **rep
     int rc = s_experiment(self, req, &exp, &name, err);
     if (rc != HONE_OK)
         return rc;
-    *reply = s_reply(HONE_MSG_OK, req);
+    *reply = hone_request_reply(HONE_MSG_OK, req);
     hone_node_t *trials = hone_node_add_array(hone_msg_body(*reply), "trials");
     HONE_ASSERT(trials);
     size_t n = hone_experiment_trial_count(exp);
@@ -1134,7 +1064,7 @@ static int s_predict_reply(const hone_msg_t *req, const hone_generator_job_t *jo
 {
     if (job->rc != HONE_OK)
         return job->rc;
-    *reply = s_reply(HONE_MSG_OK, req);
+    *reply = hone_request_reply(HONE_MSG_OK, req);
     hone_node_t *body = hone_msg_body(*reply);
     hone_node_t *predictions = hone_node_add_array(body, "predictions");
     HONE_ASSERT(predictions);
@@ -1339,7 +1269,7 @@ hone_msg_t *hone_handlers_dispatch(hone_handlers_t *self, const hone_handlers_pe
         if (hone_parking_size(self->parking) >= HONE_HANDLERS_PARKED_MAX) {
             hone_msg_t *reply;
             if (hone_msg_id(*request) == HONE_MSG_READY) {
-                reply = s_reply(HONE_MSG_NO_WORK, *request);
+                reply = hone_request_reply(HONE_MSG_NO_WORK, *request);
                 S_SET(hone_msg_set_int(reply, "retry_ms", HONE_HANDLERS_RETRY_MS));
                 S_SET(hone_msg_set_bool(reply, "done", false));
                 S_SET(hone_msg_set_str(reply, "reason", "too many requests are waiting for model fits"));
