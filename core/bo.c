@@ -10,7 +10,9 @@
  *   hone_bo_fit_model always takes this path.
  * - append: between refits, when the observations are exactly those the GP holds plus
  *   new ones (matched by trial index, since trials complete out of order), with the same
- *   values, SEMs, features, noise mode, metric, direction and warping. The
+ *   values, SEMs, features, noise mode, metric, direction and warping. A RUNNING trial
+ *   marked EARLY_STOPPED is a new observation just like one marked COMPLETED (and leaves
+ *   the pending points, which every step recomputes from the statuses). The
  *   hyperparameters and the transform constants of the last full encoding stay frozen,
  *   so the factor L stays valid: the new observations are transformed with the frozen
  *   constants (s_transform) and added by rank-1 Cholesky appends, O(n²) each. They go
@@ -325,6 +327,24 @@ static int s_append(hone_bo_t *self, const size_t *new_idx, size_t n_new)
     return HONE_OK;
 }
 
+/* The reading trial t contributes to the model of metric, as Ax's training data
+ * (reference/ax-client-behaviour.md §3.3 "Training data"): the latest reading
+ * (hone_trial_latest: the one at the largest progression, "no progression" beating every
+ * step) of a COMPLETED or EARLY_STOPPED trial. An early-stopped trial never reports a
+ * final value: its latest reading is all the model will learn of that arm, and without
+ * it the arm would be neither observed nor pending, leaving the hopeless region looking
+ * unexplored. FAILED and ABANDONED trials contribute nothing, as in Ax.
+ *
+ * Ax also trains on RUNNING trials' partial data (its model has the progression as an
+ * input, MapKeyToFloat); hone deliberately does not: a running trial is a pending point
+ * of the acquisition (a fantasy, or qLogNEI's baseline), and hone's model has no
+ * progression input, so its partial reading would be read as the arm's final value. */
+static bool s_observation(const hone_trial_t *t, uint32_t metric, double *mean, double *sem)
+{
+    return (t->status == HONE_TRIAL_COMPLETED || t->status == HONE_TRIAL_EARLY_STOPPED)
+           && hone_trial_latest(t, metric, mean, sem);
+}
+
 /* The shared part of a BO step and of the model for predictions: encodes the observed
  * trials (and the pending ones and every arm to exclude), winsorizes and standardizes
  * the objective (maximized internally: a minimized metric is negated), then brings the
@@ -349,7 +369,7 @@ static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedul
             continue;
         hone_encoding_encode(self->enc, t->params, &self->excluded[n_excl * d]);
         double mean, sem;
-        if (t->status == HONE_TRIAL_COMPLETED && hone_trial_latest(t, in->metric, &mean, &sem)) {
+        if (s_observation(t, in->metric, &mean, &sem)) {
             self->cur_trial[n_obs] = (uint32_t) i;
             self->cur_arm[n_obs] = n_excl;
             self->cur_raw[n_obs] = in->minimize ? -mean : mean;
@@ -368,7 +388,7 @@ static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedul
     if (n_obs == 0) {
         self->held = false;
         self->n_obs = 0;
-        return hone_error_set(err, HONE_EDATA, "no completed trial has data for the objective yet");
+        return hone_error_set(err, HONE_EDATA, "no completed or early-stopped trial has data for the objective yet");
     }
     /* Ax's rule: noise is inferred when every SEM is unknown, fixed otherwise. */
     bool fixed_noise = n_sem > 0;
@@ -549,12 +569,11 @@ int hone_bo_fit_model(hone_bo_t *self, const hone_bo_input_t *in, hone_error_t *
         return hone_error_set(err, HONE_ENUMERIC, "every parameter is fixed: there is no model to fit");
     size_t n_obs = 0;
     for (size_t i = 0; i < in->n_trials; i++)
-        n_obs += in->trials[i].status == HONE_TRIAL_COMPLETED
-                 && hone_trial_latest(&in->trials[i], in->metric, NULL, NULL);
+        n_obs += s_observation(&in->trials[i], in->metric, NULL, NULL);
     if (n_obs < 2)
         return hone_error_set(err, HONE_EDATA,
-                              "the model needs at least 2 COMPLETED trials with data for the objective (%zu so far)",
-                              n_obs);
+                              "the model needs at least 2 COMPLETED or EARLY_STOPPED trials with data for the "
+                              "objective (%zu so far)", n_obs);
     hone_bo_stats_t st = { 0 };
     size_t n_pend = 0, n_excl = 0;
     return s_encode_fit(self, in, false, &n_pend, &n_excl, &st, err);

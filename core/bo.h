@@ -2,6 +2,11 @@
  * "fast" method): encode the observed trials, winsorize and standardize the objective,
  * fit a GP (warm-started from the previous step), maximize LogEI, decode.
  *
+ * The observations are Ax's training data (reference/ax-client-behaviour.md §3.3): the
+ * latest reading of the objective (largest progression, hone_trial_latest) of every
+ * COMPLETED or EARLY_STOPPED trial. Unlike Ax, RUNNING trials' partial readings are not
+ * trained on: a running trial is a pending point (bo.c, s_observation, says why).
+ *
  * Pending points (trials still running) enter as "kriging believer" fantasies: each is
  * appended to the fitted model with its own posterior mean as observation, which
  * collapses the model's uncertainty there, so that asynchronous workers are not sent to
@@ -77,7 +82,7 @@ typedef enum {
 
 /* Statistics of the last step, for notes, logs and benchmarks. */
 typedef struct hone_bo_stats {
-    size_t n_observed;            /* COMPLETED trials with objective data used */
+    size_t n_observed;            /* COMPLETED and EARLY_STOPPED trials with objective data used */
     size_t n_pending;             /* running trials used as fantasies */
     bool refit;                   /* the hyperparameters were fitted (path == HONE_BO_PATH_REFIT) */
     hone_bo_path_t path;          /* how the model was brought up to date */
@@ -97,7 +102,8 @@ typedef struct hone_bo_stats {
  * cut-off and the standardization (mean, std) are computed afresh. Between fits, the
  * hyperparameters and those transform constants stay frozen; when the observations are
  * those of the previous step plus new ones (trials matched by index, in any completion
- * order), the new ones are transformed with the frozen constants and added by rank-1
+ * order; a trial stopped early enters like a completed one and leaves the pending
+ * points), the new ones are transformed with the frozen constants and added by rank-1
  * Cholesky appends, O(n²) each instead of O(n³/3). Anything else between fits (a
  * changed value or SEM, an observation gone, a failed trial, another noise mode or
  * warping setting) takes a full encoding with fresh constants and one refactorization
@@ -117,8 +123,9 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *input, hone_value_t 
  * same encoding, winsorization, standardization and GP as a BO step, with the
  * hyperparameters always fitted (no refit schedule; pending points play no part).
  * Intended for a generator of its own (a fresh one gives a result that is a function of
- * the data and the seed only). Errors: HONE_EDATA (fewer than 2 COMPLETED trials with
- * objective data), HONE_ENUMERIC (no free parameter, or the GP could not be fitted).
+ * the data and the seed only). Errors: HONE_EDATA (fewer than 2 COMPLETED or
+ * EARLY_STOPPED trials with objective data), HONE_ENUMERIC (no free parameter, or the
+ * GP could not be fitted).
  * Using hone_bo_suggest on the same generator afterwards invalidates the model. */
 int hone_bo_fit_model(hone_bo_t *self, const hone_bo_input_t *input, hone_error_t *err);
 /* Observations in the fitted model (0 when there is none) and, through trials, the

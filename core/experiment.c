@@ -481,6 +481,15 @@ static bool s_is_initialization_note(const char *note)
     return note && (strncmp(note, "center", 6) == 0 || strncmp(note, "sobol", 5) == 0);
 }
 
+/* Ax's two transition criteria of the Sobol node (ax/api/utils/generation_strategy_
+ * dispatch.py, _get_sobol_node):
+ * (a) MinTrials(budget, not_in_statuses=[FAILED, ABANDONED]): every other status counts,
+ *     EARLY_STOPPED included (a stopped trial spent its share of the budget);
+ * (b) MinTrials(min_observed, only_in_statuses=[COMPLETED], count_only_trials_with_data):
+ *     only COMPLETED trials with data for the objective are "observed" (reference §3.1 (b)
+ *     and §4.2). An EARLY_STOPPED trial does not count there, although its latest reading
+ *     trains the model once BO runs (bo.c, s_observation): that is Ax's rule, and it
+ *     keeps BO from starting on partial curves alone. */
 static s_phase_t s_phase(const hone_experiment_t *self)
 {
     size_t counted = 0, observed = 0;
@@ -490,9 +499,9 @@ static s_phase_t s_phase(const hone_experiment_t *self)
         if (t->status == HONE_TRIAL_FAILED || t->status == HONE_TRIAL_ABANDONED)
             continue;
         if (self->use_existing_trials || s_is_initialization_note(t->note))
-            counted++;
+            counted++;   /* (a) */
         if (t->status == HONE_TRIAL_COMPLETED && hone_trial_latest(t, 0, &mean, &sem))
-            observed++;
+            observed++;  /* (b) */
     }
     if (counted < self->initialization_budget)
         return S_PHASE_SOBOL;
@@ -773,6 +782,9 @@ static int s_best_raw(const hone_experiment_t *self, hone_best_point_t *out, hon
     for (size_t i = 0; i < self->n_trials; i++) {
         const hone_trial_t *t = &self->trials[i];
         double mean, sem;
+        /* Only COMPLETED trials, as Ax's raw path (reference §6.1; Ax's best_point.py:
+         * "Only COMPLETED trials should be considered when identifying the best point").
+         * An EARLY_STOPPED trial's latest reading is a partial value, not the arm's. */
         if (t->status != HONE_TRIAL_COMPLETED || !hone_trial_latest(t, 0, &mean, &sem))
             continue;
         /* strict comparison: ties keep the lowest index */
@@ -882,6 +894,11 @@ static bool s_best_model(const hone_experiment_t *self, hone_best_point_t *out)
     double best_mean = 0, best_sem = NAN;
     for (size_t k = 0; ok && k < n; k++) {
         const hone_trial_t *t = &self->trials[trials[k]];
+        /* The model learned from the EARLY_STOPPED trials too, but only a COMPLETED one can
+         * be the best point (hone_experiment_best_ex): hone's model has no progression
+         * input, so its mean at a stopped arm is anchored on a partial reading. */
+        if (t->status != HONE_TRIAL_COMPLETED)
+            continue;
         if (hone_space_check(self->space, t->params, NULL) != HONE_OK
             || !hone_constraint_set_feasible(self->constraints, t->params))
             continue;
@@ -917,7 +934,11 @@ int hone_experiment_best_ex(const hone_experiment_t *self, bool use_model, hone_
     int rc = s_best_raw(self, &b, err);
     if (rc != HONE_OK)
         return rc;
-    if (use_model && self->bo && hone_experiment_count_status(self, HONE_TRIAL_COMPLETED) >= S_BEST_MODEL_MIN_N)
+    /* The model's observations come from COMPLETED and EARLY_STOPPED trials (bo.c); this
+     * bound on their number only spares a fit that s_best_model would reject. */
+    size_t modelled = hone_experiment_count_status(self, HONE_TRIAL_COMPLETED)
+                      + hone_experiment_count_status(self, HONE_TRIAL_EARLY_STOPPED);
+    if (use_model && self->bo && modelled >= S_BEST_MODEL_MIN_N)
         (void) s_best_model(self, &b);
     *out = b;
     return HONE_OK;
@@ -990,11 +1011,17 @@ const hone_trial_t *hone_experiment_running_for(const hone_experiment_t *self, c
     HONE_ASSERT(self);
     if (!worker || !*worker || self->status_count[HONE_TRIAL_RUNNING] == 0)
         return NULL;
-    /* Newest first: a worker's trial is almost always among the last ones handed out. */
-    for (size_t i = self->n_trials; i-- > 0;) {
+    /* Newest first: a worker's trial is almost always among the last ones handed out;
+     * and the scan ends at the last RUNNING trial, so an idle worker asking for work does
+     * not walk a long history of finished trials on every `ready`. */
+    size_t running = self->status_count[HONE_TRIAL_RUNNING];
+    for (size_t i = self->n_trials; i-- > 0 && running > 0;) {
         const hone_trial_t *t = &self->trials[i];
-        if (t->status == HONE_TRIAL_RUNNING && t->worker && streq(t->worker, worker))
+        if (t->status != HONE_TRIAL_RUNNING)
+            continue;
+        if (t->worker && streq(t->worker, worker))
             return t;
+        running--;
     }
     return NULL;
 }

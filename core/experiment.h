@@ -175,18 +175,22 @@ typedef struct hone_best {
 /* Best parameterization (Ax's get_best_parameterization, §6.1 of the reference).
  *
  * Raw path: among COMPLETED trials with a reading of the objective metric, the one with
- * the best latest mean. Ties go to the lowest index.
+ * the best latest mean. Ties go to the lowest index. As in Ax, EARLY_STOPPED trials are
+ * not candidates: their latest reading is a partial value.
  *
  * Model path (use_model and method "fast"; random_search always takes the raw path):
  * unlike Ax, whose adapter is the stale one of the last generation, a GP is fitted to
  * ALL current data (hone_bo_fit_model: the BO step's encoding, winsorization,
- * standardization and kernel; a function of the data and the seed). Model-fit check,
+ * standardization and kernel, trained on the latest readings of the COMPLETED and
+ * EARLY_STOPPED trials; a function of the data and the seed). Model-fit check,
  * a documented simplification of Ax's Fisher-exact test: closed-form leave-one-out
  * predictions at every observation, and the Spearman rank correlation ρ between the LOO
  * means and the (winsorized) observations; the model is trusted when n >= 5 and
  * ρ >= 0.3, otherwise (or if the fit fails) the raw path is used. When trusted, among
  * the COMPLETED trials with objective data that are members of the space and satisfy
- * the parameter constraints, the best posterior mean wins (ties: lowest index); the
+ * the parameter constraints (not the EARLY_STOPPED ones, which inform the model but,
+ * with no progression in it, are no estimate of an arm's final value; Ax's in-sample
+ * candidates would include them), the best posterior mean wins (ties: lowest index); the
  * value is that posterior mean and the SEM the posterior std of f (both in the metric's
  * units). HONE_EDATA when no trial qualifies for the raw path. */
 int hone_experiment_best_ex(const hone_experiment_t *self, bool use_model, hone_best_point_t *out,
@@ -202,8 +206,9 @@ int hone_experiment_best(const hone_experiment_t *self, uint32_t *trial_out,
  * of best; any method). The model is trained on winsorized targets, so predictions of
  * outliers are clipped like its training data; the standardization is undone exactly.
  * Errors: HONE_EINVAL "points[i]: ..." naming the parameter (not a member of the space)
- * or the parameter constraint violated; HONE_EDATA fewer than 2 COMPLETED trials with
- * objective data; HONE_ENUMERIC the model could not be fitted (or no free parameter). */
+ * or the parameter constraint violated; HONE_EDATA fewer than 2 COMPLETED or
+ * EARLY_STOPPED trials with objective data (the model's training data, bo.h);
+ * HONE_ENUMERIC the model could not be fitted (or no free parameter). */
 int hone_experiment_predict(hone_experiment_t *self, size_t n, const hone_value_t *const *params,
                             double *mean, double *sem, hone_error_t *err);
 
