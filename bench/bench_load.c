@@ -4,8 +4,9 @@
  * loopback port, creates a random_search experiment (so the optimizer costs nothing),
  * and runs W simulated workers. Two drivers (--driver): multiplex (default) drives them
  * all from one thread (--driver-threads N) as raw ZeroMQ DEALER sockets speaking the
- * protocol (frames from proto/msg.h through load_proto.c), polled together, a state
- * machine per worker, so the generator takes little CPU from the broker; threads gives
+ * protocol (frames from proto/msg.h through load_proto.c), a state machine per worker,
+ * their ZMQ_FDs in one epoll set and their timers in a heap, so that a wake-up costs what
+ * is ready or due, not W, and the generator takes little CPU from the broker; threads gives
  * each worker a thread and a libhone worker handle (the original generator). Every
  * worker loops: ask for a trial (hone_worker_next), report R progress readings
  * (hone_worker_report, M metrics each, progression 1..R), complete it with M final
@@ -57,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -583,12 +585,173 @@ typedef struct {
     uint64_t x;                         /* xorshift state for the readings */
 } s_mw_t;
 
+/* One pending timer: the worker and when it is due. */
 typedef struct {
-    s_run_t *run;
+    int64_t when_ns;                    /* monotonic deadline */
+    int id;                             /* worker index in its driver thread */
+} s_timer_t;
+
+/* A binary min-heap of timers on when_ns, at most one per worker, so that a wake-up only
+ * touches the timers that are due (the back-off, think and heartbeat timers of W workers). */
+typedef struct {
+    s_timer_t *heap;                    /* heap[0] is the earliest deadline */
+    int n;                              /* entries in use */
+    int *pos;                           /* pos[id]: index of id's entry in heap, -1 if none */
+} s_timers_t;
+
+static void s_timers_init(s_timers_t *t, int workers)
+{
+    t->heap = malloc((size_t) workers * sizeof *t->heap);
+    t->pos = malloc((size_t) workers * sizeof *t->pos);
+    if (!t->heap || !t->pos) {
+        fprintf(stderr, "bench_load: out of memory\n");
+        exit(1);
+    }
+    t->n = 0;
+    for (int i = 0; i < workers; i++)
+        t->pos[i] = -1;
+}
+
+static void s_timers_free(s_timers_t *t)
+{
+    free(t->heap);
+    free(t->pos);
+    t->heap = NULL;
+    t->pos = NULL;
+    t->n = 0;
+}
+
+static void s_timers_place(s_timers_t *t, int k, s_timer_t e)
+{
+    t->heap[k] = e;
+    t->pos[e.id] = k;
+}
+
+/* Moves the entry at k up, or else down, until the heap order holds again. */
+static void s_timers_fix(s_timers_t *t, int k)
+{
+    s_timer_t e = t->heap[k];
+    while (k > 0 && t->heap[(k - 1) / 2].when_ns > e.when_ns) {
+        s_timers_place(t, k, t->heap[(k - 1) / 2]);
+        k = (k - 1) / 2;
+    }
+    for (;;) {
+        int c = 2 * k + 1;
+        if (c >= t->n)
+            break;
+        if (c + 1 < t->n && t->heap[c + 1].when_ns < t->heap[c].when_ns)
+            c++;
+        if (t->heap[c].when_ns >= e.when_ns)
+            break;
+        s_timers_place(t, k, t->heap[c]);
+        k = c;
+    }
+    s_timers_place(t, k, e);
+}
+
+/* Worker id's timer becomes when_ns, replacing the one it had. */
+static void s_timers_set(s_timers_t *t, int id, int64_t when_ns)
+{
+    int k = t->pos[id];
+    if (k < 0)
+        k = t->n++;
+    s_timers_place(t, k, (s_timer_t) { .when_ns = when_ns, .id = id });
+    s_timers_fix(t, k);
+}
+
+/* Worker id has no timer any more (no-op if it had none). */
+static void s_timers_clear(s_timers_t *t, int id)
+{
+    int k = t->pos[id];
+    if (k < 0)
+        return;
+    t->pos[id] = -1;
+    s_timer_t last = t->heap[--t->n];
+    if (k < t->n) {
+        s_timers_place(t, k, last);
+        s_timers_fix(t, k);
+    }
+}
+
+/* The earliest deadline; INT64_MAX if no worker waits on a timer. */
+static int64_t s_timers_next(const s_timers_t *t)
+{
+    return t->n ? t->heap[0].when_ns : INT64_MAX;
+}
+
+/* Removes the earliest timer if it is due at `now` and returns its worker; -1 if none is. */
+static int s_timers_pop_due(s_timers_t *t, int64_t now)
+{
+    if (t->n == 0 || t->heap[0].when_ns > now)
+        return -1;
+    int id = t->heap[0].id;
+    s_timers_clear(t, id);
+    return id;
+}
+
+/* The workers whose socket showed ZMQ_POLLIN but is not drained yet, oldest first, each
+ * at most once. ZMQ_FD only fires on a change, so a worker found readable must stay
+ * listed until its messages are received, or they would be stranded. */
+typedef struct {
+    int *ring;                          /* worker indices, cap slots */
+    bool *queued;                       /* queued[id]: id is in ring */
+    int head;                           /* slot of the oldest entry */
+    int n;                              /* entries */
+    int cap;                            /* workers of the driver thread */
+} s_ready_t;
+
+static void s_ready_init(s_ready_t *r, int workers)
+{
+    r->ring = malloc((size_t) workers * sizeof *r->ring);
+    r->queued = calloc((size_t) workers, sizeof *r->queued);
+    if (!r->ring || !r->queued) {
+        fprintf(stderr, "bench_load: out of memory\n");
+        exit(1);
+    }
+    r->head = 0;
+    r->n = 0;
+    r->cap = workers;
+}
+
+static void s_ready_free(s_ready_t *r)
+{
+    free(r->ring);
+    free(r->queued);
+    r->ring = NULL;
+    r->queued = NULL;
+    r->n = 0;
+}
+
+static void s_ready_push(s_ready_t *r, int id)
+{
+    if (r->queued[id])
+        return;
+    r->queued[id] = true;
+    r->ring[(r->head + r->n++) % r->cap] = id;
+}
+
+/* The oldest listed worker, removed from the list; -1 if the list is empty. */
+static int s_ready_pop(s_ready_t *r)
+{
+    if (r->n == 0)
+        return -1;
+    int id = r->ring[r->head];
+    r->head = (r->head + 1) % r->cap;
+    r->n--;
+    r->queued[id] = false;
+    return id;
+}
+
+typedef struct {
+    s_run_t *run;                       /* the run */
     s_worker_t *w;                      /* statistics, as for the threads driver */
     s_mw_t *mw;                         /* protocol state of the same workers */
     int count;                          /* workers driven by this thread */
-    pthread_t thread;
+    pthread_t thread;                   /* this driver thread */
+    int epfd;                           /* epoll set of the workers' ZMQ_FDs (data: worker index) */
+    struct epoll_event *events;         /* epoll_wait's output, count slots */
+    s_timers_t timers;                  /* back-off, think and heartbeat timers */
+    s_ready_t ready;                    /* workers with messages not received yet */
 } s_mux_t;
 
 static void s_mux_error(s_worker_t *w, const char *what, int code, const char *text)
@@ -737,74 +900,177 @@ static void s_mux_reply(s_mux_t *mx, int i, const uint8_t *data, size_t size)
     }
 }
 
+/* Whether worker i's socket holds a message, from ZMQ_EVENTS. Reading ZMQ_EVENTS also
+ * processes the socket's pending commands, which is what re-arms its ZMQ_FD. On an error
+ * (EINTR) the answer is yes: a drain attempt then finds out at the cost of one recv. */
+static bool s_mux_readable(s_mux_t *mx, int i)
+{
+    int events = 0;
+    size_t len = sizeof events;
+    if (zmq_getsockopt(mx->mw[i].sock, ZMQ_EVENTS, &events, &len) != 0)
+        return true;
+    return (events & ZMQ_POLLIN) != 0;
+}
+
+/* Lists worker i as ready if its socket holds a message. Called when its ZMQ_FD fired, and
+ * after every send on it outside s_mux_drain: zmq_send processes the socket's commands too,
+ * so it can consume the edge announcing a reply already queued, which ZMQ_FD would then
+ * never report. */
+static void s_mux_check(s_mux_t *mx, int i)
+{
+    if (s_mux_readable(mx, i))
+        s_ready_push(&mx->ready, i);
+}
+
+/* Sets or clears worker i's timer from its state: the end of a back-off (MW_TO_READY), or
+ * the end of thinking or the next heartbeat, whichever comes first (MW_THINK). */
+static void s_mux_rearm(s_mux_t *mx, int i)
+{
+    s_mw_t *mw = &mx->mw[i];
+    if (mw->state == MW_TO_READY) {
+        s_timers_set(&mx->timers, i, mw->wake_ns);
+    } else if (mw->state == MW_THINK) {
+        int64_t beat = mw->beat_ns + mw->heartbeat_ms * 1000000;
+        s_timers_set(&mx->timers, i, beat < mw->wake_ns ? beat : mw->wake_ns);
+    } else {
+        s_timers_clear(&mx->timers, i);
+    }
+}
+
+/* Worker i's timer is due: ready after a back-off, the end of thinking, or a heartbeat
+ * while thinking. */
+static void s_mux_timer(s_mux_t *mx, int i, int64_t now)
+{
+    s_mw_t *mw = &mx->mw[i];
+    if (mw->state == MW_TO_READY && mw->wake_ns <= now) {
+        s_mux_to_ready(mx, i, now);
+    } else if (mw->state == MW_THINK) {
+        if (mw->wake_ns <= now) {
+            s_mux_report_first(mx, i, now);
+        } else if (now - mw->beat_ns >= mw->heartbeat_ms * 1000000) {
+            mw->beat_ns = now;
+            s_mux_send(mx, i, LP_HEARTBEAT, now);
+        }
+    }
+    s_mux_rearm(mx, i);
+    s_mux_check(mx, i);
+}
+
+/* Receives and handles every message worker i's socket holds. ZMQ_EVENTS is read again
+ * after each one because handling a reply sends the next request (see s_mux_check). */
+static void s_mux_drain(s_mux_t *mx, int i, zmq_msg_t *msg)
+{
+    do {
+        if (zmq_msg_recv(msg, mx->mw[i].sock, ZMQ_DONTWAIT) < 0) {
+            /* EAGAIN: this recv processed the socket's commands, so ZMQ_FD fires for the
+             * next message; EINTR: nothing was processed, try again */
+            if (zmq_errno() == EINTR)
+                s_ready_push(&mx->ready, i);
+            break;
+        }
+        s_mux_reply(mx, i, zmq_msg_data(msg), zmq_msg_size(msg));
+    } while (s_mux_readable(mx, i));
+    s_mux_rearm(mx, i);
+}
+
+/* Drains the listed workers, including any listed meanwhile. */
+static void s_mux_drain_ready(s_mux_t *mx, zmq_msg_t *msg)
+{
+    int i;
+    while ((i = s_ready_pop(&mx->ready)) >= 0)
+        s_mux_drain(mx, i, msg);
+}
+
+/* How long epoll_wait may sleep: until the earliest timer, in ms rounded up, and at most
+ * 10 ms so that the stop flag is seen. */
+static int s_mux_timeout_ms(const s_mux_t *mx, int64_t now)
+{
+    int64_t next = s_timers_next(&mx->timers);
+    if (next > now + 10000000)
+        next = now + 10000000;
+    int64_t ms = (next - now + 999999) / 1000000;
+    return ms > 0 ? (int) ms : 0;
+}
+
+/* The thread's timers, ready list and epoll set, every worker's ZMQ_FD registered in it
+ * edge-triggered (the fd only says that ZMQ_EVENTS may have changed). Exits on failure,
+ * as on out of memory: the main thread is already waiting for this one at the barrier. */
+static void s_mux_open(s_mux_t *mx)
+{
+    int n = mx->count;
+    s_timers_init(&mx->timers, n);
+    s_ready_init(&mx->ready, n);
+    mx->events = calloc((size_t) n, sizeof *mx->events);
+    mx->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!mx->events || mx->epfd < 0) {
+        fprintf(stderr, "bench_load: epoll set: %s\n", mx->events ? strerror(errno) : "out of memory");
+        exit(1);
+    }
+    for (int i = 0; i < n; i++) {
+        int fd;
+        size_t len = sizeof fd;
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u32 = (uint32_t) i };
+        if (zmq_getsockopt(mx->mw[i].sock, ZMQ_FD, &fd, &len) != 0) {
+            fprintf(stderr, "bench_load: ZMQ_FD of socket #%d: %s\n", mx->w[i].id, zmq_strerror(zmq_errno()));
+            exit(1);
+        }
+        if (epoll_ctl(mx->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            fprintf(stderr, "bench_load: epoll_ctl: %s\n", strerror(errno));
+            exit(1);
+        }
+    }
+}
+
+static void s_mux_close(s_mux_t *mx)
+{
+    close(mx->epfd);
+    mx->epfd = -1;
+    free(mx->events);
+    mx->events = NULL;
+    s_timers_free(&mx->timers);
+    s_ready_free(&mx->ready);
+}
+
+/* One driver thread. Each wake-up costs what is due, not W: the timers that expired (a
+ * heap) and the sockets whose ZMQ_FD fired (an epoll set) or that a send left readable. */
 static void *s_mux_main(void *arg)
 {
     s_mux_t *mx = arg;
     s_run_t *run = mx->run;
     int n = mx->count;
-    zmq_pollitem_t *items = calloc((size_t) n, sizeof *items);
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    if (!items) {
-        fprintf(stderr, "bench_load: out of memory\n");
-        exit(1);
-    }
+    s_mux_open(mx);
     for (int i = 0; i < n; i++) {
-        items[i].socket = mx->mw[i].sock;
-        items[i].events = ZMQ_POLLIN;
         mx->mw[i].state = MW_TO_READY;
         mx->mw[i].wake_ns = 0;
     }
     pthread_barrier_wait(&run->start);
-    if (run->opts->think_ms > 0) {      /* an open workload: start out of step */
-        int64_t t0 = s_now_ns();
-        for (int i = 0; i < n; i++)
+    int64_t t0 = s_now_ns();
+    for (int i = 0; i < n; i++) {
+        if (run->opts->think_ms > 0)    /* an open workload: start out of step */
             mx->mw[i].wake_ns = t0 + (int64_t) (run->opts->think_ms * s_mux_uniform(&mx->mw[i]) * 1e6);
+        s_mux_rearm(mx, i);
     }
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
     while (!s_should_stop(run)) {
-        /* timers: ready after a back-off, the end of thinking, heartbeats while thinking */
         int64_t now = s_now_ns();
-        int64_t next = now + 10000000;  /* look at the stop flag at least every 10 ms */
-        for (int i = 0; i < n; i++) {
-            s_mw_t *mw = &mx->mw[i];
-            if (mw->state == MW_TO_READY && mw->wake_ns <= now) {
-                s_mux_to_ready(mx, i, now);
-            } else if (mw->state == MW_THINK) {
-                if (mw->wake_ns <= now) {
-                    s_mux_report_first(mx, i, now);
-                } else if (now - mw->beat_ns >= mw->heartbeat_ms * 1000000) {
-                    mw->beat_ns = now;
-                    s_mux_send(mx, i, LP_HEARTBEAT, now);
-                }
-            }
-            if (mw->state == MW_TO_READY || mw->state == MW_THINK) {
-                int64_t t = mw->wake_ns;
-                if (mw->state == MW_THINK && mw->beat_ns + mw->heartbeat_ms * 1000000 < t)
-                    t = mw->beat_ns + mw->heartbeat_ms * 1000000;
-                if (t < next)
-                    next = t;
-            }
-        }
-        long timeout_ms = (long) ((next - now + 999999) / 1000000);
-        if (timeout_ms < 0)
-            timeout_ms = 0;
-        int rc = zmq_poll(items, n, timeout_ms);
-        if (rc < 0) {
-            if (zmq_errno() == EINTR)
+        int i;
+        while ((i = s_timers_pop_due(&mx->timers, now)) >= 0)
+            s_mux_timer(mx, i, now);
+        s_mux_drain_ready(mx, &msg);
+        int k = epoll_wait(mx->epfd, mx->events, n, s_mux_timeout_ms(mx, s_now_ns()));
+        if (k < 0) {
+            if (errno == EINTR)
                 continue;
-            fprintf(stderr, "bench_load: zmq_poll: %s\n", zmq_strerror(zmq_errno()));
+            fprintf(stderr, "bench_load: epoll_wait: %s\n", strerror(errno));
             break;
         }
-        for (int i = 0; i < n && rc > 0; i++) {
-            if (!(items[i].revents & ZMQ_POLLIN))
-                continue;
-            rc--;
-            while (zmq_msg_recv(&msg, items[i].socket, ZMQ_DONTWAIT) >= 0)
-                s_mux_reply(mx, i, zmq_msg_data(&msg), zmq_msg_size(&msg));
-        }
+        for (int e = 0; e < k; e++)
+            s_mux_check(mx, (int) mx->events[e].data.u32);
+        s_mux_drain_ready(mx, &msg);
     }
     zmq_msg_close(&msg);
-    free(items);
+    s_mux_close(mx);
     return NULL;
 }
 
