@@ -85,6 +85,10 @@ void hone_generator_job_run(hone_generator_job_t *job)
         job->rc = hone_experiment_predict(job->experiment, job->n_points, job->rows, job->mean, job->sem,
                                           &job->err);
         break;
+    case HONE_GENERATOR_STOP:
+        job->rc = hone_stopping_decide_trials(&job->stop_cfg, job->curves, job->stop_minimize, job->stop_trials,
+                                              job->n_stop, job->decisions, &job->err);
+        break;
     }
     job->finished_ms = hone_clock_mono_ms();
 }
@@ -156,6 +160,25 @@ hone_generator_job_t *hone_generator_job_new_predict(hone_experiment_t *experime
     return job;
 }
 
+hone_generator_job_t *hone_generator_job_new_stop(hone_curves_t **curves_p, const hone_stopping_config_t *cfg,
+                                                  bool minimize, const uint32_t *trials, size_t n, void *arg)
+{
+    HONE_ASSERT(curves_p && *curves_p && cfg && trials && n >= 1);
+    hone_generator_job_t *job = hone_alloc(sizeof *job);
+    job->kind = HONE_GENERATOR_STOP;
+    job->arg = arg;
+    job->curves = *curves_p;
+    *curves_p = NULL;
+    job->stop_cfg = *cfg;
+    job->stop_minimize = minimize;
+    job->n_stop = n;
+    job->stop_trials = hone_alloc_array(n, sizeof *job->stop_trials);
+    memcpy(job->stop_trials, trials, n * sizeof *trials);
+    job->decisions = hone_alloc_array(n, sizeof *job->decisions);
+    hone_error_clear(&job->err);
+    return job;
+}
+
 void hone_generator_job_destroy(hone_generator_job_t **job_p)
 {
     HONE_ASSERT(job_p);
@@ -167,6 +190,9 @@ void hone_generator_job_destroy(hone_generator_job_t **job_p)
     hone_free(job->rows);
     hone_free(job->mean);
     hone_free(job->sem);
+    hone_curves_destroy(&job->curves);
+    hone_free(job->stop_trials);
+    hone_free(job->decisions);
     hone_free(job);
     *job_p = NULL;
 }

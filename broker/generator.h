@@ -1,7 +1,8 @@
 /* generator.h: the broker's generator thread, which runs hone_experiment_generate, the
  * model path of hone_experiment_best_ex and hone_experiment_predict off the reactor
  * thread so that a model fit (up to about a second) never holds up heartbeats or other
- * experiments.
+ * experiments; and early-stopping decisions that cost too much for the reactor (the
+ * check_safe replay, very large experiments), on a copy of the curves.
  *
  * A job hands one experiment over to the thread: from hone_generator_submit until the
  * job comes back from hone_generator_collect, the generator thread alone may touch that
@@ -30,6 +31,7 @@ typedef enum {
     HONE_GENERATOR_GENERATE,        /* hone_experiment_generate */
     HONE_GENERATOR_BEST,            /* hone_experiment_best_ex with use_model true */
     HONE_GENERATOR_PREDICT,         /* hone_experiment_predict */
+    HONE_GENERATOR_STOP,            /* hone_stopping_decide_trials, on curves (no experiment) */
 } hone_generator_kind_t;
 
 /* One job: in-fields set by hone_generator_job_new, _new_best or _new_predict,
@@ -47,6 +49,12 @@ typedef struct hone_generator_job {
     hone_best_point_t best;         /* out, BEST: the best point (when rc is HONE_OK) */
     double *mean;                   /* out, PREDICT: [n_points] posterior means (rc HONE_OK) */
     double *sem;                    /* out, PREDICT: [n_points] their SEMs */
+    hone_curves_t *curves;          /* in, STOP: the early-stopping metric's curves (owned) */
+    hone_stopping_config_t stop_cfg; /* in, STOP: the strategy */
+    bool stop_minimize;             /* in, STOP: the metric's direction */
+    uint32_t *stop_trials;          /* in, STOP: [n_stop] the trials to decide on */
+    size_t n_stop;                  /* in, STOP: how many */
+    hone_stop_decision_t *decisions; /* out, STOP: [n_stop] (rc HONE_OK) */
     int rc;                         /* out: the core call's code */
     hone_error_t err;               /* out: its message */
     int64_t submitted_ms;           /* monotonic times, for logs */
@@ -66,10 +74,15 @@ hone_generator_job_t *hone_generator_job_new_best(hone_experiment_t *experiment,
  * in the space's order, interned (hone_space_intern), and is copied. Never NULL. */
 hone_generator_job_t *hone_generator_job_new_predict(hone_experiment_t *experiment, size_t n_points,
                                                      const hone_value_t *points, void *arg);
+/* A job deciding early stopping for trials[0..n) (n >= 1) on curves, which the job takes
+ * over (*curves_p becomes NULL): a copy the reactor no longer touches (hone_curves_dup).
+ * cfg and trials are copied. The job has no experiment. Never NULL. */
+hone_generator_job_t *hone_generator_job_new_stop(hone_curves_t **curves_p, const hone_stopping_config_t *cfg,
+                                                  bool minimize, const uint32_t *trials, size_t n, void *arg);
 /* Runs the job on the calling thread, for a caller without a generator (or one that
  * must not wait for it): sets the out-fields as the generator thread would. */
 void hone_generator_job_run(hone_generator_job_t *job);
-/* Frees the job (not its experiment, not arg). Safe on NULL. */
+/* Frees the job (not its experiment, not arg; a STOP job's curves). Safe on NULL. */
 void hone_generator_job_destroy(hone_generator_job_t **job_p);
 
 /* Starts the thread. Errors: HONE_EIO (no pipe or no thread; err says why). */

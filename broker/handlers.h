@@ -19,6 +19,18 @@
  * a restart the leases of an experiment's RUNNING trials are armed again, with a whole
  * window, the first time a request names the experiment.
  *
+ * Early stopping (PROTOCOL.md 6.8): for an experiment with an `early_stopping` block, a
+ * `progress` reading of the strategy's metric at a progression is followed by a decision
+ * for its trial, on curves kept up to date incrementally (stopping.h,
+ * hone_stopping_cache_t); a stop marks the trial EARLY_STOPPED with the strategy's reason
+ * in the reading's transaction and the reply says {stop: true, reason}. The stop is
+ * state: the holder's later progress and heartbeats get it again, `complete` or `fail`
+ * acknowledge it (the status stays), and its lease entry stays until then ("stop
+ * pending"; an expiry just drops it). Costly decisions (check_safe, very large
+ * experiments) run on the generator thread on a copy of the curves; `should_stop`
+ * answers Ax's should_stop_trial_early without changing anything. handlers.c has the
+ * measured costs.
+ *
  * Model fits off the reactor: with a generator (hone_handlers_use_generator), a `ready`
  * or `next` that needs a model fit, a `best` on the model path and every `predict` hand
  * their experiment to the generator thread and answer when the result comes back; until
@@ -83,9 +95,10 @@ void hone_handlers_use_generator(hone_handlers_t *self, hone_generator_t *genera
 
 /* Handles one request from peer and takes it (*request becomes NULL). Returns the
  * reply (the caller owns it: `ok`, `trial`, `no_work`, `heartbeat` or `error`, carrying
- * the request's seq), or NULL when the reply is deferred: the request started a
- * generation on the generator thread, or it names an experiment that is busy with one
- * and waits behind it (see parking.h). A deferred reply is sent through the reply
+ * the request's seq), or NULL when the reply is deferred: the request started a job on
+ * the generator thread (a generation, a model-path `best`, a `predict`, a costly
+ * `should_stop`), or it names an experiment that is busy generating and waits behind it
+ * (see parking.h). A deferred reply is sent through the reply
  * function later, exactly once (except at shutdown, see hone_handlers_finish). Replies
  * to one peer may therefore come out of order (PROTOCOL.md 2.1: match them by seq).
  * now_ms is the monotonic time, for leases. */

@@ -127,6 +127,48 @@ int hone_curves_set_last_check(hone_curves_t *self, uint32_t trial, int64_t prog
     return HONE_OK;
 }
 
+int hone_curves_clear_points(hone_curves_t *self, uint32_t trial, hone_error_t *err)
+{
+    HONE_ASSERT(self);
+    hone_curve_t *curve = s_find(self, trial);
+    if (!curve)
+        return hone_error_set(err, HONE_ENOTFOUND, "curves: trial %u is not known", trial);
+    curve->n_points = 0;    /* the array is kept for the refill */
+    return HONE_OK;
+}
+
+int hone_curves_clear_last_check(hone_curves_t *self, uint32_t trial, hone_error_t *err)
+{
+    HONE_ASSERT(self);
+    hone_curve_t *curve = s_find(self, trial);
+    if (!curve)
+        return hone_error_set(err, HONE_ENOTFOUND, "curves: trial %u is not known", trial);
+    curve->has_last_check = false;
+    curve->last_check = 0;
+    return HONE_OK;
+}
+
+hone_curves_t *hone_curves_dup(const hone_curves_t *self)
+{
+    HONE_ASSERT(self);
+    hone_curves_t *copy = hone_curves_new();
+    if (self->n == 0)
+        return copy;
+    copy->curves = hone_alloc_array(self->n, sizeof(hone_curve_t));
+    copy->cap = copy->n = self->n;
+    for (size_t i = 0; i < self->n; i++) {
+        const hone_curve_t *c = &self->curves[i];
+        copy->curves[i] = *c;
+        copy->curves[i].points = NULL;
+        copy->curves[i].cap_points = c->n_points;
+        if (c->n_points > 0) {
+            copy->curves[i].points = hone_alloc_array(c->n_points, sizeof(hone_curve_point_t));
+            memcpy(copy->curves[i].points, c->points, c->n_points * sizeof(hone_curve_point_t));
+        }
+    }
+    return copy;
+}
+
 size_t hone_curves_size(const hone_curves_t *self)
 {
     HONE_ASSERT(self);

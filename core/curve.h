@@ -82,6 +82,17 @@ int hone_curves_add_point(hone_curves_t *self, uint32_t trial, int64_t progressi
 int hone_curves_set_last_check(hone_curves_t *self, uint32_t trial, int64_t progression,
                                hone_error_t *err);
 
+/* Drops every point of trial's curve (the curve stays, with its status and interval
+ * check), so that it can be refilled from the trial's readings. HONE_ENOTFOUND for an
+ * unknown trial. */
+int hone_curves_clear_points(hone_curves_t *self, uint32_t trial, hone_error_t *err);
+/* Forgets trial's interval check (has_last_check becomes false). HONE_ENOTFOUND for an
+ * unknown trial. */
+int hone_curves_clear_last_check(hone_curves_t *self, uint32_t trial, hone_error_t *err);
+/* A deep copy, which another thread may read while self keeps changing (the broker's
+ * off-reactor early-stopping decisions). Aborts on out-of-memory. */
+hone_curves_t *hone_curves_dup(const hone_curves_t *self);
+
 /* Number of trials. */
 size_t hone_curves_size(const hone_curves_t *self);
 /* The i-th curve in trial-index order, i < hone_curves_size(). Borrowed: valid until

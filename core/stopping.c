@@ -633,3 +633,24 @@ int hone_stopping_decide_running(const hone_stopping_config_t *cfg, const hone_c
     s_ctx_free(&ctx);
     return HONE_OK;
 }
+
+int hone_stopping_decide_trials(const hone_stopping_config_t *cfg, const hone_curves_t *curves, bool minimize,
+                                const uint32_t *trials, size_t n, hone_stop_decision_t *out, hone_error_t *err)
+{
+    HONE_ASSERT(cfg && curves && (out || n == 0) && (trials || n == 0));
+    int rc = hone_stopping_config_validate(cfg, err);
+    if (rc != HONE_OK)
+        return rc;
+    for (size_t k = 0; k < n; k++)
+        if (!hone_curves_find(curves, trials[k]))
+            return hone_error_set(err, HONE_ENOTFOUND, "early stopping: trial %u has no curve", trials[k]);
+    if (n == 0)
+        return HONE_OK;
+    s_ctx_t ctx;
+    s_ctx_init(&ctx, cfg, curves, minimize);
+    s_global(&ctx);
+    for (size_t k = 0; k < n; k++)
+        s_decide_one(&ctx, hone_curves_find(curves, trials[k]), &out[k]);
+    s_ctx_free(&ctx);
+    return HONE_OK;
+}

@@ -47,15 +47,20 @@ int main(int argc, char **argv)
         hone_trial_destroy(&trial);
 
         double value = branin(x1, x2);
-        /* A learning curve: the reading approaches the value as the "epochs" go by. */
+        /* A learning curve: the reading approaches the value as the "epochs" go by. With an
+         * early_stopping block in the experiment, the broker may stop a hopeless trial: the
+         * report still returns HONE_OK and hone_worker_stop_requested() says so. */
         for (int64_t step = 1; step <= 3; step++) {
             double reading = value + 10.0 / (double) step;
-            if (hone_worker_report(worker, index, 1, metric, &reading, NULL, true, step) == HONE_ESTATE)
-                break;   /* stopped or abandoned meanwhile: drop the trial */
+            rc = hone_worker_report(worker, index, 1, metric, &reading, NULL, true, step);
+            if (rc != HONE_OK || hone_worker_stop_requested(worker))
+                break;   /* stopped early, abandoned or lost meanwhile: stop evaluating */
         }
+        /* Completing a trial stopped early acknowledges the stop (it stays EARLY_STOPPED). */
+        bool stopped = hone_worker_stop_requested(worker);
         rc = hone_worker_complete(worker, index, 1, metric, &value, NULL);
         printf("trial %llu: branin(%.4f, %.4f) = %.4f%s\n", (unsigned long long) index, x1, x2, value,
-               rc == HONE_OK ? "" : " (not accepted)");
+               rc != HONE_OK ? " (not accepted)" : stopped ? " (stopped early)" : "");
     }
     hone_worker_destroy(&worker);
     return 0;

@@ -23,6 +23,7 @@
     XX(STATUS,       "status",       C2B)         \
     XX(LIST,         "list",         C2B)         \
     XX(PREDICT,      "predict",      C2B)         \
+    XX(SHOULD_STOP,  "should_stop",  C2B)         \
     /* replies */                                 \
     XX(OK,           "ok",           B2P)         \
     XX(ERROR,        "error",        B2P)

@@ -76,6 +76,10 @@ TRAINING_PARAMS = {"learning_rate": 0.0031622776601683794, "layers": 4, "batch_s
                    "optimizer": "adam", "dropout": 0.2}
 
 
+STOP_REASON = ("percentile strategy: Trial objective value 0.9375 at progression 200 is worse than the "
+               "50.0-th percentile (0.5) across 6 comparable trials (lower is better).")
+
+
 def trial_object(index, status, params, note, metrics=None, progression=None, reason=None):
     obj = {"trial": index, "status": status, "params": params, "note": note}
     if reason is not None:
@@ -123,6 +127,11 @@ GOLDEN = [
     ("fail_lease", "fail", 11, {"experiment": "training", "trial": 13, "lease": 1,
                                 "reason": "CUDA out of memory (exit status 137)"}),
     ("heartbeat_lease", "heartbeat", 12, {"experiment": "training", "trial": 12, "lease": 2}),
+    # early stopping (PROTOCOL.md 4.6.4, 6.8): the broker's stop in the reply to a reading,
+    # repeated in every heartbeat reply until the worker acknowledges it with complete/fail
+    ("ok_stop", "ok", 7, {"stop": True, "reason": STOP_REASON}),
+    ("heartbeat_stop", "heartbeat", 12, {"stop": True, "reason": STOP_REASON}),
+    ("ok_stop_ack", "ok", 9, {"status": "EARLY_STOPPED", "reason": STOP_REASON}),
     # client role
     ("create", "create", 1, {"config": BRANIN_CONFIG}),
     ("next", "next", 2, {"experiment": "branin", "count": 2}),
@@ -135,6 +144,8 @@ GOLDEN = [
     ("best", "best", 6, {"experiment": "branin"}),
     ("status", "status", 7, {"experiment": "branin"}),
     ("list", "list", 8, {"experiment": "branin"}),
+    ("list_curves", "list", 8, {"experiment": "training", "trial": 12, "curves": True}),
+    ("should_stop", "should_stop", 10, {"experiment": "training", "trial": 12}),
     ("predict", "predict", 9, {"experiment": "branin", "points": [
         {"x1": 2.5, "x2": 7.5},
         {"x1": -3.0, "x2": 12.25},
@@ -178,6 +189,18 @@ GOLDEN = [
         trial_object(3, "EARLY_STOPPED", {"x1": 0.5, "x2": 3.0}, "sobol",
                      metrics={"branin": [20.5, None]}, progression=30),
     ]}),
+    ("ok_list_curves", "ok", 8, {"trials": [dict(
+        trial_object(12, "EARLY_STOPPED", TRAINING_PARAMS, "sobol", reason=STOP_REASON),
+        worker="gpu-node-07/3",
+        metrics={"loss": [0.9375, 0.0125], "accuracy": [0.5625, None]},
+        progression=200,
+        attempts=[{"worker": "gpu-node-07/3", "start": 1740823800000, "end": 1740823921250,
+                   "outcome": "early stopped"}],
+        curves={"loss": [[100, 1.0, 0.025], [200, 0.9375, 0.0125]],
+                "accuracy": [[100, 0.5, None], [200, 0.5625, None]]})]}),
+    ("ok_should_stop", "ok", 10, {"stop": False, "reason": "Trial objective value 0.4375 at progression 200 is "
+                                  "not worse than the 50.0-th percentile (0.5) across 6 comparable trials "
+                                  "(lower is better)."}),
     ("ok_predict", "ok", 9, {"predictions": [
         {"mean": 55.58720124781904, "sem": 0.4971051178123394},
         {"mean": 17.308617391304345, "sem": 9.618720588235295},

@@ -620,6 +620,48 @@ static void test_api_builds_the_golden_bytes(void **state)
     s_expect_golden(msg, "ok_predict");
     hone_msg_destroy(&msg);
 
+    /* early stopping: the stop in replies, its acknowledgement, curves, should_stop */
+    static const char stop_reason[] = "percentile strategy: Trial objective value 0.9375 at progression 200 is "
+                                      "worse than the 50.0-th percentile (0.5) across 6 comparable trials (lower "
+                                      "is better).";
+    msg = s_new(HONE_MSG_OK, 7);
+    hone_msg_set_bool(msg, "stop", true);
+    hone_msg_set_str(msg, "reason", stop_reason);
+    s_expect_golden(msg, "ok_stop");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_HEARTBEAT, 12);
+    hone_msg_set_bool(msg, "stop", true);
+    hone_msg_set_str(msg, "reason", stop_reason);
+    s_expect_golden(msg, "heartbeat_stop");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_OK, 9);
+    hone_msg_set_str(msg, "status", "EARLY_STOPPED");
+    hone_msg_set_str(msg, "reason", stop_reason);
+    s_expect_golden(msg, "ok_stop_ack");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_LIST, 8);
+    hone_msg_set_str(msg, "experiment", "training");
+    hone_msg_set_int(msg, "trial", 12);
+    hone_msg_set_bool(msg, "curves", true);
+    s_expect_golden(msg, "list_curves");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_SHOULD_STOP, 10);
+    hone_msg_set_str(msg, "experiment", "training");
+    hone_msg_set_int(msg, "trial", 12);
+    s_expect_golden(msg, "should_stop");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_OK, 10);
+    hone_msg_set_bool(msg, "stop", false);
+    hone_msg_set_str(msg, "reason", "Trial objective value 0.4375 at progression 200 is not worse than the 50.0-th "
+                                    "percentile (0.5) across 6 comparable trials (lower is better).");
+    s_expect_golden(msg, "ok_should_stop");
+    hone_msg_destroy(&msg);
+
     msg = s_new(HONE_MSG_HEARTBEAT, UINT64_MAX);
     s_expect_golden(msg, "edge_seq_max");
     hone_msg_destroy(&msg);

@@ -441,7 +441,7 @@ static void test_client_predict(void **state)
     hone_prediction_t *prediction = (hone_prediction_t *) 1;
     assert_int_equal(hone_client_predict(c, "predict", points, &prediction), HONE_EDATA);
     assert_null(prediction);
-    assert_non_null(strstr(hone_client_last_error(c), "at least 2 COMPLETED trials"));
+    assert_non_null(strstr(hone_client_last_error(c), "at least 2 COMPLETED or EARLY_STOPPED trials"));
 
     /* Every trial completed with a known loss and a small SEM. */
     const char *names[] = { "loss" };

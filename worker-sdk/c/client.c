@@ -302,3 +302,94 @@ int hone_client_list(hone_client_t *client, const char *experiment, hone_trial_l
     hone_msg_destroy(&reply);
     return rc;
 }
+
+/* `list` of one trial (trial >= 0) or all, with or without curves. */
+static int s_list_request(hone_client_t *self, const char *experiment, int64_t trial, bool curves,
+                          hone_trial_list_t **list_out)
+{
+    hone_msg_t *req = NULL, *reply = NULL;
+    int rc = s_begin(self, HONE_MSG_LIST, experiment, &req);
+    if (rc == HONE_OK && trial >= 0)
+        rc = s_set_trial(self, req, (uint64_t) trial);
+    if (rc == HONE_OK && curves && hone_msg_set_bool(req, "curves", true) != HONE_OK)
+        rc = hone_error_set(&self->last, HONE_ENOMEM, "out of memory");
+    if (rc == HONE_OK)
+        rc = s_call(self, &req, &reply);
+    hone_msg_destroy(&req);
+    if (rc == HONE_OK)
+        rc = hone_result_list_parse(hone_msg_get(reply, "trials"), experiment, list_out, &self->last);
+    hone_msg_destroy(&reply);
+    return rc;
+}
+
+int hone_client_list_curves(hone_client_t *client, const char *experiment, hone_trial_list_t **list_out)
+{
+    if (!client)
+        return HONE_EINVAL;
+    hone_error_clear(&client->last);
+    if (!list_out)
+        return hone_error_set(&client->last, HONE_EINVAL, "list_out must not be NULL");
+    *list_out = NULL;
+    return s_list_request(client, experiment, -1, true, list_out);
+}
+
+int hone_client_trial(hone_client_t *client, const char *experiment, uint64_t trial, bool curves,
+                      hone_trial_t **trial_out)
+{
+    if (!client)
+        return HONE_EINVAL;
+    hone_error_clear(&client->last);
+    if (!trial_out)
+        return hone_error_set(&client->last, HONE_EINVAL, "trial_out must not be NULL");
+    *trial_out = NULL;
+    if (trial > (uint64_t) INT64_MAX)
+        return hone_error_set(&client->last, HONE_EINVAL, "trial index %llu is out of range",
+                              (unsigned long long) trial);
+    hone_trial_list_t *list = NULL;
+    int rc = s_list_request(client, experiment, (int64_t) trial, curves, &list);
+    if (rc != HONE_OK)
+        return rc;
+    const hone_trial_t *only = hone_trial_list_at(list, 0);
+    if (hone_trial_list_count(list) != 1 || hone_trial_index(only) != trial)
+        rc = hone_error_set(&client->last, HONE_EPROTO, "the broker's reply to 'list' does not hold trial %llu "
+                            "alone (a broker without the `trial` field of list?)", (unsigned long long) trial);
+    else if (hone_trial_dup(only, trial_out) != HONE_OK)
+        rc = hone_error_set(&client->last, HONE_ENOMEM, "out of memory");
+    hone_trial_list_destroy(&list);
+    return rc;
+}
+
+int hone_client_should_stop(hone_client_t *client, const char *experiment, uint64_t trial, bool *stop_out,
+                            char **reason_out)
+{
+    if (!client)
+        return HONE_EINVAL;
+    hone_error_clear(&client->last);
+    if (reason_out)
+        *reason_out = NULL;
+    if (!stop_out)
+        return hone_error_set(&client->last, HONE_EINVAL, "stop_out must not be NULL");
+    *stop_out = false;
+    hone_msg_t *req = NULL, *reply = NULL;
+    int rc = s_begin(client, HONE_MSG_SHOULD_STOP, experiment, &req);
+    if (rc == HONE_OK)
+        rc = s_set_trial(client, req, trial);
+    if (rc == HONE_OK)
+        rc = s_call(client, &req, &reply);
+    hone_msg_destroy(&req);
+    if (rc != HONE_OK)
+        return rc;
+    bool stop = false;
+    const char *reason = "";
+    hone_error_t why;
+    if (hone_msg_get_bool(reply, "stop", &stop, &why) != HONE_OK)
+        rc = hone_error_set(&client->last, HONE_EPROTO, "reply to 'should_stop': %s", why.message);
+    else if (hone_msg_get_str(reply, "reason", &reason, &why) == HONE_EPROTO)
+        rc = hone_error_set(&client->last, HONE_EPROTO, "reply to 'should_stop': %s", why.message);
+    if (rc == HONE_OK && reason_out && !(*reason_out = strdup(reason)))
+        rc = hone_error_set(&client->last, HONE_ENOMEM, "out of memory");
+    if (rc == HONE_OK)
+        *stop_out = stop;
+    hone_msg_destroy(&reply);
+    return rc;
+}

@@ -20,6 +20,14 @@ typedef struct {
     double sem;                 /* its standard error, NAN when unknown */
 } s_metric_t;
 
+typedef struct {
+    char *metric;               /* metric name */
+    int64_t *progression;       /* [n] steps, increasing */
+    double *mean;               /* [n] means */
+    double *sem;                /* [n] SEMs, NAN when unknown */
+    size_t n;                   /* points */
+} s_curve_t;
+
 struct _hone_trial_t {
     uint64_t index;             /* index in its experiment */
     char *experiment;           /* experiment name, "" when unknown */
@@ -32,6 +40,8 @@ struct _hone_trial_t {
     size_t n_metrics;           /* number of metrics */
     bool has_progression;       /* whether progression was sent */
     int64_t progression;        /* largest step reported */
+    s_curve_t *curves;          /* full learning curves (list with curves) */
+    size_t n_curves;            /* number of curves */
 };
 
 struct _hone_trial_list_t {
@@ -162,6 +172,13 @@ static void s_trial_free(hone_trial_t *t)
     for (size_t i = 0; i < t->n_metrics; i++)
         free(t->metrics[i].name);
     free(t->metrics);
+    for (size_t i = 0; i < t->n_curves; i++) {
+        free(t->curves[i].metric);
+        free(t->curves[i].progression);
+        free(t->curves[i].mean);
+        free(t->curves[i].sem);
+    }
+    free(t->curves);
     free(t);
 }
 
@@ -253,6 +270,49 @@ static int s_parse_metrics(hone_trial_t *t, const hone_node_t *map, hone_error_t
     return HONE_OK;
 }
 
+/* Allocates curve c's arrays for n points (the metric name is set by the caller). */
+static bool s_curve_alloc(s_curve_t *c, size_t n)
+{
+    c->progression = malloc((n ? n : 1) * sizeof *c->progression);
+    c->mean = malloc((n ? n : 1) * sizeof *c->mean);
+    c->sem = malloc((n ? n : 1) * sizeof *c->sem);
+    c->n = n;
+    return c->progression && c->mean && c->sem;
+}
+
+/* `curves`: {metric: [[progression, mean, sem|nil], ...]} (PROTOCOL.md 4.7.7). */
+static int s_parse_curves(hone_trial_t *t, const hone_node_t *map, hone_error_t *err)
+{
+    if (hone_node_type(map) != HONE_NODE_MAP)
+        return hone_error_set(err, HONE_EPROTO, "reply field 'curves' must be a map");
+    size_t n = hone_node_len(map);
+    t->curves = calloc(n ? n : 1, sizeof *t->curves);
+    if (!t->curves)
+        return s_oom(err);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = hone_node_key_at(map, i);
+        const hone_node_t *points = hone_node_at(map, i);
+        s_curve_t *c = &t->curves[i];
+        t->n_curves = i + 1;
+        if (hone_node_type(points) != HONE_NODE_ARRAY)
+            return hone_error_set(err, HONE_EPROTO, "curve '%s' must be an array", key);
+        if (!(c->metric = s_strdup(key)) || !s_curve_alloc(c, hone_node_len(points)))
+            return s_oom(err);
+        for (size_t j = 0; j < c->n; j++) {
+            const hone_node_t *p = hone_node_at(points, j);
+            if (hone_node_type(p) != HONE_NODE_ARRAY || hone_node_len(p) != 3
+                || hone_node_type(hone_node_at(p, 0)) != HONE_NODE_INT || !s_is_number(hone_node_at(p, 1))
+                || !(s_is_number(hone_node_at(p, 2)) || hone_node_type(hone_node_at(p, 2)) == HONE_NODE_NIL))
+                return hone_error_set(err, HONE_EPROTO, "curve '%s': point %zu must be [progression, mean, "
+                                      "sem|nil]", key, j);
+            c->progression[j] = hone_node_int(hone_node_at(p, 0));
+            c->mean[j] = hone_node_float(hone_node_at(p, 1));
+            c->sem[j] = s_is_number(hone_node_at(p, 2)) ? hone_node_float(hone_node_at(p, 2)) : NAN;
+        }
+    }
+    return HONE_OK;
+}
+
 int hone_result_trial_parse(const hone_node_t *map, const char *experiment, hone_trial_t **out,
                             hone_error_t *err)
 {
@@ -285,6 +345,9 @@ int hone_result_trial_parse(const hone_node_t *map, const char *experiment, hone
             t->progression = hone_node_int(progression);
         }
     }
+    const hone_node_t *curves = s_field(map, "curves");
+    if (rc == HONE_OK && curves)
+        rc = s_parse_curves(t, curves, err);
     if (rc != HONE_OK) {
         s_trial_free(t);
         return rc;
@@ -327,6 +390,21 @@ int hone_trial_dup(const hone_trial_t *trial, hone_trial_t **out)
         t->metrics[i].name = s_strdup(trial->metrics[i].name);
         t->n_metrics = i + 1;
         ok = t->metrics[i].name != NULL;
+    }
+    if (ok && trial->n_curves > 0) {
+        t->curves = calloc(trial->n_curves, sizeof *t->curves);
+        ok = t->curves != NULL;
+    }
+    for (size_t i = 0; ok && i < trial->n_curves; i++) {
+        const s_curve_t *from = &trial->curves[i];
+        s_curve_t *c = &t->curves[i];
+        t->n_curves = i + 1;
+        ok = (c->metric = s_strdup(from->metric)) && s_curve_alloc(c, from->n);
+        if (ok && from->n > 0) {
+            memcpy(c->progression, from->progression, from->n * sizeof *c->progression);
+            memcpy(c->mean, from->mean, from->n * sizeof *c->mean);
+            memcpy(c->sem, from->sem, from->n * sizeof *c->sem);
+        }
     }
     if (!ok) {
         s_trial_free(t);
@@ -463,6 +541,36 @@ int hone_trial_progression(const hone_trial_t *trial, int64_t *out)
     if (!trial->has_progression)
         return HONE_ENOTFOUND;
     *out = trial->progression;
+    return HONE_OK;
+}
+
+size_t hone_trial_curve_count(const hone_trial_t *trial)
+{
+    return trial ? trial->n_curves : 0;
+}
+
+const char *hone_trial_curve_metric(const hone_trial_t *trial, size_t i)
+{
+    return trial && i < trial->n_curves ? trial->curves[i].metric : NULL;
+}
+
+size_t hone_trial_curve_length(const hone_trial_t *trial, size_t i)
+{
+    return trial && i < trial->n_curves ? trial->curves[i].n : 0;
+}
+
+int hone_trial_curve_point(const hone_trial_t *trial, size_t i, size_t j, int64_t *progression, double *mean,
+                           double *sem)
+{
+    if (!trial || i >= trial->n_curves || j >= trial->curves[i].n)
+        return HONE_EINVAL;
+    const s_curve_t *c = &trial->curves[i];
+    if (progression)
+        *progression = c->progression[j];
+    if (mean)
+        *mean = c->mean[j];
+    if (sem)
+        *sem = c->sem[j];
     return HONE_OK;
 }
 

@@ -25,6 +25,10 @@ struct _hone_worker_t {
     int32_t heartbeat_ms;           /* the experiment's heartbeat interval, from the broker */
     uint64_t jitter;                /* xorshift state for the retry jitter */
     hone_error_t last;              /* the last error, for hone_worker_last_error */
+    bool stop;                      /* the broker stopped `trial` early */
+    char *stop_reason;              /* why; NULL when unknown (or out of memory) */
+    hone_worker_stop_fn *on_stop;   /* called once per stopped trial; NULL: none */
+    void *on_stop_arg;              /* its argument */
 };
 
 int hone_worker_open(hone_worker_t **out, const char *endpoint, const char *experiment,
@@ -74,6 +78,7 @@ void hone_worker_destroy(hone_worker_t **worker_p)
         return;
     hone_worker_t *self = *worker_p;
     hone_transport_destroy(&self->transport);
+    free(self->stop_reason);
     free(self->experiment);
     free(self->name);
     free(self);
@@ -114,18 +119,49 @@ static int s_call(hone_worker_t *self, hone_msg_t **req, hone_msg_id_t expect, h
     return rc;
 }
 
-/* A reply may carry "stop": true when the broker wants the current trial stopped
- * (early stopping); the worker reports it as HONE_ESTATE. */
-static int s_check_stop(hone_worker_t *self, const hone_msg_t *reply, uint64_t trial)
+/* The broker stopped trial (the last one received) early: the flag and the reason; the
+ * stop callback runs the first time (when `callback`). */
+static void s_stopped(hone_worker_t *self, uint64_t trial, const char *reason, bool callback)
+{
+    if (self->trial != trial || self->stop)
+        return;
+    self->stop = true;
+    free(self->stop_reason);
+    self->stop_reason = reason ? strdup(reason) : NULL;     /* NULL on OOM: "" is shown */
+    hone_transport_log(self->transport, HONE_LOG_DEBUG, "the broker stopped trial %llu early: %s",
+                       (unsigned long long) trial, reason ? reason : "");
+    if (callback && self->on_stop)
+        self->on_stop(self, trial, reason ? reason : "", self->on_stop_arg);
+}
+
+/* A `progress` or `heartbeat` reply carries {stop: true, reason} when the broker stopped
+ * the trial early (PROTOCOL.md 4.6.4): the call still succeeds (the reading was stored);
+ * the flag is set and the callback runs. */
+static void s_check_stop(hone_worker_t *self, const hone_msg_t *reply, uint64_t trial)
 {
     const hone_node_t *stop = hone_msg_get(reply, "stop");
-    if (stop && hone_node_type(stop) == HONE_NODE_BOOL && hone_node_bool(stop)) {
-        if (self->busy && self->trial == trial)
-            self->busy = false;
-        return hone_error_set(&self->last, HONE_ESTATE, "the broker stopped trial %llu",
-                              (unsigned long long) trial);
-    }
-    return HONE_OK;
+    if (!stop || hone_node_type(stop) != HONE_NODE_BOOL || !hone_node_bool(stop))
+        return;
+    const hone_node_t *reason = hone_msg_get(reply, "reason");
+    s_stopped(self, trial, hone_node_type(reason) == HONE_NODE_STR ? hone_node_str(reason, NULL) : NULL, true);
+}
+
+void hone_worker_on_stop(hone_worker_t *worker, hone_worker_stop_fn *fn, void *arg)
+{
+    if (!worker)
+        return;
+    worker->on_stop = fn;
+    worker->on_stop_arg = fn ? arg : NULL;
+}
+
+bool hone_worker_stop_requested(const hone_worker_t *worker)
+{
+    return worker && worker->stop;
+}
+
+const char *hone_worker_stop_reason(const hone_worker_t *worker)
+{
+    return worker && worker->stop && worker->stop_reason ? worker->stop_reason : "";
 }
 
 static uint64_t s_random(hone_worker_t *self)
@@ -158,6 +194,9 @@ static int s_ready(hone_worker_t *self, hone_trial_t **trial_out, int32_t *retry
             int64_t lease = 0, heartbeat = 0;
             self->busy = true;
             self->trial = hone_trial_index(*trial_out);
+            self->stop = false;     /* a new trial: no stop yet */
+            free(self->stop_reason);
+            self->stop_reason = NULL;
             self->lease = hone_msg_get_int(reply, "lease", &lease, &ignored) == HONE_OK && lease > 0
                           ? (uint64_t) lease : 0;
             if (hone_msg_get_int(reply, "heartbeat_ms", &heartbeat, &ignored) == HONE_OK && heartbeat > 0)
@@ -255,11 +294,23 @@ int hone_worker_report(hone_worker_t *worker, uint64_t trial, size_t n,
     int rc = s_readings(worker, HONE_MSG_PROGRESS, trial, n, metric_names, means, sems, has_progression,
                         progression, &reply);
     if (rc == HONE_OK)
-        rc = s_check_stop(worker, reply, trial);
+        s_check_stop(worker, reply, trial);
     if (rc == HONE_ELEASE && worker->busy && worker->trial == trial)
         worker->busy = false;   /* the trial is no longer ours */
     hone_msg_destroy(&reply);
     return rc;
+}
+
+/* The reply to `complete` or `fail` says EARLY_STOPPED when the broker had stopped the
+ * trial: the report acknowledged the stop (the flag is set, without the callback). */
+static void s_check_ack(hone_worker_t *self, const hone_msg_t *reply, uint64_t trial)
+{
+    const char *status = NULL, *reason = NULL;
+    if (hone_msg_get_str(reply, "status", &status, NULL) != HONE_OK || strcmp(status, "EARLY_STOPPED") != 0)
+        return;
+    if (hone_msg_get_str(reply, "reason", &reason, NULL) != HONE_OK)
+        reason = NULL;
+    s_stopped(self, trial, reason, false);
 }
 
 static void s_finished(hone_worker_t *self, uint64_t trial)
@@ -281,6 +332,8 @@ int hone_worker_complete(hone_worker_t *worker, uint64_t trial, size_t n,
         return HONE_EINVAL;
     hone_msg_t *reply = NULL;
     int rc = s_readings(worker, HONE_MSG_COMPLETE, trial, n, metric_names, means, sems, false, 0, &reply);
+    if (rc == HONE_OK)
+        s_check_ack(worker, reply, trial);
     hone_msg_destroy(&reply);
     if (rc == HONE_OK || rc == HONE_ESTATE || rc == HONE_ENOTFOUND || rc == HONE_ELEASE)
         s_finished(worker, trial);
@@ -302,6 +355,8 @@ int hone_worker_fail(hone_worker_t *worker, uint64_t trial, const char *reason)
         rc = hone_error_set(&worker->last, HONE_ENOMEM, "out of memory");
     if (rc == HONE_OK)
         rc = s_call(worker, &req, HONE_MSG_OK, &reply);
+    if (rc == HONE_OK)
+        s_check_ack(worker, reply, trial);
     hone_msg_destroy(&req);
     hone_msg_destroy(&reply);
     if (rc == HONE_OK || rc == HONE_ESTATE || rc == HONE_ENOTFOUND || rc == HONE_ELEASE)
@@ -325,7 +380,7 @@ int hone_worker_heartbeat(hone_worker_t *worker)
     if (rc == HONE_OK)
         rc = s_call(worker, &req, HONE_MSG_HEARTBEAT, &reply);
     if (rc == HONE_OK && busy)
-        rc = s_check_stop(worker, reply, trial);
+        s_check_stop(worker, reply, trial);
     if ((rc == HONE_ELEASE || rc == HONE_ESTATE) && busy && worker->busy && worker->trial == trial)
         worker->busy = false;   /* lost (re-queued) or ended: stop evaluating it */
     hone_msg_destroy(&req);

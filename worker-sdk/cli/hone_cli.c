@@ -1,5 +1,6 @@
-/* hone_cli.c: `hone`, the command line client (create, status, trials, best, predict,
- * next, attach, complete, fail, abandon, early-stop) and `hone keygen`, which makes
+/* hone_cli.c: `hone`, the command line client (create, status, trials, curve, best,
+ * predict, next, attach, complete, fail, abandon, early-stop, should-stop) and
+ * `hone keygen`, which makes
  * CURVE key pairs. Errors are one plain line on stderr: "hone: COMMAND: message
  * (HONE_EXXX)"; exit status 2 for usage errors, 1 for others. */
 #include "err.h"
@@ -22,7 +23,7 @@
 
 /* Options a command accepts besides the global ones. */
 enum { S_OPT_COUNT = 1, S_OPT_PROGRESSION = 2, S_OPT_REASON = 4, S_OPT_PARAMS = 8, S_OPT_KEYGEN = 16,
-       S_OPT_OFFLINE = 32 /* runs without a broker: the client argument is NULL */ };
+       S_OPT_OFFLINE = 32 /* runs without a broker: the client argument is NULL */, S_OPT_CURVES = 64 };
 
 typedef struct {
     const char *broker;         /* endpoint: --broker, else $HONE_BROKER, else the default */
@@ -32,6 +33,7 @@ typedef struct {
     const char *dir;            /* keygen --dir */
     const char *keygen_broker;  /* keygen --broker DIR: the broker's key directory */
     bool json;                  /* --json: machine-readable output */
+    bool curves;                /* trials --curves: the full learning curves too */
     int32_t timeout_ms;         /* --timeout: wait for the broker's reply */
     const char *count;          /* -n/--count K */
     const char *progression;    /* --progression P */
@@ -344,12 +346,31 @@ static void s_cell(const hone_trial_t *t, bool metrics, char *buf, size_t size)
         snprintf(buf, size, "(%s)", hone_trial_reason(t));
     else if (n == 0)
         snprintf(buf, size, "-");
+    else if (metrics && *hone_trial_reason(t) && used + 1 < size)
+        snprintf(buf + used, size - used, " (%s)", hone_trial_reason(t));  /* why it stopped early */
+}
+
+/* Prints a trial's learning curves, one line per metric: "  loss: 1=0.9 2=0.8±0.01 ...". */
+static void s_print_curves(const hone_trial_t *t)
+{
+    for (size_t i = 0; i < hone_trial_curve_count(t); i++) {
+        printf("  %s:", hone_trial_curve_metric(t, i));
+        for (size_t j = 0; j < hone_trial_curve_length(t, i); j++) {
+            int64_t progression = 0;
+            double mean = NAN, sem = NAN;
+            char value[96];
+            hone_trial_curve_point(t, i, j, &progression, &mean, &sem);
+            s_format_metric(mean, sem, value, sizeof value);
+            printf(" %" PRId64 "=%s", progression, value);
+        }
+        printf("\n");
+    }
 }
 
 static int s_cmd_trials(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
 {
     hone_trial_list_t *list = NULL;
-    int rc = hone_client_list(c, o->pos[0], &list);
+    int rc = o->curves ? hone_client_list_curves(c, o->pos[0], &list) : hone_client_list(c, o->pos[0], &list);
     if (rc != HONE_OK)
         return s_client_error(cmd->name, rc, c);
     size_t n = hone_trial_list_count(list);
@@ -384,7 +405,58 @@ static int s_cmd_trials(const s_command_t *cmd, const s_opts_t *o, hone_client_t
     }
     if (n == 0)
         printf("(no trials yet)\n");
+    for (size_t i = 0; o->curves && i < n; i++) {
+        const hone_trial_t *t = hone_trial_list_at(list, i);
+        if (hone_trial_curve_count(t) == 0)
+            continue;
+        printf("\ntrial %" PRIu64 " (%s) curves:\n", hone_trial_index(t), hone_trial_status(t));
+        s_print_curves(t);
+    }
     hone_trial_list_destroy(&list);
+    return status;
+}
+
+static int s_cmd_curve(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    uint64_t index = 0;
+    int status = s_parse_trial(cmd, o->pos[1], &index);
+    if (status != 0)
+        return status;
+    hone_trial_t *t = NULL;
+    int rc = hone_client_trial(c, o->pos[0], index, true, &t);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    if (o->json) {
+        status = s_print_json(cmd->name, hone_json_line_trial(t, true));
+    } else {
+        printf("trial %" PRIu64 "  %s", hone_trial_index(t), hone_trial_status(t));
+        if (*hone_trial_reason(t))
+            printf("  (%s)", hone_trial_reason(t));
+        printf("\n");
+        if (hone_trial_curve_count(t) == 0)
+            printf("  (no reading with a progression)\n");
+        s_print_curves(t);
+    }
+    hone_trial_destroy(&t);
+    return status;
+}
+
+static int s_cmd_should_stop(const s_command_t *cmd, const s_opts_t *o, hone_client_t *c)
+{
+    uint64_t index = 0;
+    int status = s_parse_trial(cmd, o->pos[1], &index);
+    if (status != 0)
+        return status;
+    bool stop = false;
+    char *reason = NULL;
+    int rc = hone_client_should_stop(c, o->pos[0], index, &stop, &reason);
+    if (rc != HONE_OK)
+        return s_client_error(cmd->name, rc, c);
+    if (o->json)
+        status = s_print_json(cmd->name, hone_json_line_should_stop(o->pos[0], index, stop, reason));
+    else
+        printf("%s: %s\n", stop ? "stop" : "continue", reason);
+    hone_strfree(reason);
     return status;
 }
 
@@ -676,10 +748,19 @@ static const s_command_t s_commands[] = {
       "With --json: {\"experiment\", \"objective\", \"method\", \"max_trials\", \"total\",\n"
       "\"counts\": {STATUS: N}, \"best\": {\"trial\", \"value\"} or null}.\n",
       1, 1, 0 },
-    { "trials", s_cmd_trials, "NAME", "list the trials: status, note, parameters, metrics",
-      "Prints a table. With --json: one object per line, {\"trial\", \"status\", \"note\",\n"
-      "\"params\": {...}, \"metrics\": {NAME: [mean, sem or null]}, \"progression\", \"reason\"}.\n",
-      1, 1, 0 },
+    { "trials", s_cmd_trials, "NAME [--curves]", "list the trials: status, note, parameters, metrics",
+      "  --curves           also print every trial's full learning curves\n"
+      "Prints a table; a trial that failed, was abandoned or was stopped early shows why,\n"
+      "in parentheses after its metrics. With --json: one object per line, {\"trial\",\n"
+      "\"status\", \"note\", \"params\": {...}, \"metrics\": {NAME: [mean, sem or null]},\n"
+      "\"progression\", \"reason\"} and, with --curves, \"curves\": {NAME: [[progression, mean,\n"
+      "sem or null], ...]}.\n",
+      1, 1, S_OPT_CURVES },
+    { "curve", s_cmd_curve, "NAME TRIAL", "show a trial's full learning curves",
+      "Prints the trial's status (and why it stopped, if it did) and, per metric, every\n"
+      "reading that has a progression: PROGRESSION=MEAN[±SEM]. With --json: the trial\n"
+      "object of 'trials --json --curves'.\n",
+      2, 2, 0 },
     { "best", s_cmd_best, "NAME", "show the best trial so far",
       "With --json: {\"trial\", \"params\", \"metric\", \"value\", \"sem\", \"minimize\"}.\n", 1, 1, 0 },
     { "predict", s_cmd_predict, "NAME --params JSON [--params JSON ...]",
@@ -706,7 +787,15 @@ static const s_command_t s_commands[] = {
       "  --reason TEXT      why it failed\n", 2, 2, S_OPT_REASON },
     { "abandon", s_cmd_mark, "NAME TRIAL [--reason TEXT]", "mark a trial ABANDONED (never suggested again)",
       "  --reason TEXT      why it was abandoned\n", 2, 2, S_OPT_REASON },
-    { "early-stop", s_cmd_mark, "NAME TRIAL", "mark a running trial EARLY_STOPPED (it needs data)", "", 2, 2, 0 },
+    { "early-stop", s_cmd_mark, "NAME TRIAL [--reason TEXT]", "mark a running trial EARLY_STOPPED (it needs data)",
+      "  --reason TEXT      why it was stopped\n"
+      "A worker evaluating the trial is told to stop on its next report or heartbeat.\n", 2, 2, S_OPT_REASON },
+    { "should-stop", s_cmd_should_stop, "NAME TRIAL", "ask whether a trial should stop early (Ax's "
+      "should_stop_trial_early)",
+      "Applies the experiment's early-stopping strategy (its early_stopping block, else Ax's\n"
+      "default: the percentile strategy with its defaults) to the trial's learning curve.\n"
+      "Prints \"stop: REASON\" or \"continue: REASON\"; it never changes the trial (use\n"
+      "early-stop). With --json: {\"experiment\", \"trial\", \"stop\", \"reason\"}.\n", 2, 2, 0 },
     { "keygen", s_cmd_keygen, "NAME [--role worker|client] [--dir DIR] | --broker DIR",
       "make a CURVE key pair for a peer, or the broker's key directory",
       "  NAME               writes DIR/NAME.key (public, with the role) and DIR/NAME.key_secret\n"
@@ -818,6 +907,8 @@ static int s_parse(const s_command_t *cmd, int argc, char **argv, int start, s_o
             if (status == 0 && !hone_args_int(text, 1, INT32_MAX, &ms))
                 return s_usage_error(name, "--timeout must be a positive number of milliseconds, not '%s'", text);
             o->timeout_ms = (int32_t) ms;
+        } else if (cmd && (cmd->options & S_OPT_CURVES) && streq(option, "--curves")) {
+            o->curves = true;
         } else if (cmd && (cmd->options & S_OPT_COUNT) && (streq(option, "-n") || streq(option, "--count"))) {
             status = s_option_value(name, argc, argv, &i, value, &o->count);
         } else if (cmd && (cmd->options & S_OPT_PROGRESSION) && streq(option, "--progression")) {

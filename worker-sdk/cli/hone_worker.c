@@ -31,7 +31,8 @@ extern char **environ;
 #define S_LOG "worker"
 #define S_TAIL_MAX 1000                 /* bytes of stderr kept for a failure reason */
 #define S_LINE_MAX (1u << 20)           /* longest stdout line kept whole */
-#define S_KILL_GRACE_MS 5000            /* SIGTERM → SIGKILL */
+#define S_KILL_GRACE_MS 5000            /* SIGTERM → SIGKILL when interrupted or the trial is lost */
+#define S_STOP_GRACE_MS 10000           /* SIGTERM → SIGKILL when stopped early (--stop-grace) */
 #define S_EXIT_POLL_MS 50               /* pipes closed, program still running */
 #define S_EXIT_USAGE 2
 #define S_EXIT_FAILURE 1
@@ -58,6 +59,7 @@ typedef struct {
     uint64_t max_trials;        /* 0: until the budget is spent */
     int32_t heartbeat_ms;       /* heartbeat period while the program runs; 0: the broker's */
     int32_t timeout_ms;         /* wait for one reply */
+    int64_t stop_grace_ms;      /* early stop: SIGTERM, then SIGKILL after this long */
     char **command;             /* the program and its arguments, with placeholders */
 } s_args_t;
 
@@ -84,7 +86,8 @@ typedef struct {
     hone_json_reading_t last;   /* the last reading (n == 0: none yet) */
     bool exited;                /* the program has been reaped */
     int status;                 /* its wait status */
-    bool stopped;               /* the broker asked to stop the trial */
+    bool stopped;               /* the trial is not ours any more (lease lost, abandoned) */
+    bool early;                 /* the broker stopped the trial early: acknowledge it at the end */
     int64_t kill_at;            /* when to send SIGKILL, 0: not scheduled */
 } s_run_t;
 
@@ -361,11 +364,32 @@ static void s_signal_program(s_run_t *run, int sig)
 }
 
 /* Asks the program to stop (SIGTERM or the signal received) and schedules SIGKILL. */
-static void s_stop_program(s_run_t *run, int sig)
+static void s_stop_program_after(s_run_t *run, int sig, int64_t grace_ms)
 {
     s_signal_program(run, sig);
     if (!run->kill_at)
-        run->kill_at = hone_clock_mono_ms() + S_KILL_GRACE_MS;
+        run->kill_at = hone_clock_mono_ms() + grace_ms;
+}
+
+static void s_stop_program(s_run_t *run, int sig)
+{
+    s_stop_program_after(run, sig, S_KILL_GRACE_MS);
+}
+
+/* After a reply to a reading or a heartbeat: when the broker stopped the trial early
+ * (the SDK's flag), SIGTERM to the program's process group, SIGKILL after --stop-grace.
+ * The trial is acknowledged once the program is gone (s_run_trial). */
+static void s_check_early_stop(s_run_t *run)
+{
+    hone_worker_t *w = run->runner->worker;
+    if (run->early || run->stopped || !hone_worker_stop_requested(w))
+        return;
+    run->early = true;
+    int64_t grace = run->runner->args.stop_grace_ms;
+    hone_log_info(S_LOG, "trial %" PRIu64 " stopped early by the broker; sending SIGTERM to the program (SIGKILL "
+                  "after %" PRId64 ".%03d s). Why: %s", run->index, grace / 1000, (int) (grace % 1000),
+                  hone_worker_stop_reason(w));
+    s_stop_program_after(run, SIGTERM, grace);
 }
 
 static void s_passthrough(const char *line, size_t len)
@@ -400,9 +424,12 @@ static void s_on_line(s_run_t *run, const char *line, size_t len)
     run->last = reading;
     if (run->stopped)
         return;
+    /* also after an early stop: the broker stores the reading (and repeats the stop) */
     hone_worker_t *w = run->runner->worker;
     rc = hone_worker_report(w, run->index, reading.n, (const char *const *) reading.names, reading.means,
                             reading.sems, reading.has_step, reading.step);
+    if (rc == HONE_OK)
+        s_check_early_stop(run);
     if (rc == HONE_ESTATE || rc == HONE_ELEASE) {
         hone_log_info(S_LOG, "trial %" PRIu64 " %s: %s", run->index,
                       rc == HONE_ELEASE ? "lost its lease" : "stopped by the broker", hone_worker_last_error(w));
@@ -493,6 +520,8 @@ static void s_heartbeat(s_run_t *run)
 {
     hone_worker_t *w = run->runner->worker;
     int rc = hone_worker_heartbeat(w);
+    if (rc == HONE_OK)
+        s_check_early_stop(run);
     if ((rc == HONE_ESTATE || rc == HONE_ELEASE) && !run->stopped) {
         /* stopped, or the lease expired and the trial went to another worker: the
          * evaluation is not wanted any more, and nothing is reported */
@@ -702,10 +731,26 @@ static s_outcome_t s_run_trial(s_runner_t *r, const hone_trial_t *trial)
     s_outcome_t outcome = S_RUN_DONE;
     char reason[S_TAIL_MAX + 1];
     if (r->interrupted) {
-        s_fail(r, run.index, "worker interrupted");
+        s_fail(r, run.index, "worker interrupted");     /* acknowledges an early stop too */
         outcome = S_RUN_INTERRUPTED;
     } else if (run.stopped) {
         /* The broker already knows: nothing to report. */
+    } else if (run.early) {
+        /* Acknowledge the stop: every reading was sent as it came, so none is left to
+         * carry; the trial stays EARLY_STOPPED (never COMPLETED or FAILED). */
+        rc = hone_worker_complete(r->worker, run.index, 0, NULL, NULL, NULL);
+        char how[96];
+        if (WIFSIGNALED(run.status))
+            snprintf(how, sizeof how, "the program ended by signal %d (%s)", WTERMSIG(run.status),
+                     strsignal(WTERMSIG(run.status)));
+        else
+            snprintf(how, sizeof how, "the program exited with status %d", WEXITSTATUS(run.status));
+        if (rc == HONE_OK)
+            hone_log_info(S_LOG, "trial %" PRIu64 " ended EARLY_STOPPED (%s; the stop is acknowledged)", run.index,
+                          how);
+        else
+            hone_log_err(S_LOG, "trial %" PRIu64 ": could not acknowledge its early stop: %s (%s)", run.index,
+                         hone_worker_last_error(r->worker), hone_err_name(rc));
     } else if (WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) {
         if (run.last.n == 0) {
             hone_log_warn(S_LOG, "trial %" PRIu64 " failed: program printed no reading", run.index);
@@ -715,7 +760,10 @@ static s_outcome_t s_run_trial(s_runner_t *r, const hone_trial_t *trial)
                                       run.last.means, run.last.sems);
             char text[512];
             s_format_reading(&run.last, text, sizeof text);
-            if (rc == HONE_OK)
+            if (rc == HONE_OK && hone_worker_stop_requested(r->worker))
+                hone_log_info(S_LOG, "trial %" PRIu64 " had been stopped early by the broker (it stays "
+                              "EARLY_STOPPED): %s", run.index, hone_worker_stop_reason(r->worker));
+            else if (rc == HONE_OK)
                 hone_log_info(S_LOG, "trial %" PRIu64 " completed: %s", run.index, text);
             else
                 hone_log_err(S_LOG, "trial %" PRIu64 ": could not complete it: %s (%s)", run.index,
@@ -740,6 +788,7 @@ static void s_usage(FILE *f)
 {
     fputs("usage: hone-worker [--broker ENDPOINT] [--key FILE --broker-key FILE] --experiment NAME\n"
           "                   [--name NAME] [--max-trials K] [--heartbeat-ms MS] [--timeout MS]\n"
+          "                   [--stop-grace SECONDS]\n"
           "                   -- COMMAND [ARG...]\n"
           "\n"
           "Evaluates the trials of an experiment by running COMMAND once per trial, until the\n"
@@ -757,6 +806,9 @@ static void s_usage(FILE *f)
           "  --heartbeat-ms MS   heartbeat period while COMMAND runs (default: the experiment's\n"
           "                      leases.heartbeat_ms, from the broker; 1000 for older brokers)\n"
           "  --timeout MS        wait for each reply of the broker (default: 10000)\n"
+          "  --stop-grace SECONDS  when the broker stops a trial early, COMMAND's process group\n"
+          "                      gets SIGTERM, and SIGKILL this long after (default: 10;\n"
+          "                      decimals allowed, 0: at once)\n"
           "  -h, --help          print this help and exit\n"
           "\n"
           "COMMAND runs directly (never through a shell). In its arguments {name} becomes the\n"
@@ -770,6 +822,12 @@ static void s_usage(FILE *f)
           "sent as it arrives; other lines are copied to stdout. Exit status 0 completes the\n"
           "trial with the last reading (no reading: the trial fails); another status or a\n"
           "signal fails it, with the end of COMMAND's stderr as the reason.\n"
+          "\n"
+          "Early stopping: when the experiment has an early_stopping block, the broker may\n"
+          "stop a trial whose learning curve is hopeless, in its reply to a reading or a\n"
+          "heartbeat. COMMAND then gets SIGTERM (SIGKILL after --stop-grace); its readings so\n"
+          "far are kept, the trial ends EARLY_STOPPED (never COMPLETED or FAILED), and the\n"
+          "next trial starts.\n"
           "\n"
           "exit status: 0 budget spent or K trials run; 1 error; 2 usage error;\n"
           "130/143 interrupted by SIGINT/SIGTERM (the running trial is failed).\n",
@@ -798,6 +856,7 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
         a->broker_key = NULL;
     a->heartbeat_ms = 0;
     a->timeout_ms = 10000;
+    a->stop_grace_ms = S_STOP_GRACE_MS;
     int i = 1;
     for (; i < argc; i++) {
         const char *arg = argv[i];
@@ -822,7 +881,8 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
             snprintf(option, sizeof option, "%s", arg);
         }
         static const char *const with_value[] = { "--broker", "--experiment", "--name", "--max-trials",
-                                                  "--heartbeat-ms", "--timeout", "--key", "--broker-key" };
+                                                  "--heartbeat-ms", "--timeout", "--key", "--broker-key",
+                                                  "--stop-grace" };
         bool known = false;
         for (size_t k = 0; k < HONE_ARRAY_LEN(with_value); k++)
             known = known || streq(option, with_value[k]);
@@ -848,6 +908,12 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
             if (!hone_args_int(value, 1, INT64_MAX, &n))
                 return s_usage_error("--max-trials must be a positive integer, not '%s'", value);
             a->max_trials = (uint64_t) n;
+        } else if (streq(option, "--stop-grace")) {
+            char *end = NULL;
+            double seconds = strtod(value, &end);
+            if (!*value || *end || !(seconds >= 0.0 && seconds <= 3600.0))
+                return s_usage_error("--stop-grace must be a number of seconds from 0 to 3600, not '%s'", value);
+            a->stop_grace_ms = (int64_t) llround(seconds * 1000.0);
         } else if (streq(option, "--heartbeat-ms")) {
             if (!hone_args_int(value, 10, 3600000, &n))
                 return s_usage_error("--heartbeat-ms must be between 10 and 3600000, not '%s'", value);

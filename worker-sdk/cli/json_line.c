@@ -440,6 +440,35 @@ char *hone_json_line_params(const hone_trial_t *trial)
     return s_dump(s_params(trial));
 }
 
+/* {"loss": [[progression, mean, sem|null], ...], ...}: the trial's full curves. */
+static json_t *s_curves(const hone_trial_t *trial)
+{
+    json_t *curves = json_object();
+    bool ok = curves != NULL;
+    for (size_t i = 0; ok && i < hone_trial_curve_count(trial); i++) {
+        json_t *points = json_array();
+        for (size_t j = 0; points && j < hone_trial_curve_length(trial, i); j++) {
+            int64_t progression = 0;
+            double mean = NAN, sem = NAN;
+            hone_trial_curve_point(trial, i, j, &progression, &mean, &sem);
+            json_t *point = json_array();
+            if (!point || json_array_append_new(point, json_integer((json_int_t) progression)) != 0
+                || json_array_append_new(point, json_real(mean)) != 0
+                || json_array_append_new(point, s_number_or_null(sem)) != 0
+                || json_array_append_new(points, point) != 0) {
+                json_decref(points);
+                points = NULL;
+            }
+        }
+        s_set(curves, hone_trial_curve_metric(trial, i), points, &ok);
+    }
+    if (!ok) {
+        json_decref(curves);
+        return NULL;
+    }
+    return curves;
+}
+
 char *hone_json_line_trial(const hone_trial_t *trial, bool full)
 {
     json_t *obj = json_object();
@@ -461,6 +490,8 @@ char *hone_json_line_trial(const hone_trial_t *trial, bool full)
             s_set(obj, "progression", json_integer((json_int_t) progression), &ok);
         if (*hone_trial_reason(trial))
             s_set(obj, "reason", s_str(hone_trial_reason(trial)), &ok);
+        if (hone_trial_curve_count(trial) > 0)
+            s_set(obj, "curves", s_curves(trial), &ok);
     }
     if (!ok) {
         json_decref(obj);
@@ -585,6 +616,21 @@ char *hone_json_line_keygen(const char *public_path, const char *secret_path, co
     s_set(obj, "secret", s_str(secret_path), &ok);
     s_set(obj, "key", s_str(public_key), &ok);
     s_set(obj, "role", role && *role ? s_str(role) : json_null(), &ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
+char *hone_json_line_should_stop(const char *experiment, uint64_t trial, bool stop, const char *reason)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "experiment", s_str(experiment), &ok);
+    s_set(obj, "trial", s_uint(trial), &ok);
+    s_set(obj, "stop", json_boolean(stop), &ok);
+    s_set(obj, "reason", s_str(reason), &ok);
     if (!ok) {
         json_decref(obj);
         return NULL;

@@ -58,7 +58,8 @@ void hone_json_line_clean_utf8(char *text);
 /* {"x": 0.5, "opt": "adam", ...}: the parameters of a trial. */
 char *hone_json_line_params(const hone_trial_t *trial);
 /* {"trial": 3, "params": {...}} or, with full, also "status", "note", "reason" (when
- * set), "metrics": {"loss": [mean, sem|null]} and "progression" (when set). */
+ * set), "metrics": {"loss": [mean, sem|null]}, "progression" (when set) and "curves":
+ * {"loss": [[progression, mean, sem|null], ...]} (when the trial has curves). */
 char *hone_json_line_trial(const hone_trial_t *trial, bool full);
 /* {"trial", "params", "metric", "value", "sem" (number or null), "minimize"}. */
 char *hone_json_line_best(const hone_best_t *best);
@@ -74,6 +75,8 @@ char *hone_json_line_created(const char *experiment);
  * key pair written by `hone keygen`. */
 char *hone_json_line_keygen(const char *public_path, const char *secret_path, const char *public_key,
                             const char *role);
+/* {"experiment", "trial", "stop": bool, "reason"}: a `should_stop` answer. */
+char *hone_json_line_should_stop(const char *experiment, uint64_t trial, bool stop, const char *reason);
 /* {"experiment", "trial", "status"}. */
 char *hone_json_line_marked(const char *experiment, uint64_t trial, const char *status);
 /* {"experiment", "trial", "metrics": {name: [mean, sem|null]}, "progression" (when set)}. */

@@ -3,7 +3,7 @@
  * hone is adaptive experimentation as a service: a broker owns experiments and hands
  * out trials. This library talks to a broker in two roles:
  *   - the worker role (hone_worker_*): pull a trial, evaluate it, stream readings,
- *     complete or fail it;
+ *     complete or fail it, and stop it when the broker stops it early;
  *   - the client role (hone_client_*): create experiments, ask for trials, attach data,
  *     mark trials, read the best point, the model's predictions, the status and the
  *     list of trials.
@@ -190,7 +190,8 @@ HONE_EXPORT const char *hone_trial_note(const hone_trial_t *trial);
 /* "RUNNING", "COMPLETED", "FAILED", "ABANDONED", "EARLY_STOPPED"; "" when not sent
  * (a trial handed to a worker is RUNNING). Borrowed: valid while the trial lives. */
 HONE_EXPORT const char *hone_trial_status(const hone_trial_t *trial);
-/* Why the trial failed or was abandoned; "" when none. Borrowed. */
+/* Why the trial failed, was abandoned or was stopped early (the early-stopping strategy's
+ * reason); "" when none. Borrowed. */
 HONE_EXPORT const char *hone_trial_reason(const hone_trial_t *trial);
 
 /* The latest reading of each metric (filled for hone_client_list results; a trial from
@@ -205,6 +206,20 @@ HONE_EXPORT double hone_trial_metric_sem(const hone_trial_t *trial, size_t i);
 /* The largest progression (step) reported: HONE_OK with *out set, or HONE_ENOTFOUND
  * when the trial has none, HONE_EINVAL for NULL arguments. */
 HONE_EXPORT int hone_trial_progression(const hone_trial_t *trial, int64_t *out);
+
+/* Full learning curves: filled for trials from hone_client_trial (with curves) and
+ * hone_client_list_curves, empty otherwise. A curve is every reading of one metric that
+ * has a progression, by increasing progression; metrics come in the experiment's order
+ * (objective first). hone_trial_curve_count: the number of curves (0 for NULL);
+ * hone_trial_curve_metric: curve i's metric name (NULL out of range; borrowed, valid
+ * while the trial lives); hone_trial_curve_length: its points (0 out of range);
+ * hone_trial_curve_point: point j of curve i (out pointers may be NULL; the SEM is NAN
+ * when unknown): HONE_OK, or HONE_EINVAL out of range or for a NULL trial. */
+HONE_EXPORT size_t hone_trial_curve_count(const hone_trial_t *trial);
+HONE_EXPORT const char *hone_trial_curve_metric(const hone_trial_t *trial, size_t i);
+HONE_EXPORT size_t hone_trial_curve_length(const hone_trial_t *trial, size_t i);
+HONE_EXPORT int hone_trial_curve_point(const hone_trial_t *trial, size_t i, size_t j, int64_t *progression,
+                                       double *mean, double *sem);
 
 /* A list of trials (from hone_client_next_trials or hone_client_list). */
 HONE_EXPORT void hone_trial_list_destroy(hone_trial_list_t **list_p);
@@ -405,7 +420,9 @@ HONE_EXPORT int hone_client_complete(hone_client_t *client, const char *experime
                                      const double sems[]);
 
 /* Moves a trial to status_name: "COMPLETED", "FAILED", "ABANDONED" or "EARLY_STOPPED",
- * with an optional reason (NULL: none; kept for FAILED and ABANDONED).
+ * with an optional reason (NULL: none; kept for FAILED, ABANDONED and EARLY_STOPPED). A
+ * worker evaluating a trial marked EARLY_STOPPED is told to stop on its next report or
+ * heartbeat (hone_worker_stop_requested).
  * Broker errors: HONE_ENOTFOUND, HONE_ESTATE (illegal transition, e.g. early-stopping a
  * trial without data), HONE_EINVAL (unknown status name). */
 HONE_EXPORT int hone_client_mark(hone_client_t *client, const char *experiment, uint64_t trial,
@@ -435,6 +452,29 @@ HONE_EXPORT int hone_client_status(hone_client_t *client, const char *experiment
  * latest reading of each metric. *list_out belongs to the caller.
  * Broker errors: HONE_ENOTFOUND. */
 HONE_EXPORT int hone_client_list(hone_client_t *client, const char *experiment, hone_trial_list_t **list_out);
+
+/* As hone_client_list, and each trial also carries its full learning curves
+ * (hone_trial_curve_*). The reply must fit the protocol's limits (about 25 000 points in
+ * all): for a large experiment fetch trials one at a time with hone_client_trial.
+ * Broker errors: HONE_ENOTFOUND, HONE_ETOOBIG. */
+HONE_EXPORT int hone_client_list_curves(hone_client_t *client, const char *experiment,
+                                        hone_trial_list_t **list_out);
+
+/* One trial, as hone_client_list gives it, and with curves also its full learning
+ * curves (hone_trial_curve_*). *trial_out belongs to the caller.
+ * Broker errors: HONE_ENOTFOUND (no such experiment or trial), HONE_ETOOBIG. */
+HONE_EXPORT int hone_client_trial(hone_client_t *client, const char *experiment, uint64_t trial, bool curves,
+                                  hone_trial_t **trial_out);
+
+/* Ax's should_stop_trial_early(trial): whether the experiment's early-stopping strategy
+ * (its config's early_stopping block, or, without one, Ax's default: the percentile
+ * strategy with its defaults) would stop the trial now, and why. It never changes the
+ * trial's status: to stop it, mark it EARLY_STOPPED (hone_client_mark). It does record
+ * the check for the strategy's `interval` rule, as Ax does. *stop_out is set; the
+ * caller frees *reason_out (reason_out may be NULL) with hone_strfree.
+ * Broker errors: HONE_ENOTFOUND (no such experiment or trial). */
+HONE_EXPORT int hone_client_should_stop(hone_client_t *client, const char *experiment, uint64_t trial,
+                                        bool *stop_out, char **reason_out);
 
 /* ---- worker role ---- */
 
@@ -493,33 +533,71 @@ HONE_EXPORT int32_t hone_worker_heartbeat_interval(const hone_worker_t *worker);
 
 /* Sends an intermediate reading of a running trial (a learning-curve point when
  * has_progression). Arguments as for hone_client_attach (n >= 1).
- * Returns HONE_OK, or HONE_ESTATE when the trial is no longer RUNNING (it was stopped
- * early, abandoned or failed meanwhile): the worker should stop evaluating it and must
- * not complete it; HONE_ELEASE when its lease expired (the trial was re-queued):
- * likewise. HONE_ENOTFOUND: unknown trial. */
+ * Returns HONE_OK: the reading is stored. When the broker stopped the trial early, at
+ * this reading or before, the call still returns HONE_OK and hone_worker_stop_requested
+ * becomes true (see "Early stopping" below). HONE_ESTATE when the trial is no longer
+ * RUNNING otherwise (abandoned or failed meanwhile): the worker should stop evaluating
+ * it and must not complete it; HONE_ELEASE when its lease expired (the trial was
+ * re-queued): likewise. HONE_ENOTFOUND: unknown trial. */
 HONE_EXPORT int hone_worker_report(hone_worker_t *worker, uint64_t trial, size_t n,
                                    const char *const metric_names[], const double means[],
                                    const double sems[], bool has_progression, int64_t progression);
 
-/* Completes a trial with its final readings (n may be 0). HONE_ESTATE when the trial is
- * no longer RUNNING, HONE_ELEASE when its lease expired (nothing was recorded),
- * HONE_ENOTFOUND for an unknown trial. */
+/* Completes a trial with its final readings (n may be 0). For a trial the broker stopped
+ * early this is the acknowledgement: the readings are stored, the trial stays
+ * EARLY_STOPPED, HONE_OK is returned and hone_worker_stop_requested is true afterwards.
+ * HONE_ESTATE when the trial is no longer RUNNING, HONE_ELEASE when its lease expired
+ * (nothing was recorded), HONE_ENOTFOUND for an unknown trial. */
 HONE_EXPORT int hone_worker_complete(hone_worker_t *worker, uint64_t trial, size_t n,
                                      const char *const metric_names[], const double means[],
                                      const double sems[]);
 
-/* Marks a trial FAILED with a reason (NULL: none). HONE_ESTATE when the trial is no
- * longer RUNNING, HONE_ELEASE when its lease expired, HONE_ENOTFOUND for an unknown
- * trial. */
+/* Marks a trial FAILED with a reason (NULL: none). For a trial the broker stopped early
+ * it acknowledges the stop instead (the trial stays EARLY_STOPPED; HONE_OK). HONE_ESTATE
+ * when the trial is no longer RUNNING, HONE_ELEASE when its lease expired,
+ * HONE_ENOTFOUND for an unknown trial. */
 HONE_EXPORT int hone_worker_fail(hone_worker_t *worker, uint64_t trial, const char *reason);
 
 /* Tells the broker the worker is alive and still evaluating its current trial (the one
  * from the last hone_worker_next, until it is completed or failed), which keeps the
  * trial's lease. Call it every hone_worker_heartbeat_interval ms during an evaluation
- * (PROTOCOL.md §6). Returns HONE_OK; HONE_ESTATE when the worker must stop its current
- * trial (it was abandoned meanwhile, or the reply carries `stop`); HONE_ELEASE when the
- * lease expired (the trial was re-queued): stop evaluating it and do not report it. */
+ * (PROTOCOL.md §6). Returns HONE_OK, also when the broker stopped the trial early (then
+ * hone_worker_stop_requested is true: see "Early stopping" below); HONE_ESTATE when the
+ * worker must drop its current trial (a client abandoned or failed it meanwhile);
+ * HONE_ELEASE when the lease expired (the trial was re-queued): stop evaluating it and
+ * do not report it. */
 HONE_EXPORT int hone_worker_heartbeat(hone_worker_t *worker);
+
+/* ---- early stopping (worker role) ----
+ *
+ * When the experiment's configuration has an `early_stopping` block, the broker applies
+ * the strategy after every reading of its metric: a trial whose learning curve is
+ * hopeless is marked EARLY_STOPPED at once (its readings are kept), and the stop comes
+ * back in the reply to that hone_worker_report, or to a later report or
+ * hone_worker_heartbeat (the broker repeats it until acknowledged; a decision it makes
+ * off its event loop arrives that way). Those calls return HONE_OK; the stop shows as:
+ *   - hone_worker_stop_requested() true, with hone_worker_stop_reason();
+ *   - the stop callback, if one is installed, called once per trial.
+ * The worker should then stop evaluating the trial and acknowledge the stop with
+ * hone_worker_complete (with final readings, if any; they are stored) or
+ * hone_worker_fail; both return HONE_OK and leave the trial EARLY_STOPPED. A worker that
+ * never acknowledges loses the trial's lease when it falls silent; the trial stays
+ * EARLY_STOPPED. The flag is cleared when hone_worker_next hands out the next trial. */
+
+/* Called when the broker stops `trial` (the worker's current trial) early, with the
+ * strategy's reason (never NULL; borrowed for the call). It runs on the thread calling
+ * hone_worker_report or hone_worker_heartbeat, inside that call, once per trial; it must
+ * not call functions on `worker` (set a flag, signal the evaluation). */
+typedef void (hone_worker_stop_fn)(hone_worker_t *worker, uint64_t trial, const char *reason, void *arg);
+
+/* Installs (fn non-NULL) or removes (fn NULL) the stop callback. */
+HONE_EXPORT void hone_worker_on_stop(hone_worker_t *worker, hone_worker_stop_fn *fn, void *arg);
+/* True when the broker stopped the worker's current trial (the last one from
+ * hone_worker_next) early; false for NULL. */
+HONE_EXPORT bool hone_worker_stop_requested(const hone_worker_t *worker);
+/* The reason of that stop; "" when there is none. Borrowed: valid until the next
+ * hone_worker_next or hone_worker_destroy. */
+HONE_EXPORT const char *hone_worker_stop_reason(const hone_worker_t *worker);
 
 #ifdef __cplusplus
 }
