@@ -9,6 +9,7 @@
 #include "constraint.h"
 
 #include "alloc.h"
+#include "expr.h"
 #include "optim.h"
 
 #include <float.h>
@@ -84,318 +85,7 @@ bool hone_constraint_set_involves(const hone_constraint_set_t *self, size_t para
 }
 
 /* ---------------------------------------------------------------------------------
- * Tokens. */
-
-typedef enum {
-    S_T_END, S_T_NUM, S_T_NAME, S_T_PLUS, S_T_MINUS, S_T_STAR, S_T_SLASH, S_T_POW,
-    S_T_LPAREN, S_T_RPAREN, S_T_LE, S_T_GE, S_T_OTHER_REL, S_T_BAD,
-} s_tok_kind_t;
-
-typedef struct {
-    s_tok_kind_t kind;   /* what it is */
-    double num;          /* S_T_NUM: its value (may be infinite: checked later) */
-    size_t start, len;   /* its text */
-    size_t sym;          /* S_T_NAME: index into the symbol table */
-} s_tok_t;
-
-static bool s_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static bool s_is_digit(char c) { return c >= '0' && c <= '9'; }
-
-static bool s_is_name_start(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool s_is_name_char(char c) { return s_is_name_start(c) || s_is_digit(c); }
-
-/* Length of the number at s (Python's decimal float literal without '_'), 0 if none. */
-static size_t s_number_len(const char *s)
-{
-    size_t i = 0, digits = 0;
-    while (s_is_digit(s[i]))
-        i++, digits++;
-    if (s[i] == '.') {
-        i++;
-        while (s_is_digit(s[i]))
-            i++, digits++;
-    }
-    if (digits == 0)
-        return 0;
-    if (s[i] == 'e' || s[i] == 'E') {
-        size_t j = i + 1;
-        if (s[j] == '+' || s[j] == '-')
-            j++;
-        if (s_is_digit(s[j])) {
-            while (s_is_digit(s[j]))
-                j++;
-            i = j;
-        }
-    }
-    return i;
-}
-
-/* Length of the name at s: [A-Za-z_][A-Za-z0-9_]*, with '.' inside when a name
- * character follows (Ax's sanitization keeps such dots in names). */
-static size_t s_name_len(const char *s)
-{
-    if (!s_is_name_start(s[0]))
-        return 0;
-    size_t i = 1;
-    for (;;) {
-        if (s_is_name_char(s[i]))
-            i++;
-        else if (s[i] == '.' && s_is_name_char(s[i + 1]))
-            i++;
-        else
-            return i;
-    }
-}
-
-/* Splits text into tokens (ends with S_T_END; an S_T_BAD token stops the scan). */
-static size_t s_tokenize(const char *text, s_tok_t *toks)
-{
-    size_t n = 0, i = 0;
-    for (;;) {
-        while (s_is_space(text[i]))
-            i++;
-        s_tok_t *t = &toks[n++];
-        memset(t, 0, sizeof *t);
-        t->start = i;
-        char c = text[i];
-        size_t len = 1;
-        if (c == '\0') {
-            t->kind = S_T_END;
-            return n;
-        }
-        if ((len = s_number_len(text + i)) > 0) {
-            char buf[64];
-            t->kind = S_T_NUM;
-            if (len >= sizeof buf || s_is_name_char(text[i + len]) || text[i + len] == '.') {
-                t->kind = S_T_BAD;   /* "2x", "1.2.3", an absurdly long literal */
-            } else {
-                memcpy(buf, text + i, len);
-                buf[len] = '\0';
-                t->num = strtod(buf, NULL);
-            }
-        } else if ((len = s_name_len(text + i)) > 0) {
-            t->kind = S_T_NAME;
-        } else {
-            char d = text[i + 1];
-            len = 1;
-            switch (c) {
-            case '+': t->kind = S_T_PLUS; break;
-            case '-': t->kind = S_T_MINUS; break;
-            case '/': t->kind = S_T_SLASH; break;
-            case '^': t->kind = S_T_POW; break;   /* SymPy's convert_xor */
-            case '(': t->kind = S_T_LPAREN; break;
-            case ')': t->kind = S_T_RPAREN; break;
-            case '*':
-                t->kind = d == '*' ? S_T_POW : S_T_STAR;
-                len = d == '*' ? 2 : 1;
-                break;
-            case '<':
-            case '>':
-                t->kind = d == '=' ? (c == '<' ? S_T_LE : S_T_GE) : S_T_OTHER_REL;
-                len = d == '=' ? 2 : 1;
-                break;
-            case '=':
-            case '!':
-                t->kind = d == '=' ? S_T_OTHER_REL : S_T_BAD;
-                len = d == '=' ? 2 : 1;
-                break;
-            default:
-                t->kind = S_T_BAD;
-                break;
-            }
-        }
-        t->len = len;
-        if (t->kind == S_T_BAD)
-            return n;
-        i += len;
-    }
-}
-
-/* ---------------------------------------------------------------------------------
- * Linear forms. A form is n_sym coefficients followed by the constant, in a pool that
- * holds at most one form per token plus the two sides. */
-
-typedef enum { S_OK = 0, S_NONLINEAR, S_DIVZERO, S_NONFINITE } s_status_t;
-
-typedef struct {
-    s_tok_t *toks;         /* the constraint's tokens */
-    size_t pos;            /* next token */
-    size_t n_sym;          /* distinct names */
-    double *pool;          /* forms, (n_sym + 1) doubles each */
-    size_t used, cap;      /* forms in use and allocated */
-    s_status_t status;     /* the first evaluation problem (parsing goes on after it) */
-    bool syntax_error;     /* parsing stopped */
-} s_parser_t;
-
-static double *s_form(s_parser_t *p, size_t f) { return p->pool + f * (p->n_sym + 1); }
-
-static size_t s_new_form(s_parser_t *p)
-{
-    HONE_ASSERT(p->used < p->cap);
-    size_t f = p->used++;
-    memset(s_form(p, f), 0, (p->n_sym + 1) * sizeof(double));
-    return f;
-}
-
-static bool s_is_constant(s_parser_t *p, size_t f)
-{
-    const double *a = s_form(p, f);
-    for (size_t k = 0; k < p->n_sym; k++)
-        if (a[k] != 0.0)
-            return false;
-    return true;
-}
-
-static void s_flag(s_parser_t *p, s_status_t status)
-{
-    if (p->status == S_OK)
-        p->status = status;
-}
-
-static void s_scale(s_parser_t *p, size_t f, double c)
-{
-    double *a = s_form(p, f);
-    for (size_t k = 0; k <= p->n_sym; k++)
-        a[k] *= c;
-}
-
-static const s_tok_t *s_peek(const s_parser_t *p) { return &p->toks[p->pos]; }
-
-static bool s_accept(s_parser_t *p, s_tok_kind_t kind)
-{
-    if (p->syntax_error || p->toks[p->pos].kind != kind)
-        return false;
-    p->pos++;
-    return true;
-}
-
-static size_t s_parse_form(s_parser_t *p);
-static size_t s_parse_factor(s_parser_t *p);
-
-static size_t s_parse_atom(s_parser_t *p)
-{
-    size_t f = s_new_form(p);
-    const s_tok_t *t = s_peek(p);
-    if (p->syntax_error)
-        return f;
-    if (t->kind == S_T_NUM) {
-        s_form(p, f)[p->n_sym] = t->num;
-        if (!isfinite(t->num))
-            s_flag(p, S_NONFINITE);
-        p->pos++;
-    } else if (t->kind == S_T_NAME) {
-        s_form(p, f)[t->sym] = 1.0;
-        p->pos++;
-        if (s_peek(p)->kind == S_T_LPAREN)
-            p->syntax_error = true;   /* a function call: log(x), Eq(x, 1) */
-    } else if (s_accept(p, S_T_LPAREN)) {
-        size_t inner = s_parse_form(p);
-        memcpy(s_form(p, f), s_form(p, inner), (p->n_sym + 1) * sizeof(double));
-        if (!s_accept(p, S_T_RPAREN))
-            p->syntax_error = true;
-    } else {
-        p->syntax_error = true;
-    }
-    return f;
-}
-
-/* atom [** factor]: Python's power binds tighter than a unary sign on its left. */
-static size_t s_parse_power(s_parser_t *p)
-{
-    size_t base = s_parse_atom(p);
-    if (!s_accept(p, S_T_POW))
-        return base;
-    size_t expo = s_parse_factor(p);
-    if (p->syntax_error)
-        return base;
-    double e = s_form(p, expo)[p->n_sym];
-    double *b = s_form(p, base);
-    if (!s_is_constant(p, expo)) {
-        s_flag(p, S_NONLINEAR);          /* 2**x */
-    } else if (s_is_constant(p, base)) {
-        b[p->n_sym] = pow(b[p->n_sym], e);
-        if (!isfinite(b[p->n_sym]))
-            s_flag(p, S_NONFINITE);
-    } else if (e == 0.0) {
-        memset(b, 0, (p->n_sym + 1) * sizeof(double));
-        b[p->n_sym] = 1.0;               /* x**0 is 1 */
-    } else if (e != 1.0) {
-        s_flag(p, S_NONLINEAR);          /* x**2 */
-    }
-    return base;
-}
-
-static size_t s_parse_factor(s_parser_t *p)
-{
-    if (s_accept(p, S_T_PLUS))
-        return s_parse_factor(p);
-    if (s_accept(p, S_T_MINUS)) {
-        size_t f = s_parse_factor(p);
-        s_scale(p, f, -1.0);
-        return f;
-    }
-    return s_parse_power(p);
-}
-
-static size_t s_parse_term(s_parser_t *p)
-{
-    size_t acc = s_parse_factor(p);
-    for (;;) {
-        bool mul = s_accept(p, S_T_STAR);
-        if (!mul && !s_accept(p, S_T_SLASH))
-            return acc;
-        size_t rhs = s_parse_factor(p);
-        if (p->syntax_error)
-            return acc;
-        double *a = s_form(p, acc), *b = s_form(p, rhs);
-        if (!mul) {
-            if (!s_is_constant(p, rhs))
-                s_flag(p, S_NONLINEAR);      /* x/y, 1/x */
-            else if (b[p->n_sym] == 0.0)
-                s_flag(p, S_DIVZERO);
-            else
-                s_scale(p, acc, 1.0 / b[p->n_sym]);
-        } else if (s_is_constant(p, acc)) {
-            double c = a[p->n_sym];
-            memcpy(a, b, (p->n_sym + 1) * sizeof(double));
-            s_scale(p, acc, c);
-        } else if (s_is_constant(p, rhs)) {
-            s_scale(p, acc, b[p->n_sym]);
-        } else {
-            s_flag(p, S_NONLINEAR);          /* x*y */
-        }
-    }
-}
-
-static size_t s_parse_form(s_parser_t *p)
-{
-    size_t acc = s_parse_term(p);
-    for (;;) {
-        bool plus = s_accept(p, S_T_PLUS);
-        if (!plus && !s_accept(p, S_T_MINUS))
-            return acc;
-        size_t rhs = s_parse_term(p);
-        double *a = s_form(p, acc), *b = s_form(p, rhs);
-        for (size_t k = 0; k <= p->n_sym; k++)
-            a[k] += plus ? b[k] : -b[k];
-    }
-}
-
-/* ---------------------------------------------------------------------------------
- * Checks against the space, and adding. */
-
-static bool s_same_name(const char *text, const s_tok_t *a, const s_tok_t *b)
-{
-    return a->len == b->len && memcmp(text + a->start, text + b->start, a->len) == 0;
-}
+ * Parsing (expr.c), the checks against the space, and adding. */
 
 static int s_check_param(const hone_param_t *prm, size_t at, hone_error_t *err)
 {
@@ -422,42 +112,90 @@ static int s_check_param(const hone_param_t *prm, size_t at, hone_error_t *err)
     return HONE_OK;
 }
 
-/* The parsed constraint as weights per symbol (constant last) → weights per parameter. */
-static int s_resolve(hone_constraint_set_t *self, const hone_space_t *space, const char *text,
-                     const s_tok_t *toks, const size_t *sym_tok, size_t n_sym, const double *form,
-                     double *weights, hone_error_t *err)
+/* The index of e's name k in the space, or HONE_EINVAL with Ax's message. */
+static int s_find(const hone_constraint_set_t *self, const hone_space_t *space, const hone_expr_t *e, size_t k,
+                  int *index, hone_error_t *err)
 {
-    size_t at = self->n;
-    /* Unknown names first (Ax's search space checks them before anything else). */
-    for (size_t k = 0; k < n_sym; k++) {
-        if (form[k] == 0.0)
-            continue;   /* cancelled out, as SymPy drops it */
-        const s_tok_t *t = &toks[sym_tok[k]];
-        char *name = hone_strndup(text + t->start, t->len);
-        int index = hone_space_find(space, name);
-        int rc = index < 0 ? hone_error_set(err, HONE_EINVAL,
-                                            "parameter_constraints[%zu]: `%s` does not exist in search space.",
-                                            at, name)
-                           : HONE_OK;
-        hone_strfree(name);
-        if (rc != HONE_OK)
-            return rc;
-        weights[index] = form[k];
-    }
-    /* A name written twice. */
-    for (size_t i = 0; toks[i].kind != S_T_END; i++)
-        for (size_t j = i + 1; toks[i].kind == S_T_NAME && toks[j].kind != S_T_END; j++)
-            if (toks[j].kind == S_T_NAME && s_same_name(text, &toks[i], &toks[j]))
-                return hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: Duplicate parameter in "
-                                      "constraint.", at);
-    for (size_t j = 0; j < self->n_params; j++) {
-        if (weights[j] == 0.0)
-            continue;
-        int rc = s_check_param(hone_space_param(space, j), at, err);
-        if (rc != HONE_OK)
-            return rc;
-    }
+    *index = hone_space_find(space, hone_expr_name(e, k));
+    if (*index < 0)
+        return hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: `%s` does not exist in search space.",
+                              self->n, hone_expr_name(e, k));
     return HONE_OK;
+}
+
+/* The parsed difference, a coefficient per name (constant last) -> weights per parameter. */
+static int s_resolve(const hone_constraint_set_t *self, const hone_space_t *space, const hone_expr_t *e,
+                     const double *coef, double *weights, hone_error_t *err)
+{
+    size_t n_names = hone_expr_n_names(e);
+    int rc = HONE_OK, index;
+    /* Unknown names first (Ax's search space checks them before anything else); a name
+     * that cancelled out is dropped, as SymPy drops it. */
+    for (size_t k = 0; rc == HONE_OK && k < n_names; k++)
+        if (coef[k] != 0.0 && (rc = s_find(self, space, e, k, &index, err)) == HONE_OK)
+            weights[index] = coef[k];
+    /* A name written twice. */
+    bool *seen = hone_alloc_array(n_names + 1, sizeof(bool));
+    for (size_t i = 0; rc == HONE_OK && i < hone_expr_n_tokens(e); i++) {
+        const hone_expr_tok_t *t = hone_expr_token(e, i);
+        if (t->kind == HONE_EXPR_NAME && seen[t->sym])
+            rc = hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: Duplicate parameter in constraint.",
+                                self->n);
+        if (t->kind == HONE_EXPR_NAME)
+            seen[t->sym] = true;
+    }
+    hone_free(seen);
+    for (size_t j = 0; rc == HONE_OK && j < self->n_params; j++)
+        if (weights[j] != 0.0)
+            rc = s_check_param(hone_space_param(space, j), self->n, err);
+    return rc;
+}
+
+/* Parses text into weights and bound, with the messages of constraint.h in Ax's order:
+ * SymPy's parse (syntax, relation, linearity, numbers), then the search space's checks. */
+static int s_parse(const hone_constraint_set_t *self, const hone_space_t *space, const char *text,
+                   double *weights, double *bound, hone_error_t *err)
+{
+    char field[48];
+    snprintf(field, sizeof field, "parameter_constraints[%zu]", self->n);
+    /* Names are expr's default identifiers, at most n_params + 1 distinct ones: that many
+     * include an unknown one, and the cap bounds the work per operator (O(names)) by the
+     * space rather than by the length of the string. */
+    hone_expr_lang_t lang = { .max_names = self->n_params + 1 };
+    hone_expr_t *e = hone_expr_new(text, &lang);
+    size_t rel, f = hone_expr_parse_inequality(e, &rel);
+    size_t n_names = hone_expr_n_names(e), n_toks = hone_expr_n_tokens(e);
+    const hone_expr_problem_t *syntax = hone_expr_syntax_error(e), *eval = hone_expr_eval_error(e);
+    /* the parse stopped at the name past the cap (an earlier syntax error wins) */
+    bool many = hone_expr_token(e, n_toks - 1)->kind == HONE_EXPR_MANY && syntax->tok == n_toks - 1;
+    /* SymPy turns a comparison without parameters ("1 <= 2", "x - x <= 1") into True */
+    bool truth = syntax->kind == HONE_EXPR_OK && eval->kind == HONE_EXPR_OK && hone_expr_is_constant(e, f);
+    int rc = HONE_OK, index;
+    if (syntax->kind == HONE_EXPR_EDEPTH)
+        rc = hone_expr_fail_at(e, err, field, syntax->tok, "parentheses, signs and powers nest deeper than %d levels",
+                               HONE_EXPR_MAX_DEPTH);
+    else if ((syntax->kind != HONE_EXPR_OK && !many) || truth)
+        rc = hone_error_set(err, HONE_EINVAL, "%s: Expected an inequality, found %s", field, text);
+    else if (eval->kind == HONE_EXPR_ENONLINEAR)
+        rc = hone_error_set(err, HONE_EINVAL, "%s: Only linear inequality parameter constraints are supported, "
+                            "found %s", field, text);
+    else if (eval->kind == HONE_EXPR_EDIVZERO)
+        rc = hone_error_set(err, HONE_EINVAL, "%s: division by zero in '%s'", field, text);
+    else if (eval->kind == HONE_EXPR_ENONFINITE)
+        rc = hone_error_set(err, HONE_EINVAL, "%s: a coefficient of '%s' is not finite", field, text);
+    for (size_t k = 0; rc == HONE_OK && many && k < n_names; k++)
+        rc = s_find(self, space, e, k, &index, err);
+    HONE_ASSERT(rc != HONE_OK || !many);   /* n_params + 1 distinct names: one is unknown */
+    const double *coef = rc == HONE_OK ? hone_expr_form(e, f).coef : NULL;
+    for (size_t k = 0; rc == HONE_OK && k <= n_names; k++)
+        if (!isfinite(coef[k]))   /* the difference of the two sides overflowed */
+            rc = hone_error_set(err, HONE_EINVAL, "%s: a coefficient of '%s' is not finite", field, text);
+    if (rc == HONE_OK)
+        rc = s_resolve(self, space, e, coef, weights, err);
+    if (rc == HONE_OK)
+        *bound = -coef[n_names] + 0.0;   /* + 0.0: no -0 bound */
+    hone_expr_destroy(&e);
+    return rc;
 }
 
 int hone_constraint_set_add(hone_constraint_set_t *self, const hone_space_t *space, const char *text,
@@ -467,66 +205,12 @@ int hone_constraint_set_add(hone_constraint_set_t *self, const hone_space_t *spa
     size_t at = self->n;
     if (!text)
         return hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: must be a string", at);
-    if (strpbrk(text, ";['\\"))
+    if (hone_expr_forbidden(text) != HONE_EXPR_NONE)
         return hone_error_set(err, HONE_EINVAL,
                               "parameter_constraints[%zu]: '%s' has forbidden control characters (; [ ' \\)",
                               at, text);
-    size_t len = strlen(text);
-    s_tok_t *toks = hone_alloc_array(len + 2, sizeof(s_tok_t));
-    size_t n_toks = s_tokenize(text, toks);
-    /* Symbol table: the distinct names, each remembered by its first token. */
-    size_t *sym_tok = hone_alloc_array(n_toks + 1, sizeof(size_t));
-    size_t n_sym = 0;
-    for (size_t i = 0; i < n_toks; i++) {
-        if (toks[i].kind != S_T_NAME)
-            continue;
-        size_t k = 0;
-        while (k < n_sym && !s_same_name(text, &toks[sym_tok[k]], &toks[i]))
-            k++;
-        if (k == n_sym)
-            sym_tok[n_sym++] = i;
-        toks[i].sym = k;
-    }
-    s_parser_t p = {
-        .toks = toks, .n_sym = n_sym, .cap = n_toks + 3,
-    };
-    p.pool = hone_alloc_array(p.cap * (n_sym + 1), sizeof(double));
-    p.syntax_error = toks[n_toks - 1].kind == S_T_BAD;
-
-    size_t lhs = s_parse_form(&p);
-    s_tok_kind_t rel = s_peek(&p)->kind;
-    bool inequality = !p.syntax_error && (rel == S_T_LE || rel == S_T_GE);
-    if (inequality)
-        p.pos++;
-    size_t rhs = inequality ? s_parse_form(&p) : lhs;
-    inequality = inequality && !p.syntax_error && s_peek(&p)->kind == S_T_END;
-    double *form = s_form(&p, s_new_form(&p));
-    bool any = false;
-    for (size_t k = 0; inequality && k <= n_sym; k++) {
-        double l = s_form(&p, lhs)[k], r = s_form(&p, rhs)[k];
-        form[k] = rel == S_T_LE ? l - r : r - l;
-        any = any || (k < n_sym && form[k] != 0.0);
-    }
-    int rc = HONE_OK;
-    if (!inequality || (p.status == S_OK && !any))   /* SymPy turns "1 <= 2" into True */
-        rc = hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: Expected an inequality, found %s",
-                            at, text);
-    else if (p.status == S_NONLINEAR)
-        rc = hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: Only linear inequality parameter "
-                            "constraints are supported, found %s", at, text);
-    else if (p.status == S_DIVZERO)
-        rc = hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: division by zero in '%s'", at, text);
-    else if (p.status == S_NONFINITE || !isfinite(form[n_sym]))
-        rc = hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: a coefficient of '%s' is not finite",
-                            at, text);
-    for (size_t k = 0; rc == HONE_OK && k < n_sym; k++)
-        if (!isfinite(form[k]))
-            rc = hone_error_set(err, HONE_EINVAL, "parameter_constraints[%zu]: a coefficient of '%s' is not "
-                                "finite", at, text);
-
-    double *weights = hone_alloc_array(self->n_params ? self->n_params : 1, sizeof(double));
-    if (rc == HONE_OK)
-        rc = s_resolve(self, space, text, toks, sym_tok, n_sym, form, weights, err);
+    double bound = 0.0, *weights = hone_alloc_array(self->n_params ? self->n_params : 1, sizeof(double));
+    int rc = s_parse(self, space, text, weights, &bound, err);
     if (rc == HONE_OK) {
         if (self->n == self->cap) {
             self->cap = self->cap ? 2 * self->cap : 4;
@@ -537,13 +221,10 @@ int hone_constraint_set_add(hone_constraint_set_t *self, const hone_space_t *spa
         }
         self->texts[self->n] = hone_strdup(text);
         memcpy(self->weights + self->n * self->n_params, weights, self->n_params * sizeof(double));
-        self->bounds[self->n] = -form[n_sym] + 0.0;   /* + 0.0: no −0 bound */
+        self->bounds[self->n] = bound;
         self->n++;
     }
     hone_free(weights);
-    hone_free(p.pool);
-    hone_free(sym_tok);
-    hone_free(toks);
     return rc;
 }
 

@@ -8,7 +8,8 @@
  * "x1 + x2 <= 1" is {x1: 1, x2: 1} <= 1, "x1 <= x2" is {x1: 1, x2: −1} <= 0 and
  * "2*x1 >= x2 + 3" is {x2: 1, x1: −2} <= −3.
  *
- * Grammar (what SymPy accepts for a linear form, minus function calls):
+ * Grammar (expr.h, shared with goals.h; what SymPy accepts for a linear form, minus
+ * function calls):
  *   inequality := form ("<=" | ">=") form
  *   form       := term (("+" | "-") term)*
  *   term       := factor (("*" | "/") factor)*
@@ -18,7 +19,10 @@
  * "1e-3", "2.5E+2"). Names are [A-Za-z_][A-Za-z0-9_]* with '.' allowed inside when a
  * name character follows ("layer.width"); a '-' is always a minus. A product, quotient
  * or power is accepted only when the result stays linear (2*x, x*2, x/4, 2**3*x, x**1,
- * 3*(x + y)); x*y, x**2, x/y, 2**x are non-linear.
+ * 3*(x + y)); x*y, x**2, x/y, 2**x are non-linear. Factors nest at most
+ * HONE_EXPR_MAX_DEPTH (100) deep and a constraint may name at most n_params + 1
+ * distinct names, so that a hostile string of length L costs O(L) stack and memory
+ * and O(L · n_params) time.
  *
  * Parameters allowed in a constraint (Ax's validate_constraint_parameters): linear-scale
  * ranges (float or int) and numeric ordered choices that are not log-scaled (stepped
@@ -49,10 +53,14 @@ void hone_constraint_set_destroy(hone_constraint_set_t **self_p);
  *   - "Expected an inequality, found <text>": a strict '<' or '>', '==', '=', no or
  *     several comparisons, a syntax error, or a comparison without any parameter left
  *     ("x - x <= 1", "1 <= 2");
+ *   - "at column <c> ('<token>'): parentheses, signs and powers nest deeper than 100
+ *     levels" (hone's own limit; the column is 0-based, the token the one too deep);
  *   - "Only linear inequality parameter constraints are supported, found <text>";
  *   - "'<text>' has forbidden control characters (; [ ' \)";
- *   - "division by zero in '<text>'", "a coefficient of '<text>' is not finite";
- *   - "`x` does not exist in search space.";
+ *   - "division by zero in '<text>'", "a coefficient of '<text>' is not finite" (a
+ *     number, or the first operation whose result overflows);
+ *   - "`x` does not exist in search space." (also for the first unknown name when the
+ *     string names more than n_params + 1 distinct names);
  *   - "Duplicate parameter in constraint." (a name written twice: "x + x <= 1");
  *   - "parameter 'p': Parameter constraints are not allowed on log scale parameters.";
  *   - "Only numerical ChoiceParameters can be used in parameter constraints. Found p

@@ -3,7 +3,7 @@
  * constraints and objective thresholds (reference/ax-client-behaviour.md §2).
  * Internal to core: not installed. Out-of-memory policy: abort (hone_alloc*).
  *
- * Grammar (a small recursive-descent parser; no symbolic algebra):
+ * Grammar (expr.h's linear forms, shared with constraint.h; no symbolic algebra):
  *   objective  := expr ("," expr)* [","]          a top-level ',' means multi-objective
  *   constraint := expr ("<=" | ">=") expr         also each objective threshold
  *   expr       := term (("+" | "-") term)*
@@ -89,7 +89,8 @@ typedef struct {
  *   - "Objective expression string must not be empty." (also blank);
  *   - "Expression <text> has forbidden control characters." (; [ ' \), at the character;
  *   - "Invalid objective expression: <text>": a syntax error, a relation, a call, a
- *     trailing ',' after a single objective;
+ *     trailing ',' after a single objective, factors nested deeper than
+ *     HONE_EXPR_MAX_DEPTH (100);
  *   - "Objective expression '<e>' contains a non-linear term '<t>'. Objective
  *     expressions must be linear combinations of metrics.", at the operator;
  *   - "Objective expression '<e>' contains a constant term. Objective expressions must

@@ -8,7 +8,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "constraint.h"
 #include "space.h"
@@ -393,6 +395,84 @@ static void test_mutations(void **state)
     hone_space_destroy(&space);
 }
 
+/* Nesting is bounded (expr.h), so a hostile string cannot exhaust the stack: 100 000
+ * '(' are refused at once, at the first token one level too deep. */
+static void test_deep_nesting(void **state)
+{
+    (void) state;
+    enum { DEEP = 100000 };
+    char *text = malloc(DEEP + 16);
+    memset(text, '(', DEEP);
+    text[DEEP] = '\0';
+    clock_t t0 = clock();
+    s_refuse(text, "at column 100 ('('): parentheses, signs and powers nest deeper than 100 levels");
+    assert_true((double) (clock() - t0) / CLOCKS_PER_SEC < 1.0);
+    /* 99 parentheses around x1 are fine, 100 put x1 one level too deep */
+    size_t n = 0;
+    for (int i = 0; i < 99; i++)
+        text[n++] = '(';
+    strcpy(text + n, "x1");
+    n += 2;
+    for (int i = 0; i < 99; i++)
+        text[n++] = ')';
+    strcpy(text + n, " <= 1");
+    s_expect(text, (double[NP]) { [X1] = 1 }, 1);
+    memmove(text + 1, text, strlen(text) + 1);
+    strcat(text, ")");
+    s_refuse(text, "at column 100 ('x1'): parentheses, signs and powers nest deeper than 100 levels");
+    s_refuse("---------------------------------------------------------------------------------------------------"
+             "--x1 <= 1", "at column 100 ('-'): parentheses, signs and powers nest deeper than 100 levels");
+    free(text);
+}
+
+/* A constraint names at most n_params + 1 distinct names (the work per operator grows
+ * with them); past that, one of them is unknown, and that is the message. */
+static void test_many_names(void **state)
+{
+    (void) state;
+    char text[512] = "";
+    for (int i = 0; i < 20; i++)   /* the space of s_refuse has 14 parameters: at most 15 names */
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%sz%d", i ? " + " : "", i);
+    strcat(text, " <= 1");
+    s_refuse(text, "`z0` does not exist in search space.");
+    char late[600] = "x1 + x2 + ";   /* known names first: the first unknown one is named */
+    strcat(late, text);
+    s_refuse(late, "`z0` does not exist in search space.");
+    char syntax[600] = ") + ";        /* a syntax error before the cap still comes first */
+    strcat(syntax, text);
+    s_refuse_not_inequality(syntax);
+    char nonlinear[600] = "x1*x2 + ";    /* and so does a non-linear term */
+    strcat(nonlinear, text);
+    s_refuse_nonlinear(nonlinear);
+    /* a hostile string of 64 KiB, all distinct names: refused at once */
+    enum { L = 64 << 10 };
+    char *big = malloc(L + 32);
+    size_t n = 0;
+    for (int i = 0; n < L; i++)
+        n += (size_t) sprintf(big + n, "%sa%d", i ? "+" : "", i);
+    strcpy(big + n, "<=1");
+    hone_space_t *space = s_space();
+    hone_constraint_set_t *set = hone_constraint_set_new(NP);
+    hone_error_t err;
+    clock_t t0 = clock();
+    assert_int_equal(hone_constraint_set_add(set, space, big, &err), HONE_EINVAL);
+    assert_true((double) (clock() - t0) / CLOCKS_PER_SEC < 1.0);
+    assert_string_equal(err.message, "parameter_constraints[0]: `a0` does not exist in search space.");
+    hone_constraint_set_destroy(&set);
+    hone_space_destroy(&space);
+    free(big);
+}
+
+/* Overflow is reported at the operation that overflows, as in goals. */
+static void test_overflow(void **state)
+{
+    (void) state;
+    s_refuse("1e300*1e300*x1 <= 1", "a coefficient of '1e300*1e300*x1 <= 1' is not finite");
+    s_refuse("1e308*x1 + 1e308*x1 <= 1", "a coefficient of '1e308*x1 + 1e308*x1 <= 1' is not finite");
+    s_refuse("1e308*x1 <= -1e308*x1", "a coefficient of '1e308*x1 <= -1e308*x1' is not finite");   /* the sides */
+    s_expect("x1/3 + x2/7 <= 1", (double[NP]) { [X1] = 1.0 / 3.0, [X2] = 1.0 / 7.0 }, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +487,9 @@ int main(void)
         cmocka_unit_test(test_center),
         cmocka_unit_test(test_center_neighbours),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_many_names),
+        cmocka_unit_test(test_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
