@@ -3,7 +3,8 @@
 
     /usr/bin/python3 bench/early_stopping.py [--build DIR] [--seeds N|LIST] [--budget N]
                                              [--workers 8] [--epoch-ms 20] [--dim 3]
-                                             [--modes off,percentile] [--out FILE]
+                                             [--modes off,percentile,percentile-late]
+                                             [--percentile P] [--min-progression N] [--out FILE]
 
 For every seed and mode, one experiment through a real hone-broker (ipc endpoint in a
 temporary directory, store on disk) with --workers hone-workers. Each trial is a
@@ -14,6 +15,7 @@ loss that decays from 2.0 to final(x) at a speed set by x0, noise sigma 0.01), p
   off          no early stopping: every trial trains its 50 epochs
   percentile   the config's "early_stopping" block, Ax's percentile strategy (below):
                the broker decides on every reading, the worker's program gets SIGTERM
+  percentile-late   the same with min_progression doubled (10 epochs of 50)
   threshold    Ax's threshold strategy, stopping a curve still above --threshold
 
 Both modes optimize with hone's default generation strategy ("fast": Sobol, then GP
@@ -46,9 +48,10 @@ HORIZON = 50                # HONE_BENCH_CURVE_HORIZON (bench/functions.h)
 
 # Ax's PercentileEarlyStoppingStrategy arguments, with hone's choices where Ax has no
 # default that fits a 50-epoch curve: the median rule (Ax's default percentile), no
-# decision before epoch 10 of 50 (a fifth of training, where a slow starter is not yet
-# told apart), and at least 5 curves to compare against.
-PERCENTILE = {"type": "percentile", "percentile_threshold": 50, "min_progression": 10,
+# decision before epoch 5 of 50 (a tenth of training), and at least 5 curves to compare
+# against. Mode "percentile-late" waits twice as long (epoch 10, a fifth of training),
+# the cautious setting: fewer steps saved, fewer slow starters lost.
+PERCENTILE = {"type": "percentile", "percentile_threshold": 50, "min_progression": 5,
               "min_curves": 5}
 
 
@@ -79,11 +82,12 @@ def config_for(args, mode, seed):
         "max_trials": args.budget,
         "leases": {"heartbeat_ms": 200, "liveness": 5},
     }
-    if mode == "percentile":
-        config["early_stopping"] = dict(PERCENTILE)
+    if mode in ("percentile", "percentile-late"):
+        config["early_stopping"] = dict(PERCENTILE, percentile_threshold=args.percentile,
+                                        min_progression=args.min_progression * (2 if mode == "percentile-late" else 1))
     elif mode == "threshold":
         config["early_stopping"] = {"type": "threshold", "metric_threshold": args.threshold,
-                                    "min_progression": 10}
+                                    "min_progression": args.min_progression}
     return config
 
 
@@ -196,7 +200,11 @@ def main():
     ap.add_argument("--epoch-ms", type=int, default=20, help="time one epoch takes (default 20)")
     ap.add_argument("--dim", type=int, default=3, help="parameters of the curve family (default 3)")
     ap.add_argument("--threshold", type=float, default=0.6, help="threshold mode's metric_threshold")
-    ap.add_argument("--modes", default="off,percentile")
+    ap.add_argument("--percentile", type=float, default=PERCENTILE["percentile_threshold"],
+                    help="percentile mode's percentile_threshold (default %(default)s)")
+    ap.add_argument("--min-progression", type=int, default=PERCENTILE["min_progression"],
+                    help="the strategies' min_progression (default %(default)s)")
+    ap.add_argument("--modes", default="off,percentile,percentile-late")
     ap.add_argument("--data-root", default=None, help="parent of the temporary store directories")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
