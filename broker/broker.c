@@ -164,12 +164,13 @@ static void s_send_data(hone_broker_t *self, const hone_handlers_peer_t *peer, u
  * workers waiting for their replies, tens of changes share one commit, and a lone
  * request is committed at once, with no timer wait. When the commit returns, the batch
  * function (s_on_batch) sends the held replies; when it fails, the registry has reloaded
- * every changed experiment and each held acknowledgement is replaced by a HONE_ESTORE
- * error (a reply to a request that changed nothing goes out as it is). Replies are held
- * whenever a batch is open, reads included, so nothing a peer sees can run ahead of the
- * disk. The commit itself runs on the reactor thread (LMDB's write transaction belongs
- * to the thread that began it); overlapping it with serving the next batch would need a
- * writer thread that owns every write transaction (bench/README.md, "Load"). */
+ * every changed experiment, each held acknowledgement is replaced by a HONE_ESTORE error
+ * (a reply to a request that changed nothing goes out as it is), and the handlers
+ * re-sync their leases with the reloaded experiments. Replies are held whenever a batch
+ * is open, reads included, so nothing a peer sees can run ahead of the disk. The commit
+ * itself runs on the reactor thread (LMDB's write transaction belongs to the thread that
+ * began it); overlapping it with serving the next batch would need a writer thread that
+ * owns every write transaction (bench/README.md, "Load"). */
 
 static void s_held_push(hone_broker_t *self, const hone_handlers_peer_t *peer, uint8_t *data, size_t size,
                         uint64_t seq, uint64_t batch, bool ack)
@@ -270,6 +271,9 @@ static void s_on_batch(void *arg, hone_registry_batch_event_t event, uint64_t ba
     case HONE_REGISTRY_BATCH_FAILED:
         self->failed++;
         s_release(self, batch, err);
+        /* the leases armed or dropped in the batch are re-synced before the next request */
+        if (self->handlers)
+            hone_handlers_batch_failed(self->handlers);
         break;
     }
 }

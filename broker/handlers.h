@@ -28,7 +28,7 @@
  * acknowledge it (the status stays), and its lease entry stays until then ("stop
  * pending"; an expiry just drops it). Costly decisions (check_safe, very large
  * experiments) run on the generator thread on a copy of the curves; `should_stop`
- * answers Ax's should_stop_trial_early without changing anything. handlers.c has the
+ * answers Ax's should_stop_trial_early without changing anything. early_stop.c has the
  * measured costs.
  *
  * Model fits off the reactor: with a generator (hone_handlers_use_generator), a `ready`
@@ -131,6 +131,23 @@ size_t hone_handlers_lease_count(const hone_handlers_t *self);
  * comparison when none is due, whatever the number of leases (lease.h). Call it every
  * hone_handlers_tick_ms milliseconds. */
 size_t hone_handlers_tick(hone_handlers_t *self, int64_t now_ms);
+
+/* Group commit: tells the handlers that a batch failed (registry.h,
+ * HONE_REGISTRY_BATCH_FAILED). The registry has reloaded every experiment the batch
+ * changed, so a lease armed or dropped in the batch may no longer match its trial; the
+ * handlers re-sync the lease table (hone_handlers_resync_leases) before they serve a
+ * request, collect a job or tick again. It only records that, so it may be called from
+ * inside the registry's batch function (which must not call back into the registry). */
+void hone_handlers_batch_failed(hone_handlers_t *self);
+
+/* Brings the lease table in line with the experiments as the registry holds them now:
+ * drops every lease whose trial is no longer RUNNING under that hand-out (the lease's
+ * token and worker), except a "stop pending" one (PROTOCOL.md 6.8: the trial was
+ * stopped early during that hand-out and the worker has not acknowledged it yet), and
+ * arms a lease, a whole window from now_ms, for every RUNNING trial handed to a worker
+ * that has none (as after a restart). Returns the number of leases dropped. Not from
+ * inside the registry's batch function. */
+size_t hone_handlers_resync_leases(hone_handlers_t *self, int64_t now_ms);
 
 /* The period to tick at: a tenth of the shortest heartbeat interval of any lease so far,
  * within [HONE_HANDLERS_TICK_MIN_MS, HONE_HANDLERS_TICK_MAX_MS]; it can only shrink. A

@@ -313,6 +313,23 @@ void hone_lease_remove(hone_lease_table_t *self, hone_lease_t *lease)
     s_entry_free(e);
 }
 
+size_t hone_lease_keep_if(hone_lease_table_t *self, hone_lease_keep_fn *keep, void *arg)
+{
+    HONE_ASSERT(self && keep);
+    if (self->n == 0)
+        return 0;
+    /* chosen first, removed after: a removal reorders the heap being walked */
+    s_entry_t **drop = hone_alloc_array(self->n, sizeof *drop);
+    size_t n_drop = 0;
+    for (size_t i = 0; i < self->n; i++)
+        if (!keep(arg, &self->heap[i]->lease))
+            drop[n_drop++] = self->heap[i];
+    for (size_t k = 0; k < n_drop; k++)
+        hone_lease_remove(self, &drop[k]->lease);
+    hone_free(drop);
+    return n_drop;
+}
+
 hone_lease_t *hone_lease_take_expired(hone_lease_table_t *self, int64_t now_ms)
 {
     HONE_ASSERT(self);

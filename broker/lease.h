@@ -85,6 +85,13 @@ size_t hone_lease_touch_identity(hone_lease_table_t *self, const uint8_t *identi
 /* Removes and frees a lease. */
 void hone_lease_remove(hone_lease_table_t *self, hone_lease_t *lease);
 
+/* Tells whether lease is kept (hone_lease_keep_if). */
+typedef bool (hone_lease_keep_fn)(void *arg, const hone_lease_t *lease);
+/* Removes and frees every lease for which keep(arg, lease) returns false; keep must not
+ * change the table. Costs O(n) calls plus O(log n) per lease removed. Returns how many
+ * were removed. */
+size_t hone_lease_keep_if(hone_lease_table_t *self, hone_lease_keep_fn *keep, void *arg);
+
 /* The lease with the earliest deadline when that deadline is at or before now_ms, taken
  * out of the table (the caller frees it with hone_lease_free), else NULL. One comparison
  * when nothing is due. */

@@ -210,8 +210,8 @@ static bool s_same(const hone_node_t *a, const hone_node_t *b)
 
 /* ---- what the handlers read ---- */
 
-/* Every body field a handler (broker/handlers.c, broker/wire.c) or the SDK reads by
- * name, plus one that never exists. */
+/* Every body field a handler (broker/handlers.c and the role files beside it,
+ * broker/wire.c) or the SDK reads by name, plus one that never exists. */
 static const char *const s_fields[] = {
     "experiment", "worker", "trial", "metrics", "progression", "reason", "config", "count",
     "status", "points", "params", "note", "retry_ms", "done", "code", "name", "message",
