@@ -9,40 +9,29 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "err.h"
-#include "msg.h"
+#include "proc.h"
 #include "test_support.h"
+#include "wire.h"
 
-#include <czmq.h>   /* after the hone headers: czmq defines a streq macro */
+#include "peer.h"   /* after the hone headers: czmq defines a streq macro */
 
 #define S_REPLY_TIMEOUT_MS 5000
 
 typedef struct {
-    char *dir, *data, *log;
-    char endpoint[64];
-    pid_t pid;
-    uint64_t seq;
+    hone_test_broker_t *broker; /* the hone-broker process, on loopback TCP */
+    uint64_t seq;               /* last seq used */
 } fixture_t;
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("backpressure");
-    assert_true(asprintf(&f->data, "%s/data", f->dir) > 0);
-    assert_true(asprintf(&f->log, "%s/broker.log", f->dir) > 0);
-    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", hone_test_free_port());
-    f->pid = hone_test_start_broker(f->data, f->endpoint, f->log);
-    assert_true(f->pid > 0);
+    assert_int_equal(hone_test_broker_open(&f->broker, "backpressure", HONE_TEST_TCP), 0);
     *state = f;
     return 0;
 }
@@ -50,25 +39,19 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    if (f->pid > 0)
-        hone_test_stop(f->pid, SIGKILL);
-    hone_test_rmtree(f->dir);
-    free(f->dir);
-    free(f->data);
-    free(f->log);
+    hone_test_broker_stop(f->broker, SIGKILL);
+    hone_test_broker_destroy(&f->broker);
     free(f);
     return 0;
 }
-
 
 /* A request of type id with the next seq, encoded; *seq receives the seq. */
 static zframe_t *s_encode(fixture_t *f, hone_msg_t *msg, uint64_t *seq)
 {
     *seq = ++f->seq;
     hone_msg_set_seq(msg, *seq);
-    uint8_t *data = NULL;
     size_t size = 0;
-    assert_int_equal(hone_msg_encode(msg, &data, &size), HONE_OK);
+    uint8_t *data = hone_test_encode(msg, &size);
     zframe_t *frame = zframe_new(data, size);
     free(data);
     hone_msg_destroy(&msg);
@@ -81,35 +64,27 @@ static void s_call_ok(fixture_t *f, zsock_t *sock, hone_msg_t *msg)
     uint64_t seq;
     zframe_t *frame = s_encode(f, msg, &seq);
     assert_int_equal(zframe_send(&frame, sock, 0), 0);
-    zpoller_t *poller = zpoller_new(sock, NULL);
-    zmsg_t *reply = zpoller_wait(poller, S_REPLY_TIMEOUT_MS) ? zmsg_recv(sock) : NULL;
-    zpoller_destroy(&poller);
-    assert_non_null(reply);
-    zframe_t *last = zmsg_last(reply);
-    hone_msg_t *decoded = NULL;
-    assert_int_equal(hone_msg_decode(zframe_data(last), zframe_size(last), &decoded, NULL, NULL), HONE_OK);
-    assert_int_equal(hone_msg_id(decoded), HONE_MSG_OK);
-    assert_int_equal(hone_msg_seq(decoded), seq);
-    hone_msg_destroy(&decoded);
-    zmsg_destroy(&reply);
+    hone_msg_t *reply = hone_test_expect(hone_peer_recv(sock, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+    assert_int_equal(hone_msg_seq(reply), seq);
+    hone_msg_destroy(&reply);
 }
 
 /* The seq of the next reply on sock (a heartbeat), or 0 after timeout_ms. */
 static uint64_t s_reply_seq(zsock_t *sock, int timeout_ms)
 {
-    zpoller_t *poller = zpoller_new(sock, NULL);
-    zmsg_t *msg = zpoller_wait(poller, timeout_ms) ? zmsg_recv(sock) : NULL;
-    zpoller_destroy(&poller);
-    if (!msg)
+    hone_msg_t *reply = hone_peer_recv(sock, timeout_ms);
+    if (!reply)
         return 0;
-    zframe_t *frame = zmsg_last(msg);
-    hone_msg_t *reply = NULL;
-    assert_int_equal(hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, NULL), HONE_OK);
-    assert_int_equal(hone_msg_id(reply), HONE_MSG_HEARTBEAT);
+    hone_test_expect(reply, HONE_MSG_HEARTBEAT);
     uint64_t seq = hone_msg_seq(reply);
     hone_msg_destroy(&reply);
-    zmsg_destroy(&msg);
     return seq;
+}
+
+/* The broker's log says it dropped replies to a peer that does not read. */
+static bool s_dropped_replies(void *log_path)
+{
+    return hone_test_file_count(log_path, "peer is not reading (high-water mark)") > 0;
 }
 
 static void test_a_peer_that_never_reads_stalls_no_one(void **state)
@@ -120,10 +95,8 @@ static void test_a_peer_that_never_reads_stalls_no_one(void **state)
     zsock_set_rcvhwm(stalled, 1);
     zsock_set_sndhwm(stalled, 0);
     zsock_set_linger(stalled, 0);
-    assert_int_equal(zsock_connect(stalled, "%s", f->endpoint), 0);
-    zsock_t *normal = zsock_new(ZMQ_DEALER);
-    zsock_set_linger(normal, 0);
-    assert_int_equal(zsock_connect(normal, "%s", f->endpoint), 0);
+    assert_int_equal(zsock_connect(stalled, "%s", f->broker->endpoint), 0);
+    zsock_t *normal = hone_peer_connect(f->broker->endpoint);
 
     /* An experiment with 200 trials, whose `list` reply is about 20 KB. */
     hone_msg_t *msg = hone_msg_new(HONE_MSG_CREATE);
@@ -163,30 +136,17 @@ static void test_a_peer_that_never_reads_stalls_no_one(void **state)
     }
     /* Wait until the broker has read them all and dropped replies to the stalled peer
      * (its log says so), and check the normal peer is still answered at once. */
-    char *log = NULL;
-    for (int waited = 0; waited < 10000; waited += 50) {
-        free(log);
-        log = hone_test_read_file(f->log, NULL);
-        if (log && strstr(log, "peer is not reading (high-water mark)"))
-            break;
-        hone_test_sleep_ms(50);
-    }
-    assert_non_null(log);
-    assert_non_null(strstr(log, "peer is not reading (high-water mark)"));
-    free(log);
+    assert_true(hone_test_poll(s_dropped_replies, f->broker->log, 10000, 50));
     uint64_t seq;
     zframe_t *frame = s_encode(f, hone_msg_new(HONE_MSG_HEARTBEAT), &seq);
     assert_int_equal(zframe_send(&frame, normal, 0), 0);
     assert_int_equal(s_reply_seq(normal, S_REPLY_TIMEOUT_MS), seq);
     fprintf(stderr, "%d × %d `list` requests from a peer that never reads; the other peer's "
             "slowest heartbeat reply: %.1f ms\n", ROUNDS, BURST, worst_us / 1000.0);
-    assert_int_equal(kill(f->pid, 0), 0);   /* still up */
+    assert_int_equal(kill(f->broker->pid, 0), 0);   /* still up */
 
     /* SIGTERM with the stalled peer still connected: a clean, prompt exit. */
-    assert_int_equal(kill(f->pid, SIGTERM), 0);
-    int status = 0;
-    assert_int_equal(hone_test_wait(f->pid, 10000, &status), 0);
-    f->pid = -1;
+    int status = hone_test_broker_wait(f->broker, SIGTERM, 10000);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     zsock_destroy(&stalled);

@@ -14,56 +14,33 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker_harness.h"
 #include "err.h"
-#include "handlers.h"
 #include "log.h"
-#include "msg.h"
-#include "registry.h"
-#include "store.h"
+#include "proc.h"
 #include "test_support.h"
+#include "wire.h"
 
-#include <czmq.h>   /* after the hone headers: czmq defines a streq macro */
+#include "peer.h"   /* after the hone headers: czmq defines a streq macro */
 
 #define S_REPLY_TIMEOUT_MS 5000
 
 typedef struct {
-    char *dir;                  /* temporary root */
-    char *data;                 /* broker data directory */
-    char *endpoint;             /* ipc endpoint */
-    char *log;                  /* broker stderr */
-    pid_t pid;                  /* running broker or -1 */
+    hone_test_broker_t *broker; /* the hone-broker process, on an ipc endpoint */
     zsock_t *client;            /* DEALER connected to the broker */
     uint64_t seq;               /* last seq used */
 } fixture_t;
 
-static zsock_t *s_connect(fixture_t *f)
-{
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    assert_non_null(sock);
-    zsock_set_linger(sock, 0);
-    assert_int_equal(zsock_connect(sock, "%s", f->endpoint), 0);
-    return sock;
-}
-
 static void s_start(fixture_t *f)
 {
-    f->pid = hone_test_start_broker(f->data, f->endpoint, f->log);
-    if (f->pid < 0) {
-        char *log = hone_test_read_file(f->log, NULL);
-        fprintf(stderr, "broker did not start; its log:\n%s\n", log ? log : "(none)");
-        free(log);
-    }
-    assert_true(f->pid > 0);
-    f->client = s_connect(f);
+    assert_int_equal(hone_test_broker_start(f->broker, NULL), 0);
+    f->client = hone_peer_connect(f->broker->endpoint);
 }
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("broker");
-    assert_true(asprintf(&f->data, "%s/data", f->dir) > 0);
-    assert_true(asprintf(&f->endpoint, "ipc://%s/broker.sock", f->dir) > 0);
-    assert_true(asprintf(&f->log, "%s/broker.log", f->dir) > 0);
+    f->broker = hone_test_broker_new("broker", HONE_TEST_IPC);
     f->seq = 100;
     s_start(f);
     *state = f;
@@ -74,144 +51,28 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     zsock_destroy(&f->client);
-    if (f->pid > 0) {
+    if (f->broker->pid > 0) {
         /* a clean stop on SIGTERM exits with status 0 */
-        kill(f->pid, SIGTERM);
-        int status = -1;
-        assert_int_equal(hone_test_wait(f->pid, 5000, &status), 0);
+        int status = hone_test_broker_wait(f->broker, SIGTERM, 5000);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
     }
-    char *log = hone_test_read_file(f->log, NULL);
+    hone_test_broker_show_log(f->broker);
+    char *log = hone_test_read_file(f->broker->log, NULL);
     assert_non_null(log);
-    if (getenv("HONE_TEST_SHOW_LOG"))
-        fprintf(stderr, "---- broker log ----\n%s", log);
     assert_null(strstr(log, "ERROR"));    /* nothing in these tests is a broker failure */
     free(log);
-    hone_test_rmtree(f->dir);
-    free(f->dir);
-    free(f->data);
-    free(f->endpoint);
-    free(f->log);
+    hone_test_broker_destroy(&f->broker);
     free(f);
     return 0;
 }
 
 /* ---- talking to the broker ---- */
 
-static void s_send_bytes(zsock_t *sock, const void *data, size_t size)
-{
-    zframe_t *frame = zframe_new(data, size);
-    assert_int_equal(zframe_send(&frame, sock, 0), 0);
-}
-
-static void s_send(zsock_t *sock, const hone_msg_t *msg)
-{
-    uint8_t *data = NULL;
-    size_t size = 0;
-    assert_int_equal(hone_msg_encode(msg, &data, &size), HONE_OK);
-    s_send_bytes(sock, data, size);
-    free(data);
-}
-
-/* The reply with that seq (others are dropped), or NULL after timeout_ms. */
-static hone_msg_t *s_recv(zsock_t *sock, uint64_t seq, int timeout_ms)
-{
-    zpoller_t *poller = zpoller_new(sock, NULL);
-    int64_t deadline = zclock_mono() + timeout_ms;
-    hone_msg_t *reply = NULL;
-    while (!reply) {
-        int64_t left = deadline - zclock_mono();
-        if (left <= 0 || !zpoller_wait(poller, (int) left))
-            break;
-        zframe_t *frame = zframe_recv(sock);
-        if (!frame)
-            break;
-        hone_error_t err;
-        assert_int_equal(hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, &err),
-                         HONE_OK);
-        zframe_destroy(&frame);
-        if (hone_msg_seq(reply) != seq)
-            hone_msg_destroy(&reply);
-    }
-    zpoller_destroy(&poller);
-    return reply;
-}
-
-static hone_msg_t *s_req(fixture_t *f, hone_msg_id_t id, const char *experiment)
-{
-    hone_msg_t *msg = hone_msg_new(id);
-    assert_non_null(msg);
-    hone_msg_set_seq(msg, ++f->seq);
-    if (experiment)
-        assert_int_equal(hone_msg_set_str(msg, "experiment", experiment), HONE_OK);
-    return msg;
-}
-
-/* Sends the request (taking it) and returns its reply. */
-static hone_msg_t *s_call_on(zsock_t *sock, hone_msg_t **msg)
-{
-    uint64_t seq = hone_msg_seq(*msg);
-    s_send(sock, *msg);
-    hone_msg_destroy(msg);
-    hone_msg_t *reply = s_recv(sock, seq, S_REPLY_TIMEOUT_MS);
-    assert_non_null(reply);
-    return reply;
-}
-
+/* Sends the request (taken) on the client and returns its reply. */
 static hone_msg_t *s_call(fixture_t *f, hone_msg_t *msg)
 {
-    return s_call_on(f->client, &msg);
-}
-
-static int64_t s_int(const hone_msg_t *msg, const char *key)
-{
-    int64_t v = 0;
-    hone_error_t err;
-    assert_int_equal(hone_msg_get_int(msg, key, &v, &err), HONE_OK);
-    return v;
-}
-
-static const char *s_str(const hone_msg_t *msg, const char *key)
-{
-    const char *v = NULL;
-    hone_error_t err;
-    assert_int_equal(hone_msg_get_str(msg, key, &v, &err), HONE_OK);
-    return v;
-}
-
-/* Asserts an `error` reply with code, destroys it. */
-static void s_expect_error(hone_msg_t *reply, int code)
-{
-    assert_non_null(reply);
-    if (hone_msg_id(reply) != HONE_MSG_ERROR || s_int(reply, "code") != code) {
-        char *text = hone_msg_to_text(reply);
-        fprintf(stderr, "expected error %s, got: %s\n", hone_err_name(code), text);
-        free(text);
-    }
-    assert_int_equal(hone_msg_id(reply), HONE_MSG_ERROR);
-    assert_int_equal(s_int(reply, "code"), code);
-    assert_string_equal(s_str(reply, "name"), hone_err_name(code));
-    assert_true(strlen(s_str(reply, "message")) > 0);
-    hone_msg_destroy(&reply);
-}
-
-static hone_msg_t *s_expect(hone_msg_t *reply, hone_msg_id_t id)
-{
-    assert_non_null(reply);
-    if (hone_msg_id(reply) != id) {
-        char *text = hone_msg_to_text(reply);
-        fprintf(stderr, "expected %s, got: %s\n", hone_msg_name(id), text);
-        free(text);
-    }
-    assert_int_equal(hone_msg_id(reply), id);
-    return reply;
-}
-
-static void s_expect_ok(hone_msg_t *reply)
-{
-    reply = s_expect(reply, HONE_MSG_OK);
-    hone_msg_destroy(&reply);
+    return hone_peer_call(f->client, msg, S_REPLY_TIMEOUT_MS);
 }
 
 /* ---- requests ---- */
@@ -237,7 +98,7 @@ static const char *s_config(char *buf, size_t size, const char *name, long seed,
 
 static hone_msg_t *s_create(fixture_t *f, const char *config)
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_CREATE, NULL);
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_CREATE, NULL);
     assert_int_equal(hone_msg_set_str(msg, "config", config), HONE_OK);
     return s_call(f, msg);
 }
@@ -245,17 +106,17 @@ static hone_msg_t *s_create(fixture_t *f, const char *config)
 static void s_create_ok(fixture_t *f, const char *name, long seed, int max_trials)
 {
     char config[1024];
-    hone_msg_t *reply = s_expect(s_create(f, s_config(config, sizeof config, name, seed, max_trials)),
-                                 HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "experiment"), name);
+    hone_msg_t *reply = hone_test_expect(s_create(f, s_config(config, sizeof config, name, seed, max_trials)),
+                                         HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "experiment"), name);
     if (seed >= 0)
-        assert_int_equal(s_int(reply, "seed"), seed);
+        assert_int_equal(hone_test_int(reply, "seed"), seed);
     hone_msg_destroy(&reply);
 }
 
 static hone_msg_t *s_next(fixture_t *f, const char *name, int count)
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_NEXT, name);
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_NEXT, name);
     if (count > 0)
         assert_int_equal(hone_msg_set_int(msg, "count", count), HONE_OK);
     return s_call(f, msg);
@@ -282,7 +143,7 @@ static void s_metric(hone_msg_t *msg, const char *metric, double mean, double se
 
 static hone_msg_t *s_trial_req(fixture_t *f, hone_msg_id_t id, const char *name, int64_t trial)
 {
-    hone_msg_t *msg = s_req(f, id, name);
+    hone_msg_t *msg = hone_test_req(&f->seq, id, name);
     assert_int_equal(hone_msg_set_int(msg, "trial", trial), HONE_OK);
     return msg;
 }
@@ -297,48 +158,16 @@ static hone_msg_t *s_mark_req(fixture_t *f, const char *name, int64_t trial, con
 /* The `list` reply of an experiment, as text with seq 0 (for before/after comparisons). */
 static char *s_list_text(fixture_t *f, const char *name)
 {
-    hone_msg_t *reply = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, name)), HONE_MSG_OK);
-    hone_msg_set_seq(reply, 0);
-    char *text = hone_msg_to_text(reply);
-    hone_msg_destroy(&reply);
-    assert_non_null(text);
-    return text;
+    hone_msg_t *reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, name)), HONE_MSG_OK);
+    return hone_test_reply_text(&reply);
 }
 
+/* Trial index of a `list` reply of all trials. */
 static const hone_node_t *s_list_trial(const hone_msg_t *list, uint32_t index)
 {
-    const hone_node_t *trials = hone_msg_get(list, "trials");
-    assert_non_null(trials);
-    assert_true(index < hone_node_len(trials));
-    const hone_node_t *t = hone_node_at(trials, index);
+    const hone_node_t *t = hone_test_trial_node(list, index);
     assert_int_equal(hone_node_int(hone_node_get(t, "trial")), index);
     return t;
-}
-
-static const char *s_node_str(const hone_node_t *obj, const char *key)
-{
-    const hone_node_t *n = hone_node_get(obj, key);
-    assert_non_null(n);
-    assert_int_equal(hone_node_type(n), HONE_NODE_STR);
-    return hone_node_str(n, NULL);
-}
-
-/* The next reply whatever its seq. */
-static hone_msg_t *s_recv_any(zsock_t *sock)
-{
-    zpoller_t *poller = zpoller_new(sock, NULL);
-    hone_msg_t *reply = NULL;
-    if (zpoller_wait(poller, S_REPLY_TIMEOUT_MS)) {
-        zframe_t *frame = zframe_recv(sock);
-        assert_non_null(frame);
-        hone_error_t err;
-        assert_int_equal(hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, &err),
-                         HONE_OK);
-        zframe_destroy(&frame);
-    }
-    zpoller_destroy(&poller);
-    assert_non_null(reply);
-    return reply;
 }
 
 /* A `create` frame whose config string has str_len bytes, built by hand because the
@@ -380,67 +209,67 @@ static void test_create_next_complete_best(void **state)
     s_create_ok(f, "alpha", 1, 0);
 
     /* client: two trials at once, the center first */
-    hone_msg_t *reply = s_expect(s_next(f, "alpha", 2), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(s_next(f, "alpha", 2), HONE_MSG_OK);
     const hone_node_t *trials = hone_msg_get(reply, "trials");
     assert_int_equal(hone_node_len(trials), 2);
     const hone_node_t *t0 = hone_node_at(trials, 0);
     assert_int_equal(hone_node_int(hone_node_get(t0, "trial")), 0);
-    assert_string_equal(s_node_str(t0, "status"), "RUNNING");
-    assert_string_equal(s_node_str(t0, "note"), "center");
+    assert_string_equal(hone_test_node_str(t0, "status"), "RUNNING");
+    assert_string_equal(hone_test_node_str(t0, "note"), "center");
     const hone_node_t *params = hone_node_get(t0, "params");
     assert_int_equal(hone_node_type(hone_node_get(params, "x1")), HONE_NODE_FLOAT);
     assert_true(fabs(hone_node_float(hone_node_get(params, "x1")) - 2.5) < 1e-12);
     assert_int_equal(hone_node_type(hone_node_get(params, "x2")), HONE_NODE_INT);
     assert_int_equal(hone_node_type(hone_node_get(params, "opt")), HONE_NODE_STR);
     assert_null(hone_node_get(t0, "metrics"));
-    assert_string_equal(s_node_str(hone_node_at(trials, 1), "note"), "sobol");
+    assert_string_equal(hone_test_node_str(hone_node_at(trials, 1), "note"), "sobol");
     hone_msg_destroy(&reply);
 
     /* worker: ready, progress, complete */
-    hone_msg_t *msg = s_req(f, HONE_MSG_READY, "alpha");
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_READY, "alpha");
     assert_int_equal(hone_msg_set_str(msg, "worker", "test-worker"), HONE_OK);
-    reply = s_expect(s_call(f, msg), HONE_MSG_TRIAL);
-    assert_string_equal(s_str(reply, "experiment"), "alpha");
-    assert_int_equal(s_int(reply, "trial"), 2);
-    assert_string_equal(s_str(reply, "note"), "sobol");
+    reply = hone_test_expect(s_call(f, msg), HONE_MSG_TRIAL);
+    assert_string_equal(hone_test_str(reply, "experiment"), "alpha");
+    assert_int_equal(hone_test_int(reply, "trial"), 2);
+    assert_string_equal(hone_test_str(reply, "note"), "sobol");
     assert_non_null(hone_msg_get(reply, "params"));
     hone_msg_destroy(&reply);
 
     msg = s_trial_req(f, HONE_MSG_HEARTBEAT, NULL, 2);
     uint64_t hb_seq = hone_msg_seq(msg);
-    reply = s_expect(s_call(f, msg), HONE_MSG_HEARTBEAT);
+    reply = hone_test_expect(s_call(f, msg), HONE_MSG_HEARTBEAT);
     assert_int_equal(hone_msg_seq(reply), hb_seq);
     hone_msg_destroy(&reply);
 
     msg = s_trial_req(f, HONE_MSG_PROGRESS, "alpha", 2);
     s_metric(msg, "obj", 3.0, 0.1, true);
     assert_int_equal(hone_msg_set_int(msg, "progression", 10), HONE_OK);
-    s_expect_ok(s_call(f, msg));
+    hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
     msg = s_trial_req(f, HONE_MSG_COMPLETE, "alpha", 2);
     s_metric(msg, "obj", 1.5, 0, false);
     s_metric(msg, "aux", 7, -1, true);
-    reply = s_expect(s_call(f, msg), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "status"), "COMPLETED");
+    reply = hone_test_expect(s_call(f, msg), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "status"), "COMPLETED");
     hone_msg_destroy(&reply);
 
     /* client: attach + mark, mark with metrics, abandon */
     msg = s_trial_req(f, HONE_MSG_ATTACH, "alpha", 0);
     s_metric(msg, "obj", 9.0, 0.5, true);
-    s_expect_ok(s_call(f, msg));
+    hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
     msg = s_mark_req(f, "alpha", 0, "COMPLETED");
     s_metric(msg, "obj", 4.0, 0, false);
-    reply = s_expect(s_call(f, msg), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "status"), "COMPLETED");
+    reply = hone_test_expect(s_call(f, msg), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "status"), "COMPLETED");
     hone_msg_destroy(&reply);
     msg = s_mark_req(f, "alpha", 1, "ABANDONED");
     assert_int_equal(hone_msg_set_str(msg, "reason", "node lost"), HONE_OK);
-    s_expect_ok(s_call(f, msg));
+    hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
     /* marking the status a trial already has succeeds */
-    s_expect_ok(s_call(f, s_mark_req(f, "alpha", 0, "COMPLETED")));
+    hone_test_expect_destroy(s_call(f, s_mark_req(f, "alpha", 0, "COMPLETED")), HONE_MSG_OK);
 
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_BEST, "alpha")), HONE_MSG_OK);
-    assert_int_equal(s_int(reply, "trial"), 2);
-    assert_string_equal(s_str(reply, "metric"), "obj");
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_BEST, "alpha")), HONE_MSG_OK);
+    assert_int_equal(hone_test_int(reply, "trial"), 2);
+    assert_string_equal(hone_test_str(reply, "metric"), "obj");
     double value = 0;
     assert_int_equal(hone_msg_get_float(reply, "value", &value, NULL), HONE_OK);
     assert_true(value == 1.5);
@@ -450,12 +279,12 @@ static void test_create_next_complete_best(void **state)
     assert_true(minimize);
     hone_msg_destroy(&reply);
 
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "alpha")), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "experiment"), "alpha");
-    assert_string_equal(s_str(reply, "objective"), "-obj");
-    assert_string_equal(s_str(reply, "method"), "random_search");
-    assert_int_equal(s_int(reply, "max_trials"), 0);
-    assert_int_equal(s_int(reply, "total"), 3);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_STATUS, "alpha")), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "experiment"), "alpha");
+    assert_string_equal(hone_test_str(reply, "objective"), "-obj");
+    assert_string_equal(hone_test_str(reply, "method"), "random_search");
+    assert_int_equal(hone_test_int(reply, "max_trials"), 0);
+    assert_int_equal(hone_test_int(reply, "total"), 3);
     const hone_node_t *counts = hone_msg_get(reply, "counts");
     assert_int_equal(hone_node_int(hone_node_get(counts, "COMPLETED")), 2);
     assert_int_equal(hone_node_int(hone_node_get(counts, "ABANDONED")), 1);
@@ -465,9 +294,9 @@ static void test_create_next_complete_best(void **state)
     assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "best"), "trial")), 2);
     hone_msg_destroy(&reply);
 
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "alpha")), HONE_MSG_OK);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, "alpha")), HONE_MSG_OK);
     const hone_node_t *t2 = s_list_trial(reply, 2);
-    assert_string_equal(s_node_str(t2, "status"), "COMPLETED");
+    assert_string_equal(hone_test_node_str(t2, "status"), "COMPLETED");
     const hone_node_t *obj = hone_node_get(hone_node_get(t2, "metrics"), "obj");
     assert_int_equal(hone_node_len(obj), 2);
     assert_true(hone_node_float(hone_node_at(obj, 0)) == 1.5);   /* no step wins over step 10 */
@@ -475,8 +304,8 @@ static void test_create_next_complete_best(void **state)
     assert_non_null(hone_node_get(hone_node_get(t2, "metrics"), "aux"));
     assert_int_equal(hone_node_int(hone_node_get(t2, "progression")), 10);
     const hone_node_t *t1 = s_list_trial(reply, 1);
-    assert_string_equal(s_node_str(t1, "status"), "ABANDONED");
-    assert_string_equal(s_node_str(t1, "reason"), "node lost");
+    assert_string_equal(hone_test_node_str(t1, "status"), "ABANDONED");
+    assert_string_equal(hone_test_node_str(t1, "reason"), "node lost");
     assert_null(hone_node_get(t1, "progression"));
     const hone_node_t *t0m = hone_node_get(hone_node_get(s_list_trial(reply, 0), "metrics"), "obj");
     assert_true(hone_node_float(hone_node_at(t0m, 0)) == 4.0);   /* replaced */
@@ -485,24 +314,23 @@ static void test_create_next_complete_best(void **state)
     /* a REQ peer (empty delimiter frame) is answered the same way */
     zsock_t *req = zsock_new(ZMQ_REQ);
     zsock_set_linger(req, 0);
-    assert_int_equal(zsock_connect(req, "%s", f->endpoint), 0);
-    msg = s_req(f, HONE_MSG_STATUS, "alpha");
-    reply = s_expect(s_call_on(req, &msg), HONE_MSG_OK);
-    assert_int_equal(s_int(reply, "total"), 3);
+    assert_int_equal(zsock_connect(req, "%s", f->broker->endpoint), 0);
+    msg = hone_test_req(&f->seq, HONE_MSG_STATUS, "alpha");
+    reply = hone_test_expect(hone_peer_call(req, msg, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+    assert_int_equal(hone_test_int(reply, "total"), 3);
     hone_msg_destroy(&reply);
     zsock_destroy(&req);
 
     /* a peer that leaves before its reply does not disturb the broker */
-    zsock_t *gone = s_connect(f);
-    msg = s_req(f, HONE_MSG_LIST, "alpha");
-    s_send(gone, msg);
-    hone_msg_destroy(&msg);
+    zsock_t *gone = hone_peer_connect(f->broker->endpoint);
+    msg = hone_test_req(&f->seq, HONE_MSG_LIST, "alpha");
+    hone_peer_send(gone, &msg);
     zsock_destroy(&gone);
 
     /* a config without a seed gets one drawn by the broker, reported back */
     char config[1024];
-    reply = s_expect(s_create(f, s_config(config, sizeof config, "beta", -1, 0)), HONE_MSG_OK);
-    assert_true(s_int(reply, "seed") >= 0);
+    reply = hone_test_expect(s_create(f, s_config(config, sizeof config, "beta", -1, 0)), HONE_MSG_OK);
+    assert_true(hone_test_int(reply, "seed") >= 0);
     hone_msg_destroy(&reply);
 }
 
@@ -512,73 +340,65 @@ static void test_two_experiments_and_budget(void **state)
     s_create_ok(f, "one", 5, 0);
     s_create_ok(f, "two", 5, 2);
 
-    hone_msg_t *r1 = s_expect(s_next(f, "one", 1), HONE_MSG_OK);
-    hone_msg_t *r2 = s_expect(s_next(f, "two", 5), HONE_MSG_OK);    /* fewer than asked */
+    hone_msg_t *r1 = hone_test_expect(s_next(f, "one", 1), HONE_MSG_OK);
+    hone_msg_t *r2 = hone_test_expect(s_next(f, "two", 5), HONE_MSG_OK);    /* fewer than asked */
     assert_int_equal(hone_node_len(hone_msg_get(r1, "trials")), 1);
     assert_int_equal(hone_node_len(hone_msg_get(r2, "trials")), 2);
     hone_msg_destroy(&r1);
     hone_msg_destroy(&r2);
-    r1 = s_expect(s_next(f, "one", 3), HONE_MSG_OK);
+    r1 = hone_test_expect(s_next(f, "one", 3), HONE_MSG_OK);
     const hone_node_t *trials = hone_msg_get(r1, "trials");
     assert_int_equal(hone_node_int(hone_node_get(hone_node_at(trials, 0), "trial")), 1);
     hone_msg_destroy(&r1);
 
     /* two's budget is out while its trials run */
-    s_expect_error(s_next(f, "two", 1), HONE_EAGAIN);
-    hone_msg_t *reply = s_expect(s_call(f, s_req(f, HONE_MSG_READY, "two")), HONE_MSG_NO_WORK);
-    assert_int_equal(s_int(reply, "retry_ms"), 250);
+    hone_test_expect_error(s_next(f, "two", 1), HONE_EAGAIN, NULL);
+    hone_msg_t *reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_READY, "two")), HONE_MSG_NO_WORK);
+    assert_int_equal(hone_test_int(reply, "retry_ms"), 250);
     bool done = true;
     assert_int_equal(hone_msg_get_bool(reply, "done", &done, NULL), HONE_OK);
     assert_false(done);
-    assert_true(strlen(s_str(reply, "reason")) > 0);
+    assert_true(strlen(hone_test_str(reply, "reason")) > 0);
     hone_msg_destroy(&reply);
 
     for (int i = 0; i < 2; i++) {
         hone_msg_t *msg = s_trial_req(f, HONE_MSG_COMPLETE, "two", i);
         s_metric(msg, "obj", i, 0, false);
-        s_expect_ok(s_call(f, msg));
+        hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
     }
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_READY, "two")), HONE_MSG_NO_WORK);
-    assert_int_equal(s_int(reply, "retry_ms"), 0);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_READY, "two")), HONE_MSG_NO_WORK);
+    assert_int_equal(hone_test_int(reply, "retry_ms"), 0);
     assert_int_equal(hone_msg_get_bool(reply, "done", &done, NULL), HONE_OK);
     assert_true(done);
     hone_msg_destroy(&reply);
-    s_expect_error(s_next(f, "two", 1), HONE_EDONE);
+    hone_test_expect_error(s_next(f, "two", 1), HONE_EDONE, NULL);
 
     /* "one" is untouched by "two" */
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "one")), HONE_MSG_OK);
-    assert_int_equal(s_int(reply, "total"), 4);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_STATUS, "one")), HONE_MSG_OK);
+    assert_int_equal(hone_test_int(reply, "total"), 4);
     assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "counts"), "RUNNING")), 4);
     assert_null(hone_msg_get(reply, "best"));
     hone_msg_destroy(&reply);
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "two")), HONE_MSG_OK);
-    assert_int_equal(s_int(reply, "total"), 2);
-    assert_int_equal(s_int(reply, "max_trials"), 2);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_STATUS, "two")), HONE_MSG_OK);
+    assert_int_equal(hone_test_int(reply, "total"), 2);
+    assert_int_equal(hone_test_int(reply, "max_trials"), 2);
     assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "best"), "trial")), 0);
     hone_msg_destroy(&reply);
-}
-
-/* Encodes a request for raw manipulation. */
-static uint8_t *s_encode(const hone_msg_t *msg, size_t *size)
-{
-    uint8_t *data = NULL;
-    assert_int_equal(hone_msg_encode(msg, &data, size), HONE_OK);
-    return data;
 }
 
 static void test_errors_change_nothing(void **state)
 {
     fixture_t *f = *state;
     s_create_ok(f, "base", 3, 10);
-    hone_msg_t *reply = s_expect(s_next(f, "base", 3), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(s_next(f, "base", 3), HONE_MSG_OK);
     hone_msg_destroy(&reply);
     hone_msg_t *msg = s_trial_req(f, HONE_MSG_COMPLETE, "base", 0);
     s_metric(msg, "obj", 1.0, 0, false);
-    s_expect_ok(s_call(f, msg));
+    hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
     msg = s_trial_req(f, HONE_MSG_FAIL, "base", 1);
     assert_int_equal(hone_msg_set_str(msg, "reason", "crashed"), HONE_OK);
-    reply = s_expect(s_call(f, msg), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "status"), "FAILED");
+    reply = hone_test_expect(s_call(f, msg), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "status"), "FAILED");
     hone_msg_destroy(&reply);
     char *before = s_list_text(f, "base");
 
@@ -597,134 +417,139 @@ static void test_errors_change_nothing(void **state)
         "{\"name\": \"c\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], \"parameter_type\": \"float\"}], \"objective\": \"y\", \"max_trials\": -1}",
     };
     for (size_t i = 0; i < sizeof bad_configs / sizeof bad_configs[0]; i++)
-        s_expect_error(s_create(f, bad_configs[i]), HONE_EINVAL);
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_CREATE, NULL)), HONE_EPROTO);       /* no config */
-    msg = s_req(f, HONE_MSG_CREATE, NULL);
+        hone_test_expect_error(s_create(f, bad_configs[i]), HONE_EINVAL, NULL);
+    /* no config */
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_CREATE, NULL)), HONE_EPROTO, NULL);
+    msg = hone_test_req(&f->seq, HONE_MSG_CREATE, NULL);
     assert_int_equal(hone_msg_set_int(msg, "config", 3), HONE_OK);
-    s_expect_error(s_call(f, msg), HONE_EPROTO);                                     /* wrong type */
+    hone_test_expect_error(s_call(f, msg), HONE_EPROTO, NULL);         /* wrong type */
     char config[1024];
-    s_expect_error(s_create(f, s_config(config, sizeof config, "base", 4, 0)), HONE_EEXIST);
+    hone_test_expect_error(s_create(f, s_config(config, sizeof config, "base", 4, 0)), HONE_EEXIST, NULL);
 
     /* unknown experiment, unknown trial */
-    s_expect_error(s_next(f, "nope", 1), HONE_ENOTFOUND);
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_READY, "nope")), HONE_ENOTFOUND);
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_LIST, "nope")), HONE_ENOTFOUND);
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_BEST, "nope")), HONE_ENOTFOUND);
-    s_expect_error(s_call(f, s_mark_req(f, "base", 99, "COMPLETED")), HONE_ENOTFOUND);
+    hone_test_expect_error(s_next(f, "nope", 1), HONE_ENOTFOUND, NULL);
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_READY, "nope")), HONE_ENOTFOUND, NULL);
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, "nope")), HONE_ENOTFOUND, NULL);
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_BEST, "nope")), HONE_ENOTFOUND, NULL);
+    hone_test_expect_error(s_call(f, s_mark_req(f, "base", 99, "COMPLETED")), HONE_ENOTFOUND, NULL);
     msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 99);
     s_metric(msg, "obj", 1, 0, false);
-    s_expect_error(s_call(f, msg), HONE_ENOTFOUND);
+    hone_test_expect_error(s_call(f, msg), HONE_ENOTFOUND, NULL);
 
     /* readings for trials that are not running (worker role) */
     msg = s_trial_req(f, HONE_MSG_PROGRESS, "base", 0);
     s_metric(msg, "obj", 2.0, 0, false);
-    s_expect_error(s_call(f, msg), HONE_ESTATE);
+    hone_test_expect_error(s_call(f, msg), HONE_ESTATE, NULL);
     msg = s_trial_req(f, HONE_MSG_COMPLETE, "base", 1);
     s_metric(msg, "obj", 2.0, 0, false);
-    s_expect_error(s_call(f, msg), HONE_ESTATE);
+    hone_test_expect_error(s_call(f, msg), HONE_ESTATE, NULL);
 
     /* illegal transitions */
-    s_expect_error(s_call(f, s_trial_req(f, HONE_MSG_COMPLETE, "base", 1)), HONE_ESTATE);
-    s_expect_error(s_call(f, s_mark_req(f, "base", 1, "COMPLETED")), HONE_ESTATE);
-    s_expect_error(s_call(f, s_mark_req(f, "base", 0, "FAILED")), HONE_ESTATE);
-    s_expect_error(s_call(f, s_mark_req(f, "base", 0, "ABANDONED")), HONE_ESTATE);
-    s_expect_error(s_call(f, s_mark_req(f, "base", 2, "EARLY_STOPPED")), HONE_ESTATE);  /* no data */
+    hone_test_expect_error(s_call(f, s_trial_req(f, HONE_MSG_COMPLETE, "base", 1)), HONE_ESTATE, NULL);
+    hone_test_expect_error(s_call(f, s_mark_req(f, "base", 1, "COMPLETED")), HONE_ESTATE, NULL);
+    hone_test_expect_error(s_call(f, s_mark_req(f, "base", 0, "FAILED")), HONE_ESTATE, NULL);
+    hone_test_expect_error(s_call(f, s_mark_req(f, "base", 0, "ABANDONED")), HONE_ESTATE, NULL);
+    hone_test_expect_error(s_call(f, s_mark_req(f, "base", 2, "EARLY_STOPPED")), HONE_ESTATE, NULL);  /* no data */
     msg = s_mark_req(f, "base", 1, "COMPLETED");       /* metrics must not stick on failure */
     s_metric(msg, "obj", -100, 0, false);
-    s_expect_error(s_call(f, msg), HONE_ESTATE);
+    hone_test_expect_error(s_call(f, msg), HONE_ESTATE, NULL);
 
     /* bad field values and types */
-    s_expect_error(s_call(f, s_mark_req(f, "base", 2, "DONE")), HONE_EINVAL);
-    s_expect_error(s_call(f, s_mark_req(f, "base", 2, "RUNNING")), HONE_EINVAL);
+    hone_test_expect_error(s_call(f, s_mark_req(f, "base", 2, "DONE")), HONE_EINVAL, NULL);
+    hone_test_expect_error(s_call(f, s_mark_req(f, "base", 2, "RUNNING")), HONE_EINVAL, NULL);
     msg = s_mark_req(f, "base", 2, "FAILED");
     s_metric(msg, "obj", 1, 0, false);
-    s_expect_error(s_call(f, msg), HONE_EINVAL);
-    s_expect_error(s_next(f, "base", 1001), HONE_EINVAL);
-    msg = s_req(f, HONE_MSG_NEXT, "base");
+    hone_test_expect_error(s_call(f, msg), HONE_EINVAL, NULL);
+    hone_test_expect_error(s_next(f, "base", 1001), HONE_EINVAL, NULL);
+    msg = hone_test_req(&f->seq, HONE_MSG_NEXT, "base");
     assert_int_equal(hone_msg_set_int(msg, "count", 0), HONE_OK);
-    s_expect_error(s_call(f, msg), HONE_EINVAL);
-    msg = s_req(f, HONE_MSG_NEXT, "base");
+    hone_test_expect_error(s_call(f, msg), HONE_EINVAL, NULL);
+    msg = hone_test_req(&f->seq, HONE_MSG_NEXT, "base");
     assert_int_equal(hone_msg_set_int(msg, "count", -1), HONE_OK);
-    s_expect_error(s_call(f, msg), HONE_EPROTO);
-    msg = s_req(f, HONE_MSG_NEXT, "base");
+    hone_test_expect_error(s_call(f, msg), HONE_EPROTO, NULL);
+    msg = hone_test_req(&f->seq, HONE_MSG_NEXT, "base");
     assert_int_equal(hone_msg_set_str(msg, "count", "two"), HONE_OK);
-    s_expect_error(s_call(f, msg), HONE_EPROTO);
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_NEXT, NULL)), HONE_EPROTO);        /* no experiment */
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_PROGRESS, "base")), HONE_EPROTO);  /* no trial */
-    s_expect_error(s_call(f, s_trial_req(f, HONE_MSG_PROGRESS, "base", 2)), HONE_EPROTO); /* no metrics */
+    hone_test_expect_error(s_call(f, msg), HONE_EPROTO, NULL);
+    /* no experiment */
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_NEXT, NULL)), HONE_EPROTO, NULL);
+    /* no trial */
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_PROGRESS, "base")), HONE_EPROTO, NULL);
+    /* no metrics */
+    hone_test_expect_error(s_call(f, s_trial_req(f, HONE_MSG_PROGRESS, "base", 2)), HONE_EPROTO, NULL);
     msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
     assert_int_equal(hone_msg_set_str(msg, "metrics", "lots"), HONE_OK);
-    s_expect_error(s_call(f, msg), HONE_EPROTO);
+    hone_test_expect_error(s_call(f, msg), HONE_EPROTO, NULL);
     msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
     hone_node_t *metrics = hone_node_add_map(hone_msg_body(msg), "metrics");
     assert_non_null(hone_node_add_str(metrics, "obj", "high"));
-    s_expect_error(s_call(f, msg), HONE_EPROTO);
+    hone_test_expect_error(s_call(f, msg), HONE_EPROTO, NULL);
     msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
     metrics = hone_node_add_map(hone_msg_body(msg), "metrics");
     hone_node_t *pair = hone_node_add_array(metrics, "obj");
     assert_non_null(hone_node_add_float(pair, NULL, 1.0));
     assert_non_null(hone_node_add_float(pair, NULL, -0.5));      /* a negative sem */
-    s_expect_error(s_call(f, msg), HONE_EINVAL);
+    hone_test_expect_error(s_call(f, msg), HONE_EINVAL, NULL);
     msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
     s_metric(msg, "obj", NAN, 0, false);         /* a NaN mean */
-    s_expect_error(s_call(f, msg), HONE_EINVAL);
+    hone_test_expect_error(s_call(f, msg), HONE_EINVAL, NULL);
     msg = s_trial_req(f, HONE_MSG_ATTACH, "base", 2);
     s_metric(msg, "ok", 1.0, 0, false);
     s_metric(msg, "bad", INFINITY, 0, false);    /* all or nothing */
-    s_expect_error(s_call(f, msg), HONE_EINVAL);
+    hone_test_expect_error(s_call(f, msg), HONE_EINVAL, NULL);
     s_create_ok(f, "empty", 1, 0);
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_BEST, "empty")), HONE_EDATA);
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_BEST, "empty")), HONE_EDATA, NULL);
 
     /* wire-level errors: each gets an error reply, seq when the header is readable */
-    s_send_bytes(f->client, "\xc1garbage", 8);
-    s_expect_error(s_recv_any(f->client), HONE_EPROTO);
-    s_send_bytes(f->client, "", 0);
-    s_expect_error(s_recv_any(f->client), HONE_EPROTO);
+    hone_peer_send_bytes(f->client, "\xc1garbage", 8);
+    hone_test_expect_error(hone_peer_recv(f->client, S_REPLY_TIMEOUT_MS), HONE_EPROTO, NULL);
+    hone_peer_send_bytes(f->client, "", 0);
+    hone_test_expect_error(hone_peer_recv(f->client, S_REPLY_TIMEOUT_MS), HONE_EPROTO, NULL);
 
     size_t size = 0;
-    msg = s_req(f, HONE_MSG_LIST, "base");
-    uint8_t *data = s_encode(msg, &size);
-    s_send_bytes(f->client, data, size - 3);                      /* truncated */
-    s_expect_error(s_recv_any(f->client), HONE_EPROTO);
+    msg = hone_test_req(&f->seq, HONE_MSG_LIST, "base");
+    uint8_t *data = hone_test_encode(msg, &size);
+    hone_peer_send_bytes(f->client, data, size - 3);                      /* truncated */
+    hone_test_expect_error(hone_peer_recv(f->client, S_REPLY_TIMEOUT_MS), HONE_EPROTO, NULL);
     uint8_t *type = memmem(data, size, "list", 4);
     assert_non_null(type);
     type[3] = 'x';                                                 /* unknown type "lisx" */
-    s_send_bytes(f->client, data, size);
-    hone_msg_t *got = s_recv(f->client, hone_msg_seq(msg), S_REPLY_TIMEOUT_MS);
-    s_expect_error(got, HONE_EPROTO);
+    hone_peer_send_bytes(f->client, data, size);
+    hone_msg_t *got = hone_peer_recv_seq(f->client, hone_msg_seq(msg), S_REPLY_TIMEOUT_MS);
+    hone_test_expect_error(got, HONE_EPROTO, NULL);
     type[3] = 't';
     assert_int_equal(data[0], 0x95);
     assert_int_equal(data[6], 0x01);
     data[6] = 99;                                                  /* version 99 */
-    s_send_bytes(f->client, data, size);
-    got = s_recv(f->client, hone_msg_seq(msg), S_REPLY_TIMEOUT_MS);
-    s_expect_error(got, HONE_EVERSION);
+    hone_peer_send_bytes(f->client, data, size);
+    got = hone_peer_recv_seq(f->client, hone_msg_seq(msg), S_REPLY_TIMEOUT_MS);
+    hone_test_expect_error(got, HONE_EVERSION, NULL);
     free(data);
     hone_msg_destroy(&msg);
 
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_OK, NULL)), HONE_EPROTO);     /* a reply type */
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_TRIAL, "base")), HONE_EPROTO);
+    /* a reply type */
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_OK, NULL)), HONE_EPROTO, NULL);
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_TRIAL, "base")), HONE_EPROTO, NULL);
 
     /* over a protocol limit (a 70 KiB string) but under the socket's frame limit */
     uint64_t big_seq = ++f->seq;
     data = s_oversized_create(big_seq, 70 << 10, &size);
-    s_send_bytes(f->client, data, size);
+    hone_peer_send_bytes(f->client, data, size);
     free(data);
-    got = s_recv(f->client, big_seq, S_REPLY_TIMEOUT_MS);
-    s_expect_error(got, HONE_ETOOBIG);
+    got = hone_peer_recv_seq(f->client, big_seq, S_REPLY_TIMEOUT_MS);
+    hone_test_expect_error(got, HONE_ETOOBIG, NULL);
 
     /* several frames in one message */
     zmsg_t *multi = zmsg_new();
     zmsg_addstr(multi, "one");
     zmsg_addstr(multi, "two");
     assert_int_equal(zmsg_send(&multi, f->client), 0);
-    s_expect_error(s_recv_any(f->client), HONE_EPROTO);
+    hone_test_expect_error(hone_peer_recv(f->client, S_REPLY_TIMEOUT_MS), HONE_EPROTO, NULL);
 
     /* above the socket's frame limit: libzmq drops the connection, the broker lives on */
-    zsock_t *rogue = s_connect(f);
+    zsock_t *rogue = hone_peer_connect(f->broker->endpoint);
     size = HONE_PROTO_MAX_BYTES + 1024;
     data = calloc(1, size);
-    s_send_bytes(rogue, data, size);
+    hone_peer_send_bytes(rogue, data, size);
     free(data);
     zpoller_t *poller = zpoller_new(rogue, NULL);
     assert_null(zpoller_wait(poller, 500));
@@ -736,10 +561,10 @@ static void test_errors_change_nothing(void **state)
     assert_string_equal(before, after);
     free(before);
     free(after);
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_HEARTBEAT, NULL)), HONE_MSG_HEARTBEAT);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_HEARTBEAT, NULL)), HONE_MSG_HEARTBEAT);
     hone_msg_destroy(&reply);
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "base")), HONE_MSG_OK);
-    assert_int_equal(s_int(reply, "total"), 3);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_STATUS, "base")), HONE_MSG_OK);
+    assert_int_equal(hone_test_int(reply, "total"), 3);
     hone_msg_destroy(&reply);
 }
 
@@ -759,10 +584,10 @@ static void test_restart_after_sigkill(void **state)
 {
     fixture_t *f = *state;
     s_create_ok(f, "live", 42, 0);
-    hone_msg_t *reply = s_expect(s_next(f, "live", 10), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(s_next(f, "live", 10), HONE_MSG_OK);
     hone_msg_destroy(&reply);
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_READY, "live")), HONE_MSG_TRIAL);
-    assert_int_equal(s_int(reply, "trial"), 10);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_READY, "live")), HONE_MSG_TRIAL);
+    assert_int_equal(hone_test_int(reply, "trial"), 10);
     hone_msg_destroy(&reply);
 
     /* a burst of pipelined changes; the broker is killed after 9 acknowledgements */
@@ -775,7 +600,7 @@ static void test_restart_after_sigkill(void **state)
         char metric[16];
         if (k % 8 == 7) {
             kinds[k] = OP_NEXT;
-            msg = s_req(f, HONE_MSG_NEXT, "live");
+            msg = hone_test_req(&f->seq, HONE_MSG_NEXT, "live");
         } else if (k % 2 == 0) {
             kinds[k] = OP_ATTACH;
             args[k] = k;
@@ -793,12 +618,11 @@ static void test_restart_after_sigkill(void **state)
             s_metric(msg, "obj", k, 0, false);
         }
         seqs[k] = hone_msg_seq(msg);
-        s_send(f->client, msg);
-        hone_msg_destroy(&msg);
+        hone_peer_send(f->client, &msg);
     }
     bool acked[N] = { false };
     for (int got = 0; got < ACKED; got++) {
-        reply = s_recv_any(f->client);
+        reply = hone_peer_recv(f->client, S_REPLY_TIMEOUT_MS);
         int k = 0;
         while (k < N && seqs[k] != hone_msg_seq(reply))
             k++;
@@ -809,15 +633,13 @@ static void test_restart_after_sigkill(void **state)
             assert_true(kinds[k] == OP_MARK && args[k] > 10);   /* trials not yet made */
         hone_msg_destroy(&reply);
     }
-    kill(f->pid, SIGKILL);
-    int status;
-    assert_int_equal(hone_test_wait(f->pid, 5000, &status), 0);
+    int status = hone_test_broker_wait(f->broker, SIGKILL, 5000);
     assert_true(WIFSIGNALED(status));
     zsock_destroy(&f->client);
     s_start(f);
 
     /* every acknowledged change is there */
-    hone_msg_t *list = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "live")), HONE_MSG_OK);
+    hone_msg_t *list = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, "live")), HONE_MSG_OK);
     size_t total = hone_node_len(hone_msg_get(list, "trials"));
     int max_prog = -1;
     size_t min_total = 11;
@@ -833,7 +655,7 @@ static void test_restart_after_sigkill(void **state)
             max_prog = k;
         } else if (kinds[k] == OP_MARK) {
             const hone_node_t *t = s_list_trial(list, (uint32_t) args[k]);
-            assert_string_equal(s_node_str(t, "status"), "COMPLETED");
+            assert_string_equal(hone_test_node_str(t, "status"), "COMPLETED");
             const hone_node_t *obj = hone_node_get(hone_node_get(t, "metrics"), "obj");
             assert_true(hone_node_float(hone_node_at(obj, 0)) == k);
         } else {
@@ -843,28 +665,28 @@ static void test_restart_after_sigkill(void **state)
     assert_true(max_prog >= 0);
     assert_true(hone_node_int(hone_node_get(s_list_trial(list, 0), "progression")) >= max_prog);
     assert_true(total >= min_total);
-    assert_string_equal(s_node_str(s_list_trial(list, 10), "status"), "RUNNING");
+    assert_string_equal(hone_test_node_str(s_list_trial(list, 10), "status"), "RUNNING");
     hone_msg_destroy(&list);
 
     /* the experiment continues: next index, the restored running trial, the Sobol sequence */
-    reply = s_expect(s_next(f, "live", 2), HONE_MSG_OK);
+    reply = hone_test_expect(s_next(f, "live", 2), HONE_MSG_OK);
     assert_int_equal(hone_node_int(hone_node_get(hone_node_at(hone_msg_get(reply, "trials"), 0), "trial")),
                      total);
     hone_msg_destroy(&reply);
     hone_msg_t *msg = s_trial_req(f, HONE_MSG_COMPLETE, "live", 10);
     s_metric(msg, "obj", 0.5, 0, false);
-    s_expect_ok(s_call(f, msg));
+    hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
 
     s_create_ok(f, "twin", 42, 0);
-    reply = s_expect(s_next(f, "twin", (int) total + 2), HONE_MSG_OK);
+    reply = hone_test_expect(s_next(f, "twin", (int) total + 2), HONE_MSG_OK);
     hone_msg_destroy(&reply);
-    list = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "live")), HONE_MSG_OK);
-    hone_msg_t *twin = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "twin")), HONE_MSG_OK);
+    list = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, "live")), HONE_MSG_OK);
+    hone_msg_t *twin = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, "twin")), HONE_MSG_OK);
     assert_int_equal(hone_node_len(hone_msg_get(list, "trials")), total + 2);
     assert_int_equal(hone_node_len(hone_msg_get(twin, "trials")), total + 2);
     for (uint32_t i = 0; i < total + 2; i++) {
         const hone_node_t *a = s_list_trial(list, i), *b = s_list_trial(twin, i);
-        assert_string_equal(s_node_str(a, "note"), s_node_str(b, "note"));
+        assert_string_equal(hone_test_node_str(a, "note"), hone_test_node_str(b, "note"));
         double xa = hone_node_float(s_param(a, "x1")), xb = hone_node_float(s_param(b, "x1"));
         assert_memory_equal(&xa, &xb, sizeof xa);
         assert_int_equal(hone_node_int(s_param(a, "x2")), hone_node_int(s_param(b, "x2")));
@@ -878,29 +700,27 @@ static void test_restart_clean_keeps_everything(void **state)
 {
     fixture_t *f = *state;
     s_create_ok(f, "keep", 9, 5);
-    hone_msg_t *reply = s_expect(s_next(f, "keep", 3), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(s_next(f, "keep", 3), HONE_MSG_OK);
     hone_msg_destroy(&reply);
     hone_msg_t *msg = s_trial_req(f, HONE_MSG_PROGRESS, "keep", 1);
     s_metric(msg, "obj", 2.0, 0.25, true);
     assert_int_equal(hone_msg_set_int(msg, "progression", -4), HONE_OK);
-    s_expect_ok(s_call(f, msg));
+    hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
     msg = s_trial_req(f, HONE_MSG_FAIL, "keep", 2);
     assert_int_equal(hone_msg_set_str(msg, "reason", "out of memory"), HONE_OK);
-    s_expect_ok(s_call(f, msg));
+    hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
     char *before = s_list_text(f, "keep");
 
     zsock_destroy(&f->client);
-    kill(f->pid, SIGTERM);
-    int status;
-    assert_int_equal(hone_test_wait(f->pid, 5000, &status), 0);
+    int status = hone_test_broker_wait(f->broker, SIGTERM, 5000);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     s_start(f);
     char *after = s_list_text(f, "keep");
     assert_string_equal(before, after);
     free(before);
     free(after);
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "keep")), HONE_MSG_OK);
-    assert_int_equal(s_int(reply, "max_trials"), 5);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_STATUS, "keep")), HONE_MSG_OK);
+    assert_int_equal(hone_test_int(reply, "max_trials"), 5);
     assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "counts"), "FAILED")), 1);
     hone_msg_destroy(&reply);
 }
@@ -908,50 +728,34 @@ static void test_restart_clean_keeps_everything(void **state)
 
 /* ---- storage failures, in process: handlers over a store that cannot grow ---- */
 
-static hone_msg_t *s_local(hone_handlers_t *h, hone_msg_t **msg)
+/* The `list` reply of the handlers in h, as text with seq 0. */
+static char *s_local_list(hone_harness_t *h, const char *name)
 {
-    hone_handlers_peer_t peer = { .identity = "peer", .id_len = 4 };
-    hone_msg_t *reply = hone_handlers_dispatch(h, &peer, msg, 0);
-    assert_null(*msg);
-    assert_non_null(reply);     /* no generator: every reply is immediate */
-    return reply;
-}
-
-static char *s_local_list(hone_handlers_t *h, fixture_t *f, const char *name)
-{
-    hone_msg_t *msg = s_req(f, HONE_MSG_LIST, name);
-    hone_msg_t *reply = s_expect(s_local(h, &msg), HONE_MSG_OK);
-    hone_msg_set_seq(reply, 0);
-    char *text = hone_msg_to_text(reply);
-    hone_msg_destroy(&reply);
-    return text;
+    hone_msg_t *reply = hone_harness_call(h, "peer", hone_test_req(&h->seq, HONE_MSG_LIST, name));
+    reply = hone_test_expect(reply, HONE_MSG_OK);
+    return hone_test_reply_text(&reply);
 }
 
 static void test_store_full_changes_nothing(void **state)
 {
     fixture_t *f = *state;
-    char *dir = NULL;
-    assert_true(asprintf(&dir, "%s/small", f->dir) > 0);
     hone_store_options_t options = { .map_size = 96 << 10, .map_size_max = 1 };   /* never grows */
     hone_log_set_sink(hone_log_sink_null, NULL);    /* the store failures below are expected */
-    hone_store_t *store = NULL;
-    hone_registry_t *registry = NULL;
-    hone_error_t err;
-    assert_int_equal(hone_store_open(&store, dir, &options, &err), HONE_OK);
-    assert_int_equal(hone_registry_open(&registry, store, &err), HONE_OK);
-    hone_handlers_t *h = hone_handlers_new(registry);
+    hone_harness_t *h = hone_harness_new("broker-small");
+    h->now = 0;
+    hone_harness_open(h, &options);
 
     char config[1024];
-    hone_msg_t *msg = s_req(f, HONE_MSG_CREATE, NULL);
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_CREATE, NULL);
     assert_int_equal(hone_msg_set_str(msg, "config", s_config(config, sizeof config, "tight", 8, 0)), HONE_OK);
-    s_expect_ok(s_local(h, &msg));
-    msg = s_req(f, HONE_MSG_NEXT, "tight");
+    hone_test_expect_destroy(hone_harness_call(h, "peer", msg), HONE_MSG_OK);
+    msg = hone_test_req(&f->seq, HONE_MSG_NEXT, "tight");
     assert_int_equal(hone_msg_set_int(msg, "count", 3), HONE_OK);
-    s_expect_ok(s_local(h, &msg));
+    hone_test_expect_destroy(hone_harness_call(h, "peer", msg), HONE_MSG_OK);
     msg = s_trial_req(f, HONE_MSG_ATTACH, "tight", 0);
     s_metric(msg, "obj", 1.0, 0, false);
-    s_expect_ok(s_local(h, &msg));
-    char *before = s_local_list(h, f, "tight");
+    hone_test_expect_destroy(hone_harness_call(h, "peer", msg), HONE_MSG_OK);
+    char *before = s_local_list(h, "tight");
 
     /* one attach with 400 long metric names does not fit in the map */
     msg = s_trial_req(f, HONE_MSG_ATTACH, "tight", 1);
@@ -961,39 +765,32 @@ static void test_store_full_changes_nothing(void **state)
         snprintf(metric + 200, sizeof metric - 200, "%d", i);
         s_metric(msg, metric, i, 0, false);
     }
-    s_expect_error(s_local(h, &msg), HONE_ESTORE);
+    hone_test_expect_error(hone_harness_call(h, "peer", msg), HONE_ESTORE, NULL);
     /* a mark with metrics: the status change is undone along with the readings */
     msg = s_mark_req(f, "tight", 2, "COMPLETED");
     for (int i = 0; i < 400; i++) {
         snprintf(metric + 200, sizeof metric - 200, "%d", i);
         s_metric(msg, metric, i, 0, false);
     }
-    s_expect_error(s_local(h, &msg), HONE_ESTORE);
-    char *after = s_local_list(h, f, "tight");
+    hone_test_expect_error(hone_harness_call(h, "peer", msg), HONE_ESTORE, NULL);
+    char *after = s_local_list(h, "tight");
     assert_string_equal(before, after);
     free(after);
 
     /* small changes still work, and memory matches what a reload finds */
     msg = s_mark_req(f, "tight", 2, "ABANDONED");
-    s_expect_ok(s_local(h, &msg));
-    char *live = s_local_list(h, f, "tight");
-    hone_handlers_destroy(&h);
-    hone_registry_destroy(&registry);
-    hone_store_destroy(&store);
-    assert_int_equal(hone_store_open(&store, dir, &options, &err), HONE_OK);
-    assert_int_equal(hone_registry_open(&registry, store, &err), HONE_OK);
-    h = hone_handlers_new(registry);
-    char *reloaded = s_local_list(h, f, "tight");
+    hone_test_expect_destroy(hone_harness_call(h, "peer", msg), HONE_MSG_OK);
+    char *live = s_local_list(h, "tight");
+    hone_harness_close(h);
+    hone_harness_open(h, &options);
+    char *reloaded = s_local_list(h, "tight");
     assert_string_equal(live, reloaded);
     assert_non_null(strstr(reloaded, "ABANDONED"));
     free(live);
     free(reloaded);
     free(before);
-    hone_handlers_destroy(&h);
-    hone_registry_destroy(&registry);
-    hone_store_destroy(&store);
+    hone_harness_destroy(&h);
     hone_log_set_sink(NULL, NULL);
-    free(dir);
 }
 
 
@@ -1016,14 +813,14 @@ static void test_reply_size_limits(void **state)
     }
     snprintf(config + len, cap - len, "], \"objective\": \"y\", "
              "\"generation_strategy\": {\"initialization_random_seed\": 2}}");
-    hone_msg_t *reply = s_expect(s_create(f, config), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(s_create(f, config), HONE_MSG_OK);
     hone_msg_destroy(&reply);
     free(config);
 
     /* `next` makes only as many trials as one reply can carry */
     size_t made = 0;
     for (int round = 0; round < 2; round++) {
-        reply = s_expect(s_next(f, "wide", 1000), HONE_MSG_OK);
+        reply = hone_test_expect(s_next(f, "wide", 1000), HONE_MSG_OK);
         size_t n = hone_node_len(hone_msg_get(reply, "trials"));
         assert_true(n >= 100 && n < 1000);
         assert_int_equal(hone_node_int(hone_node_get(hone_node_at(hone_msg_get(reply, "trials"), 0), "trial")),
@@ -1032,30 +829,13 @@ static void test_reply_size_limits(void **state)
         hone_msg_destroy(&reply);
     }
     /* `list` of all of them exceeds the frame limit: HONE_ETOOBIG, and nothing breaks */
-    s_expect_error(s_call(f, s_req(f, HONE_MSG_LIST, "wide")), HONE_ETOOBIG);
-    reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "wide")), HONE_MSG_OK);
-    assert_int_equal(s_int(reply, "total"), made);
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, "wide")), HONE_ETOOBIG, NULL);
+    reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_STATUS, "wide")), HONE_MSG_OK);
+    assert_int_equal(hone_test_int(reply, "total"), made);
     hone_msg_destroy(&reply);
 }
 
 /* ---- generation off the reactor ---- */
-
-/* The next frame on sock within timeout_ms, decoded, whatever its seq; NULL on timeout. */
-static hone_msg_t *s_recv_next(zsock_t *sock, int timeout_ms)
-{
-    zpoller_t *poller = zpoller_new(sock, NULL);
-    hone_msg_t *reply = NULL;
-    if (zpoller_wait(poller, timeout_ms)) {
-        zframe_t *frame = zframe_recv(sock);
-        assert_non_null(frame);
-        hone_error_t err;
-        assert_int_equal(hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, &err),
-                         HONE_OK);
-        zframe_destroy(&frame);
-    }
-    zpoller_destroy(&poller);
-    return reply;
-}
 
 static bool s_readable(zsock_t *sock)
 {
@@ -1077,11 +857,11 @@ static void s_bo_experiment(fixture_t *f, const char *name, int d, int n_sobol, 
     snprintf(config + len, cap - len, "], \"objective\": \"-y\", \"generation_strategy\": {\"method\": \"fast\", "
              "\"initialization_random_seed\": 11, \"initialization_budget\": %d, "
              "\"min_observed_initialization_trials\": %d}}", n_sobol, n_done);
-    hone_msg_t *reply = s_expect(s_create(f, config), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(s_create(f, config), HONE_MSG_OK);
     hone_msg_destroy(&reply);
     free(config);
 
-    reply = s_expect(s_next(f, name, n_sobol), HONE_MSG_OK);
+    reply = hone_test_expect(s_next(f, name, n_sobol), HONE_MSG_OK);
     const hone_node_t *trials = hone_msg_get(reply, "trials");
     assert_int_equal(hone_node_len(trials), n_sobol);
     /* pipelined marks, then their replies */
@@ -1097,12 +877,12 @@ static void s_bo_experiment(fixture_t *f, const char *name, int d, int n_sobol, 
         }
         hone_msg_t *msg = s_mark_req(f, name, t, "COMPLETED");
         s_metric(msg, "y", y, 0, false);
-        s_send(f->client, msg);
-        hone_msg_destroy(&msg);
+        hone_peer_send(f->client, &msg);
     }
     hone_msg_destroy(&reply);
     for (int t = 0; t < n_done; t++) {
-        hone_msg_t *ok = s_expect(s_recv(f->client, first + (uint64_t) t, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+        hone_msg_t *ok = hone_test_expect(hone_peer_recv_seq(f->client, first + (uint64_t) t, S_REPLY_TIMEOUT_MS),
+                                          HONE_MSG_OK);
         hone_msg_destroy(&ok);
     }
 }
@@ -1115,7 +895,7 @@ static void s_bo_experiment(fixture_t *f, const char *name, int d, int n_sobol, 
 
 static hone_msg_t *s_ready_req(fixture_t *f, const char *name, const char *worker)
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_READY, name);
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_READY, name);
     assert_int_equal(hone_msg_set_str(msg, "worker", worker), HONE_OK);
     return msg;
 }
@@ -1129,12 +909,48 @@ static int cmp_i64(const void *a, const void *b)
 /* One heartbeat round trip on sock; returns its duration in microseconds. */
 static int64_t s_beat(fixture_t *f, zsock_t *sock)
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_HEARTBEAT, NULL);
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_HEARTBEAT, NULL);
     int64_t sent = zclock_usecs();
-    hone_msg_t *reply = s_expect(s_call_on(sock, &msg), HONE_MSG_HEARTBEAT);
+    hone_msg_t *reply = hone_test_expect(hone_peer_call(sock, msg, S_REPLY_TIMEOUT_MS), HONE_MSG_HEARTBEAT);
     int64_t rtt = zclock_usecs() - sent;
     hone_msg_destroy(&reply);
     return rtt;
+}
+
+enum { S_BEATS = 5 };   /* heartbeats measured idle, and during a model fit */
+
+/* S_BEATS heartbeat round trips on beat, in microseconds, into rtt_us. */
+static void s_beats(fixture_t *f, zsock_t *beat, int64_t rtt_us[S_BEATS])
+{
+    for (int i = 0; i < S_BEATS; i++)
+        rtt_us[i] = s_beat(f, beat);
+}
+
+/* While a model fit owes busy its reply: heartbeats on beat, one after the other (their
+ * round trips into rtt_us), and a status of experiment "other" are answered, and
+ * nothing arrives on busy. */
+static void s_answered_meanwhile(fixture_t *f, zsock_t *beat, zsock_t *busy, int64_t rtt_us[S_BEATS])
+{
+    for (int i = 0; i < S_BEATS; i++) {
+        rtt_us[i] = s_beat(f, beat);
+        assert_false(s_readable(busy));
+    }
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_STATUS, "other");
+    hone_msg_t *reply = hone_test_expect(hone_peer_call(beat, msg, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "experiment"), "other");
+    hone_msg_destroy(&reply);
+    assert_false(s_readable(busy));
+}
+
+/* Logs how long what took and the heartbeat round trips meanwhile and before. */
+static void s_log_beats(const char *what, int64_t took_us, int64_t idle_us[S_BEATS], int64_t rtt_us[S_BEATS])
+{
+    qsort(idle_us, S_BEATS, sizeof idle_us[0], cmp_i64);
+    qsort(rtt_us, S_BEATS, sizeof rtt_us[0], cmp_i64);
+    fprintf(stderr, "%s on n=%d, d=%d: %.1f ms; heartbeat round trips meanwhile: "
+            "median %.3f ms, max %.3f ms (idle before: median %.3f ms)\n", what, S_SLOW_N, S_SLOW_D,
+            took_us / 1000.0, rtt_us[S_BEATS / 2] / 1000.0, rtt_us[S_BEATS - 1] / 1000.0,
+            idle_us[S_BEATS / 2] / 1000.0);
 }
 
 static void test_generation_off_the_reactor(void **state)
@@ -1142,11 +958,9 @@ static void test_generation_off_the_reactor(void **state)
     fixture_t *f = *state;
     s_bo_experiment(f, "slow", S_SLOW_D, S_SLOW_N + 1, S_SLOW_N);  /* trial S_SLOW_N runs */
     s_create_ok(f, "other", 4, 0);
-    zsock_t *worker = s_connect(f), *beat = s_connect(f);
-    enum { BEATS = 5 };
-    int64_t idle_us[BEATS], rtt_us[BEATS];
-    for (int i = 0; i < BEATS; i++)
-        idle_us[i] = s_beat(f, beat);   /* for the log line below; connects the socket */
+    zsock_t *worker = hone_peer_connect(f->broker->endpoint), *beat = hone_peer_connect(f->broker->endpoint);
+    int64_t idle_us[S_BEATS], rtt_us[S_BEATS];
+    s_beats(f, beat, idle_us);      /* for the log line below; connects the socket */
 
     /* a `ready` that needs a GP fit on S_SLOW_N points, then a `progress` of the same
      * experiment on the same socket: the generation runs on a snapshot, so the reading
@@ -1154,54 +968,39 @@ static void test_generation_off_the_reactor(void **state)
     int64_t t0 = zclock_usecs();
     hone_msg_t *msg = s_ready_req(f, "slow", "w-slow");
     uint64_t ready_seq = hone_msg_seq(msg);
-    s_send(worker, msg);
-    hone_msg_destroy(&msg);
+    hone_peer_send(worker, &msg);
     msg = s_trial_req(f, HONE_MSG_PROGRESS, "slow", S_SLOW_N);
     s_metric(msg, "y", 0.5, 0.01, true);
     assert_int_equal(hone_msg_set_int(msg, "progression", 3), HONE_OK);
     uint64_t progress_seq = hone_msg_seq(msg);
-    s_send(worker, msg);
-    hone_msg_destroy(&msg);
-    hone_msg_t *reply = s_expect(s_recv_next(worker, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+    hone_peer_send(worker, &msg);
+    hone_msg_t *reply = hone_test_expect(hone_peer_recv(worker, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
     assert_int_equal(hone_msg_seq(reply), progress_seq);
     hone_msg_destroy(&reply);
 
     /* meanwhile heartbeats, one after the other, and a status of another experiment
      * are answered, and the trial has not arrived yet */
-    for (int i = 0; i < BEATS; i++) {
-        rtt_us[i] = s_beat(f, beat);
-        assert_false(s_readable(worker));
-    }
-    msg = s_req(f, HONE_MSG_STATUS, "other");
-    reply = s_expect(s_call_on(beat, &msg), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "experiment"), "other");
-    hone_msg_destroy(&reply);
-    assert_false(s_readable(worker));
+    s_answered_meanwhile(f, beat, worker, rtt_us);
 
     /* then the trial */
-    reply = s_expect(s_recv_next(worker, 60000), HONE_MSG_TRIAL);
+    reply = hone_test_expect(hone_peer_recv(worker, 60000), HONE_MSG_TRIAL);
     int64_t generation_us = zclock_usecs() - t0;
     assert_int_equal(hone_msg_seq(reply), ready_seq);
-    int64_t index = s_int(reply, "trial");
+    int64_t index = hone_test_int(reply, "trial");
     assert_int_equal(index, S_SLOW_N + 1);
-    assert_string_equal(s_str(reply, "note"), "bo");
+    assert_string_equal(hone_test_str(reply, "note"), "bo");
     hone_msg_destroy(&reply);
 
-    qsort(idle_us, BEATS, sizeof idle_us[0], cmp_i64);
-    qsort(rtt_us, BEATS, sizeof rtt_us[0], cmp_i64);
-    fprintf(stderr, "generation on n=%d, d=%d: %.1f ms; heartbeat round trips meanwhile: "
-            "median %.3f ms, max %.3f ms (idle before: median %.3f ms)\n", S_SLOW_N, S_SLOW_D,
-            generation_us / 1000.0, rtt_us[BEATS / 2] / 1000.0, rtt_us[BEATS - 1] / 1000.0,
-            idle_us[BEATS / 2] / 1000.0);
+    s_log_beats("generation", generation_us, idle_us, rtt_us);
 
     /* the progress is stored, and the new trial runs for the worker */
-    hone_msg_t *list = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "slow")), HONE_MSG_OK);
+    hone_msg_t *list = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, "slow")), HONE_MSG_OK);
     const hone_node_t *running = s_list_trial(list, S_SLOW_N);
     const hone_node_t *y = hone_node_get(hone_node_get(running, "metrics"), "y");
     assert_non_null(y);
     assert_true(hone_node_float(hone_node_at(y, 0)) == 0.5);
     assert_int_equal(hone_node_int(hone_node_get(running, "progression")), 3);
-    assert_string_equal(s_node_str(s_list_trial(list, (uint32_t) index), "status"), "RUNNING");
+    assert_string_equal(hone_test_node_str(s_list_trial(list, (uint32_t) index), "status"), "RUNNING");
     hone_msg_destroy(&list);
     zsock_destroy(&worker);
     zsock_destroy(&beat);
@@ -1212,62 +1011,47 @@ static void test_best_off_the_reactor(void **state)
     fixture_t *f = *state;
     s_bo_experiment(f, "slowbest", S_SLOW_D, S_SLOW_N, S_SLOW_N);   /* all completed */
     s_create_ok(f, "other", 4, 0);
-    zsock_t *asker = s_connect(f), *beat = s_connect(f);
-    enum { BEATS = 5 };
-    int64_t idle_us[BEATS], rtt_us[BEATS];
-    for (int i = 0; i < BEATS; i++)
-        idle_us[i] = s_beat(f, beat);
+    zsock_t *asker = hone_peer_connect(f->broker->endpoint), *beat = hone_peer_connect(f->broker->endpoint);
+    int64_t idle_us[S_BEATS], rtt_us[S_BEATS];
+    s_beats(f, beat, idle_us);
 
     /* a `best` that fits a GP on S_SLOW_N points, then a `status` of the same
      * experiment on the same socket: the fit runs on a snapshot, so the status is
      * answered at once, before the best point */
     int64_t t0 = zclock_usecs();
-    hone_msg_t *msg = s_req(f, HONE_MSG_BEST, "slowbest");
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_BEST, "slowbest");
     uint64_t best_seq = hone_msg_seq(msg);
-    s_send(asker, msg);
-    hone_msg_destroy(&msg);
-    msg = s_req(f, HONE_MSG_STATUS, "slowbest");
+    hone_peer_send(asker, &msg);
+    msg = hone_test_req(&f->seq, HONE_MSG_STATUS, "slowbest");
     uint64_t status_seq = hone_msg_seq(msg);
-    s_send(asker, msg);
-    hone_msg_destroy(&msg);
-    hone_msg_t *reply = s_expect(s_recv_next(asker, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
+    hone_peer_send(asker, &msg);
+    hone_msg_t *reply = hone_test_expect(hone_peer_recv(asker, S_REPLY_TIMEOUT_MS), HONE_MSG_OK);
     assert_int_equal(hone_msg_seq(reply), status_seq);
-    assert_string_equal(s_str(reply, "experiment"), "slowbest");
+    assert_string_equal(hone_test_str(reply, "experiment"), "slowbest");
     hone_msg_destroy(&reply);
 
     /* meanwhile heartbeats and a status of another experiment are answered */
-    for (int i = 0; i < BEATS; i++) {
-        rtt_us[i] = s_beat(f, beat);
-        assert_false(s_readable(asker));
-    }
-    msg = s_req(f, HONE_MSG_STATUS, "other");
-    reply = s_expect(s_call_on(beat, &msg), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "experiment"), "other");
-    hone_msg_destroy(&reply);
-    assert_false(s_readable(asker));
+    s_answered_meanwhile(f, beat, asker, rtt_us);
 
     /* then the best point */
-    reply = s_expect(s_recv_next(asker, 60000), HONE_MSG_OK);
+    reply = hone_test_expect(hone_peer_recv(asker, 60000), HONE_MSG_OK);
     int64_t best_us = zclock_usecs() - t0;
     assert_int_equal(hone_msg_seq(reply), best_seq);
     char source[16];
-    snprintf(source, sizeof source, "%s", s_str(reply, "source"));   /* outlives the reply */
+    snprintf(source, sizeof source, "%s", hone_test_str(reply, "source"));   /* outlives the reply */
     assert_true(strcmp(source, "model") == 0 || strcmp(source, "raw") == 0);
-    int64_t index = s_int(reply, "trial");
+    int64_t index = hone_test_int(reply, "trial");
     assert_true(index >= 0 && index < S_SLOW_N);
-    assert_string_equal(s_str(reply, "metric"), "y");
+    assert_string_equal(hone_test_str(reply, "metric"), "y");
     assert_non_null(hone_msg_get(reply, "value"));
     assert_non_null(hone_msg_get(reply, "sem"));
     assert_non_null(hone_msg_get(reply, "minimize"));
     assert_int_equal(hone_node_len(hone_msg_get(reply, "params")), S_SLOW_D);
     hone_msg_destroy(&reply);
 
-    qsort(idle_us, BEATS, sizeof idle_us[0], cmp_i64);
-    qsort(rtt_us, BEATS, sizeof rtt_us[0], cmp_i64);
-    fprintf(stderr, "best (%s) on n=%d, d=%d: %.1f ms; heartbeat round trips meanwhile: "
-            "median %.3f ms, max %.3f ms (idle before: median %.3f ms)\n", source, S_SLOW_N,
-            S_SLOW_D, best_us / 1000.0, rtt_us[BEATS / 2] / 1000.0, rtt_us[BEATS - 1] / 1000.0,
-            idle_us[BEATS / 2] / 1000.0);
+    char what[32];
+    snprintf(what, sizeof what, "best (%s)", source);
+    s_log_beats(what, best_us, idle_us, rtt_us);
     zsock_destroy(&asker);
     zsock_destroy(&beat);
 }
@@ -1276,20 +1060,18 @@ static void test_two_workers_get_different_trials(void **state)
 {
     fixture_t *f = *state;
     s_bo_experiment(f, "pair", 3, 6, 6);
-    zsock_t *w1 = s_connect(f), *w2 = s_connect(f);
+    zsock_t *w1 = hone_peer_connect(f->broker->endpoint), *w2 = hone_peer_connect(f->broker->endpoint);
     hone_msg_t *m1 = s_ready_req(f, "pair", "w1"), *m2 = s_ready_req(f, "pair", "w2");
     uint64_t seq1 = hone_msg_seq(m1), seq2 = hone_msg_seq(m2);
-    s_send(w1, m1);
-    s_send(w2, m2);
-    hone_msg_destroy(&m1);
-    hone_msg_destroy(&m2);
-    hone_msg_t *r1 = s_expect(s_recv(w1, seq1, 60000), HONE_MSG_TRIAL);
-    hone_msg_t *r2 = s_expect(s_recv(w2, seq2, 60000), HONE_MSG_TRIAL);
-    int64_t t1 = s_int(r1, "trial"), t2 = s_int(r2, "trial");
+    hone_peer_send(w1, &m1);
+    hone_peer_send(w2, &m2);
+    hone_msg_t *r1 = hone_test_expect(hone_peer_recv_seq(w1, seq1, 60000), HONE_MSG_TRIAL);
+    hone_msg_t *r2 = hone_test_expect(hone_peer_recv_seq(w2, seq2, 60000), HONE_MSG_TRIAL);
+    int64_t t1 = hone_test_int(r1, "trial"), t2 = hone_test_int(r2, "trial");
     assert_true(t1 != t2);
     assert_true(t1 >= 6 && t1 <= 7 && t2 >= 6 && t2 <= 7);
-    assert_string_equal(s_str(r1, "note"), "bo");
-    assert_string_equal(s_str(r2, "note"), "bo");
+    assert_string_equal(hone_test_str(r1, "note"), "bo");
+    assert_string_equal(hone_test_str(r2, "note"), "bo");
     /* the second one was generated with the first as a pending point: another arm */
     const hone_node_t *p1 = hone_msg_get(r1, "params"), *p2 = hone_msg_get(r2, "params");
     bool same = true;
@@ -1302,8 +1084,8 @@ static void test_two_workers_get_different_trials(void **state)
     hone_msg_destroy(&r1);
     hone_msg_destroy(&r2);
 
-    hone_msg_t *reply = s_expect(s_call(f, s_req(f, HONE_MSG_STATUS, "pair")), HONE_MSG_OK);
-    assert_int_equal(s_int(reply, "total"), 8);
+    hone_msg_t *reply = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_STATUS, "pair")), HONE_MSG_OK);
+    assert_int_equal(hone_test_int(reply, "total"), 8);
     assert_int_equal(hone_node_int(hone_node_get(hone_msg_get(reply, "counts"), "RUNNING")), 2);
     hone_msg_destroy(&reply);
     zsock_destroy(&w1);
@@ -1314,34 +1096,31 @@ static void test_sigterm_during_generation(void **state)
 {
     fixture_t *f = *state;
     s_bo_experiment(f, "stop", S_SLOW_D, S_SLOW_N, S_SLOW_N);
-    zsock_t *worker = s_connect(f);
+    zsock_t *worker = hone_peer_connect(f->broker->endpoint);
     hone_msg_t *msg = s_ready_req(f, "stop", "w-stop");
     uint64_t ready_seq = hone_msg_seq(msg);
-    s_send(worker, msg);
-    hone_msg_destroy(&msg);
+    hone_peer_send(worker, &msg);
     /* the heartbeat's reply, behind the ready on the same connection, says the broker
      * has read the ready and handed the generation over */
-    msg = s_req(f, HONE_MSG_HEARTBEAT, NULL);
+    msg = hone_test_req(&f->seq, HONE_MSG_HEARTBEAT, NULL);
     uint64_t beat_seq = hone_msg_seq(msg);
-    s_send(worker, msg);
-    hone_msg_destroy(&msg);
-    hone_msg_t *reply = s_expect(s_recv_next(worker, S_REPLY_TIMEOUT_MS), HONE_MSG_HEARTBEAT);
+    hone_peer_send(worker, &msg);
+    hone_msg_t *reply = hone_test_expect(hone_peer_recv(worker, S_REPLY_TIMEOUT_MS), HONE_MSG_HEARTBEAT);
     assert_int_equal(hone_msg_seq(reply), beat_seq);    /* not the trial: still generating */
     hone_msg_destroy(&reply);
-    kill(f->pid, SIGTERM);
+    kill(f->broker->pid, SIGTERM);
 
     /* the generation is finished, stored and answered before the broker exits */
-    reply = s_expect(s_recv_next(worker, 60000), HONE_MSG_TRIAL);
+    reply = hone_test_expect(hone_peer_recv(worker, 60000), HONE_MSG_TRIAL);
     assert_int_equal(hone_msg_seq(reply), ready_seq);
-    int64_t index = s_int(reply, "trial");
+    int64_t index = hone_test_int(reply, "trial");
     assert_int_equal(index, S_SLOW_N);
     double x0 = hone_node_float(hone_node_get(hone_msg_get(reply, "params"), "x0"));
     hone_msg_destroy(&reply);
-    int status = -1;
-    assert_int_equal(hone_test_wait(f->pid, 60000, &status), 0);
+    int status = hone_test_broker_wait(f->broker, 0, 60000);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    char *log = hone_test_read_file(f->log, NULL);
+    char *log = hone_test_read_file(f->broker->log, NULL);
     assert_non_null(strstr(log, "waiting for 1 generation(s) in progress"));
     free(log);
     zsock_destroy(&worker);
@@ -1349,14 +1128,14 @@ static void test_sigterm_during_generation(void **state)
 
     /* after a restart the store has exactly that trial, running for that worker */
     s_start(f);
-    hone_msg_t *list = s_expect(s_call(f, s_req(f, HONE_MSG_LIST, "stop")), HONE_MSG_OK);
+    hone_msg_t *list = hone_test_expect(s_call(f, hone_test_req(&f->seq, HONE_MSG_LIST, "stop")), HONE_MSG_OK);
     assert_int_equal(hone_node_len(hone_msg_get(list, "trials")), S_SLOW_N + 1);
     const hone_node_t *t = s_list_trial(list, (uint32_t) index);
-    assert_string_equal(s_node_str(t, "status"), "RUNNING");
+    assert_string_equal(hone_test_node_str(t, "status"), "RUNNING");
     assert_true(hone_node_float(hone_node_get(hone_node_get(t, "params"), "x0")) == x0);
     hone_msg_destroy(&list);
-    reply = s_expect(s_call(f, s_ready_req(f, "stop", "w-stop")), HONE_MSG_TRIAL);   /* resumes */
-    assert_int_equal(s_int(reply, "trial"), index);
+    reply = hone_test_expect(s_call(f, s_ready_req(f, "stop", "w-stop")), HONE_MSG_TRIAL);   /* resumes */
+    assert_int_equal(hone_test_int(reply, "trial"), index);
     hone_msg_destroy(&reply);
 }
 
@@ -1371,7 +1150,7 @@ static double s_bowl(double x1, double x2)
 /* A `predict` request for the points (x1, x2). */
 static hone_msg_t *s_predict_req(fixture_t *f, const char *name, size_t n, const double (*xs)[2])
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_PREDICT, name);
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_PREDICT, name);
     hone_node_t *points = hone_node_add_array(hone_msg_body(msg), "points");
     assert_non_null(points);
     for (size_t i = 0; i < n; i++) {
@@ -1394,24 +1173,10 @@ static void s_prediction(const hone_msg_t *reply, size_t i, double *mean, double
     *sem = hone_node_float(hone_node_get(p, "sem"));
 }
 
-/* Asserts an `error` reply with code whose message contains needle; destroys it. */
-static void s_expect_error_text(hone_msg_t *reply, int code, const char *needle)
-{
-    assert_non_null(reply);
-    const char *message = NULL;
-    if (hone_msg_id(reply) == HONE_MSG_ERROR)
-        hone_msg_get_str(reply, "message", &message, NULL);
-    if (!message || !strstr(message, needle)) {
-        char *text = hone_msg_to_text(reply);
-        fail_msg("expected %s with '%s', got: %s", hone_err_name(code), needle, text);
-    }
-    s_expect_error(reply, code);
-}
-
 static void test_predict(void **state)
 {
     fixture_t *f = *state;
-    hone_msg_t *reply = s_expect(s_create(f, "{\"name\": \"bowl\", \"parameters\": ["
+    hone_msg_t *reply = hone_test_expect(s_create(f, "{\"name\": \"bowl\", \"parameters\": ["
                                              "{\"name\": \"x1\", \"bounds\": [0.0, 1.0], \"parameter_type\": \"float\"},"
                                              "{\"name\": \"x2\", \"bounds\": [0.0, 1.0], \"parameter_type\": \"float\"}],"
                                              " \"parameter_constraints\": [\"x1 + x2 <= 1.8\"], \"objective\": \"-y\","
@@ -1420,12 +1185,12 @@ static void test_predict(void **state)
                                  HONE_MSG_OK);
     hone_msg_destroy(&reply);
     static const double center[1][2] = { { 0.5, 0.5 } };
-    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 1, center)), HONE_EDATA, "(0 so far)");
+    hone_test_expect_error(s_call(f, s_predict_req(f, "bowl", 1, center)), HONE_EDATA, "(0 so far)");
 
     /* 24 trials; those with x1 <= 0.5 are completed with the bowl's value and the others
      * stay running, so the corner (1, 0) is far from every observation */
     enum { N = 24 };
-    reply = s_expect(s_next(f, "bowl", N), HONE_MSG_OK);
+    reply = hone_test_expect(s_next(f, "bowl", N), HONE_MSG_OK);
     const hone_node_t *trials = hone_msg_get(reply, "trials");
     assert_int_equal(hone_node_len(trials), N);
     double observed[N][3];
@@ -1437,12 +1202,12 @@ static void test_predict(void **state)
             continue;
         hone_msg_t *msg = s_mark_req(f, "bowl", t, "COMPLETED");
         s_metric(msg, "y", s_bowl(x1, x2), 0.01, true);     /* a known SEM: fixed noise */
-        s_expect_ok(s_call(f, msg));
+        hone_test_expect_destroy(s_call(f, msg), HONE_MSG_OK);
         observed[n_obs][0] = x1;
         observed[n_obs][1] = x2;
         observed[n_obs][2] = s_bowl(x1, x2);
         if (++n_obs == 1)   /* one observation is not a model yet */
-            s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 1, center)), HONE_EDATA, "(1 so far)");
+            hone_test_expect_error(s_call(f, s_predict_req(f, "bowl", 1, center)), HONE_EDATA, "(1 so far)");
     }
     hone_msg_destroy(&reply);
     assert_true(n_obs >= 8);
@@ -1457,8 +1222,8 @@ static void test_predict(void **state)
     /* two observed points and the far corner, answered in the order asked */
     const double points[3][2] = { { observed[0][0], observed[0][1] }, { 1.0, 0.0 },
                                   { observed[n_obs - 1][0], observed[n_obs - 1][1] } };
-    reply = s_expect(s_call(f, s_predict_req(f, "bowl", 3, points)), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "metric"), "y");
+    reply = hone_test_expect(s_call(f, s_predict_req(f, "bowl", 3, points)), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "metric"), "y");
     assert_int_equal(hone_node_len(hone_msg_get(reply, "predictions")), 3);
     double mean[3], sem[3];
     for (size_t i = 0; i < 3; i++)
@@ -1478,43 +1243,44 @@ static void test_predict(void **state)
     assert_true(sem[1] > 10 * sem[0] && sem[1] > 10 * sem[2] && sem[1] > 0.05 * spread);
 
     /* errors, each naming the field and the rule */
-    s_expect_error(s_call(f, s_predict_req(f, "nope", 1, center)), HONE_ENOTFOUND);
-    s_expect_error_text(s_call(f, s_req(f, HONE_MSG_PREDICT, "bowl")), HONE_EPROTO, "missing field 'points'");
-    hone_msg_t *msg = s_req(f, HONE_MSG_PREDICT, "bowl");
+    hone_test_expect_error(s_call(f, s_predict_req(f, "nope", 1, center)), HONE_ENOTFOUND, NULL);
+    hone_test_expect_error(s_call(f, hone_test_req(&f->seq, HONE_MSG_PREDICT, "bowl")), HONE_EPROTO,
+                           "missing field 'points'");
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_PREDICT, "bowl");
     assert_int_equal(hone_msg_set_str(msg, "points", "all"), HONE_OK);
-    s_expect_error_text(s_call(f, msg), HONE_EPROTO, "field 'points' must be array");
-    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 0, center)), HONE_EINVAL, "1 to 1000 points, not 0");
+    hone_test_expect_error(s_call(f, msg), HONE_EPROTO, "field 'points' must be array");
+    hone_test_expect_error(s_call(f, s_predict_req(f, "bowl", 0, center)), HONE_EINVAL, "1 to 1000 points, not 0");
     static double many[1001][2];
     for (int i = 0; i < 1001; i++) {
         many[i][0] = 0.001 * i;
         many[i][1] = 0.5;
     }
-    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 1001, many)), HONE_EINVAL, "not 1001");
-    reply = s_expect(s_call(f, s_predict_req(f, "bowl", 1000, many)), HONE_MSG_OK);   /* the limit */
+    hone_test_expect_error(s_call(f, s_predict_req(f, "bowl", 1001, many)), HONE_EINVAL, "not 1001");
+    reply = hone_test_expect(s_call(f, s_predict_req(f, "bowl", 1000, many)), HONE_MSG_OK);   /* the limit */
     assert_int_equal(hone_node_len(hone_msg_get(reply, "predictions")), 1000);
     hone_msg_destroy(&reply);
     msg = s_predict_req(f, "bowl", 1, center);
     assert_non_null(hone_node_add_int((hone_node_t *) hone_msg_get(msg, "points"), NULL, 7));
-    s_expect_error_text(s_call(f, msg), HONE_EPROTO, "points[1] must be map, not int");
+    hone_test_expect_error(s_call(f, msg), HONE_EPROTO, "points[1] must be map, not int");
     msg = s_predict_req(f, "bowl", 2, points);
     hone_node_t *second = (hone_node_t *) hone_node_at(hone_msg_get(msg, "points"), 1);
     assert_non_null(hone_node_add_float(second, "x9", 0.5));
-    s_expect_error_text(s_call(f, msg), HONE_EINVAL, "points[1]: unknown parameter 'x9'");
-    msg = s_req(f, HONE_MSG_PREDICT, "bowl");
+    hone_test_expect_error(s_call(f, msg), HONE_EINVAL, "points[1]: unknown parameter 'x9'");
+    msg = hone_test_req(&f->seq, HONE_MSG_PREDICT, "bowl");
     hone_node_t *point = hone_node_add_map(hone_node_add_array(hone_msg_body(msg), "points"), NULL);
     assert_non_null(hone_node_add_float(point, "x1", 0.5));
-    s_expect_error_text(s_call(f, msg), HONE_EINVAL, "points[0]: parameter 'x2' is missing");
-    msg = s_req(f, HONE_MSG_PREDICT, "bowl");
+    hone_test_expect_error(s_call(f, msg), HONE_EINVAL, "points[0]: parameter 'x2' is missing");
+    msg = hone_test_req(&f->seq, HONE_MSG_PREDICT, "bowl");
     point = hone_node_add_map(hone_node_add_array(hone_msg_body(msg), "points"), NULL);
     assert_non_null(hone_node_add_float(point, "x1", 0.5));
     assert_non_null(hone_node_add_str(point, "x2", "high"));
-    s_expect_error_text(s_call(f, msg), HONE_EINVAL, "points[0]: parameter 'x2' must be float, not str");
+    hone_test_expect_error(s_call(f, msg), HONE_EINVAL, "points[0]: parameter 'x2' must be float, not str");
     static const double outside[2][2] = { { 0.5, 0.5 }, { 1.5, 0.0 } };
-    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 2, outside)), HONE_EINVAL,
-                        "points[1]: parameter 'x1': value 1.5 is outside the bounds");
+    hone_test_expect_error(s_call(f, s_predict_req(f, "bowl", 2, outside)), HONE_EINVAL,
+                           "points[1]: parameter 'x1': value 1.5 is outside the bounds");
     static const double infeasible[1][2] = { { 1.0, 1.0 } };
-    s_expect_error_text(s_call(f, s_predict_req(f, "bowl", 1, infeasible)), HONE_EINVAL,
-                        "points[0]: violates the parameter constraint");
+    hone_test_expect_error(s_call(f, s_predict_req(f, "bowl", 1, infeasible)), HONE_EINVAL,
+                           "points[0]: violates the parameter constraint");
 
     /* a prediction changes nothing */
     char *after = s_list_text(f, "bowl");
@@ -1525,7 +1291,8 @@ static void test_predict(void **state)
 
 /* ---- the command line ---- */
 
-/* Runs hone-broker with args; returns its exit status and its stderr (malloc'd). */
+/* Runs hone-broker with args to its end; returns its exit status, and its stdout and
+ * stderr in *out and *err_text (malloc'd). */
 static int s_run(fixture_t *f, char **args, char **out, char **err_text)
 {
     char *program = hone_test_program("hone-broker");
@@ -1534,27 +1301,12 @@ static int s_run(fixture_t *f, char **args, char **out, char **err_text)
     for (; args[n - 1]; n++)
         argv[n] = args[n - 1];
     argv[n] = NULL;
-    char *out_path = NULL, *err_path = NULL;
-    assert_true(asprintf(&out_path, "%s/run.out", f->dir) > 0);
-    assert_true(asprintf(&err_path, "%s/run.err", f->dir) > 0);
-    unlink(out_path);
-    unlink(err_path);
-    pid_t pid = hone_test_spawn(argv, out_path, err_path);
-    assert_true(pid > 0);
-    int status = -1;
-    if (hone_test_wait(pid, 10000, &status) != 0) {
-        hone_test_stop(pid, SIGKILL);
-        fail_msg("hone-broker did not exit");
-    }
-    *out = hone_test_read_file(out_path, NULL);
-    *err_text = hone_test_read_file(err_path, NULL);
-    assert_non_null(*out);
-    assert_non_null(*err_text);
-    free(out_path);
-    free(err_path);
+    hone_test_output_t r = hone_test_run(f->broker->dir, argv, 10000);
     free(program);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    assert_true(r.status >= 0);     /* it exited */
+    *out = r.out;
+    *err_text = r.err;
+    return r.status;
 }
 
 static int s_lines(const char *text)
@@ -1591,8 +1343,8 @@ static void test_command_line(void **state)
 
     /* the data directory is locked by the running broker */
     char *other = NULL;
-    assert_true(asprintf(&other, "ipc://%s/other.sock", f->dir) > 0);
-    assert_int_equal(s_run(f, (char *[]) { "--data", f->data, "--bind", other, "--log-level", "error", NULL },
+    assert_true(asprintf(&other, "ipc://%s/other.sock", f->broker->dir) > 0);
+    assert_int_equal(s_run(f, (char *[]) { "--data", f->broker->data, "--bind", other, "--log-level", "error", NULL },
                            &out, &err_text), 1);
     assert_int_equal(s_lines(err_text), 1);
     assert_non_null(strstr(err_text, "in use"));
@@ -1601,7 +1353,7 @@ static void test_command_line(void **state)
 
     /* a data path that is a file */
     char *file = NULL;
-    assert_true(asprintf(&file, "%s/broker.log", f->dir) > 0);
+    assert_true(asprintf(&file, "%s/broker.log", f->broker->dir) > 0);
     assert_int_equal(s_run(f, (char *[]) { "--data", file, "--bind", other, "--log-level", "error", NULL },
                            &out, &err_text), 1);
     assert_int_equal(s_lines(err_text), 1);
@@ -1617,7 +1369,7 @@ static void test_command_line(void **state)
     assert_true(port > 0);
     char *endpoint = NULL, *data2 = NULL;
     assert_true(asprintf(&endpoint, "tcp://127.0.0.1:%d", port) > 0);
-    assert_true(asprintf(&data2, "%s/data2", f->dir) > 0);
+    assert_true(asprintf(&data2, "%s/data2", f->broker->dir) > 0);
     assert_int_equal(s_run(f, (char *[]) { "--data", data2, "--bind", endpoint, "--log-level", "error", NULL },
                            &out, &err_text), 1);
     assert_int_equal(s_lines(err_text), 1);
@@ -1629,7 +1381,7 @@ static void test_command_line(void **state)
 
     /* on loopback TCP the broker says it is reachable from this host only */
     char *log2 = NULL;
-    assert_true(asprintf(&log2, "%s/broker2.log", f->dir) > 0);
+    assert_true(asprintf(&log2, "%s/broker2.log", f->broker->dir) > 0);
     pid_t pid = -1;
     for (int attempt = 0; attempt < 5 && pid < 0; attempt++) {
         blocker = zsock_new(ZMQ_ROUTER);

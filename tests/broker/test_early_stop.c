@@ -22,116 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker_harness.h"
 #include "err.h"
 #include "experiment.h"
-#include "generator.h"
-#include "handlers.h"
-#include "log.h"
-#include "msg.h"
-#include "registry.h"
 #include "stopping.h"
-#include "store.h"
-#include "test_support.h"
-
-typedef struct {
-    char *dir;                  /* temporary directory, the store */
-    hone_store_t *store;
-    hone_registry_t *registry;
-    hone_handlers_t *handlers;
-    hone_generator_t *generator; /* NULL unless a test starts one */
-    hone_msg_t *deferred;       /* the last deferred reply */
-    uint64_t seq;               /* last seq used */
-    int64_t now;                /* the fake monotonic clock */
-} fixture_t;
-
-static void s_open(fixture_t *f)
-{
-    hone_error_t err;
-    assert_int_equal(hone_store_open(&f->store, f->dir, NULL, &err), HONE_OK);
-    assert_int_equal(hone_registry_open(&f->registry, f->store, &err), HONE_OK);
-    f->handlers = hone_handlers_new(f->registry);
-}
-
-static void s_close(fixture_t *f)
-{
-    if (f->generator)
-        hone_handlers_finish(f->handlers);
-    hone_handlers_destroy(&f->handlers);
-    hone_generator_destroy(&f->generator);
-    hone_msg_destroy(&f->deferred);
-    hone_registry_destroy(&f->registry);
-    hone_store_destroy(&f->store);
-}
-
-static int setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("early_stop");
-    f->now = 1000000;
-    hone_log_set_sink(hone_log_sink_null, NULL);
-    s_open(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    s_close(f);
-    hone_log_set_sink(NULL, NULL);
-    hone_test_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
+#include "wire.h"
 
 /* ---- requests ---- */
-
-static hone_handlers_peer_t s_peer(const char *id)
-{
-    hone_handlers_peer_t peer = { .id_len = strlen(id) };
-    memcpy(peer.identity, id, peer.id_len);
-    return peer;
-}
-
-static hone_msg_t *s_req(fixture_t *f, hone_msg_id_t id, const char *experiment)
-{
-    hone_msg_t *msg = hone_msg_new(id);
-    assert_non_null(msg);
-    hone_msg_set_seq(msg, ++f->seq);
-    if (experiment)
-        assert_int_equal(hone_msg_set_str(msg, "experiment", experiment), HONE_OK);
-    return msg;
-}
-
-static hone_msg_t *s_call(fixture_t *f, const char *from, hone_msg_t *msg)
-{
-    hone_handlers_peer_t peer = s_peer(from);
-    hone_msg_t *reply = hone_handlers_dispatch(f->handlers, &peer, &msg, f->now);
-    assert_null(msg);
-    assert_non_null(reply);
-    return reply;
-}
-
-static hone_msg_t *s_expect(hone_msg_t *reply, hone_msg_id_t id)
-{
-    if (hone_msg_id(reply) != id) {
-        char *text = hone_msg_to_text(reply);
-        fail_msg("expected %s, got: %s", hone_msg_name(id), text);
-    }
-    return reply;
-}
-
-static void s_expect_error(hone_msg_t *reply, int code)
-{
-    int64_t got = 0;
-    if (hone_msg_id(reply) != HONE_MSG_ERROR || hone_msg_get_int(reply, "code", &got, NULL) != HONE_OK
-        || got != code) {
-        char *text = hone_msg_to_text(reply);
-        fail_msg("expected error %s, got: %s", hone_err_name(code), text);
-    }
-    hone_msg_destroy(&reply);
-}
 
 static bool s_stop(const hone_msg_t *reply)
 {
@@ -139,13 +36,7 @@ static bool s_stop(const hone_msg_t *reply)
     return hone_msg_get_bool(reply, "stop", &stop, NULL) == HONE_OK && stop;
 }
 
-static const char *s_str(const hone_msg_t *msg, const char *key)
-{
-    const char *v = NULL;
-    return hone_msg_get_str(msg, key, &v, NULL) == HONE_OK ? v : "";
-}
-
-static void s_create(fixture_t *f, const char *name, const char *early_stopping)
+static void s_create(hone_harness_t *h, const char *name, const char *early_stopping)
 {
     char config[2048];
     snprintf(config, sizeof config,
@@ -154,18 +45,18 @@ static void s_create(fixture_t *f, const char *name, const char *early_stopping)
              " \"generation_strategy\": {\"method\": \"random_search\", \"initialization_random_seed\": 3},"
              " \"leases\": {\"heartbeat_ms\": 100, \"liveness\": 3, \"max_retries\": 3}%s%s}",
              name, early_stopping ? ", \"early_stopping\": " : "", early_stopping ? early_stopping : "");
-    hone_msg_t *msg = s_req(f, HONE_MSG_CREATE, NULL);
+    hone_msg_t *msg = hone_test_req(&h->seq, HONE_MSG_CREATE, NULL);
     assert_int_equal(hone_msg_set_str(msg, "config", config), HONE_OK);
-    hone_msg_t *reply = s_expect(s_call(f, "client", msg), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(hone_harness_call(h, "client", msg), HONE_MSG_OK);
     hone_msg_destroy(&reply);
 }
 
 /* A reading {y: value} at step (step < 0: none) of trial, from peer `from` (`progress`
  * with lease, lease -1: without) or from the client (`attach`, from NULL). */
-static hone_msg_t *s_reading(fixture_t *f, const char *from, const char *experiment, int64_t trial, int64_t lease,
+static hone_msg_t *s_reading(hone_harness_t *h, const char *from, const char *experiment, int64_t trial, int64_t lease,
                              double y, int64_t step)
 {
-    hone_msg_t *msg = s_req(f, from ? HONE_MSG_PROGRESS : HONE_MSG_ATTACH, experiment);
+    hone_msg_t *msg = hone_test_req(&h->seq, from ? HONE_MSG_PROGRESS : HONE_MSG_ATTACH, experiment);
     assert_int_equal(hone_msg_set_int(msg, "trial", trial), HONE_OK);
     if (from && lease != -1)
         assert_int_equal(hone_msg_set_int(msg, "lease", lease), HONE_OK);
@@ -173,23 +64,24 @@ static hone_msg_t *s_reading(fixture_t *f, const char *from, const char *experim
         assert_int_equal(hone_msg_set_int(msg, "progression", step), HONE_OK);
     hone_node_t *metrics = hone_node_add_map(hone_msg_body(msg), "metrics");
     assert_non_null(hone_node_add_float(metrics, "y", y));
-    return s_call(f, from ? from : "client", msg);
+    return hone_harness_call(h, from ? from : "client", msg);
 }
 
-static hone_msg_t *s_heartbeat(fixture_t *f, const char *from, const char *experiment, int64_t trial, int64_t lease)
+static hone_msg_t *s_heartbeat(hone_harness_t *h, const char *from, const char *experiment, int64_t trial,
+                               int64_t lease)
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_HEARTBEAT, experiment);
+    hone_msg_t *msg = hone_test_req(&h->seq, HONE_MSG_HEARTBEAT, experiment);
     assert_int_equal(hone_msg_set_int(msg, "trial", trial), HONE_OK);
     if (lease != -1)
         assert_int_equal(hone_msg_set_int(msg, "lease", lease), HONE_OK);
-    return s_call(f, from, msg);
+    return hone_harness_call(h, from, msg);
 }
 
 /* `complete` (y not NAN: with {y}) or `fail` (y NAN) of trial under lease. */
-static hone_msg_t *s_finish(fixture_t *f, const char *from, const char *experiment, int64_t trial, int64_t lease,
+static hone_msg_t *s_finish(hone_harness_t *h, const char *from, const char *experiment, int64_t trial, int64_t lease,
                             hone_msg_id_t id, double y)
 {
-    hone_msg_t *msg = s_req(f, id, experiment);
+    hone_msg_t *msg = hone_test_req(&h->seq, id, experiment);
     assert_int_equal(hone_msg_set_int(msg, "trial", trial), HONE_OK);
     if (lease != -1)
         assert_int_equal(hone_msg_set_int(msg, "lease", lease), HONE_OK);
@@ -197,15 +89,15 @@ static hone_msg_t *s_finish(fixture_t *f, const char *from, const char *experime
         assert_int_equal(hone_msg_set_str(msg, "reason", "killed by SIGTERM"), HONE_OK);
     else if (!isnan(y))
         assert_non_null(hone_node_add_float(hone_node_add_map(hone_msg_body(msg), "metrics"), "y", y));
-    return s_call(f, from, msg);
+    return hone_harness_call(h, from, msg);
 }
 
 /* `ready` from worker `name` (peer id = name): returns the trial index, *lease its token. */
-static uint32_t s_take(fixture_t *f, const char *experiment, const char *name, int64_t *lease)
+static uint32_t s_take(hone_harness_t *h, const char *experiment, const char *name, int64_t *lease)
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_READY, experiment);
+    hone_msg_t *msg = hone_test_req(&h->seq, HONE_MSG_READY, experiment);
     assert_int_equal(hone_msg_set_str(msg, "worker", name), HONE_OK);
-    hone_msg_t *reply = s_expect(s_call(f, name, msg), HONE_MSG_TRIAL);
+    hone_msg_t *reply = hone_test_expect(hone_harness_call(h, name, msg), HONE_MSG_TRIAL);
     int64_t trial = -1;
     assert_int_equal(hone_msg_get_int(reply, "trial", &trial, NULL), HONE_OK);
     assert_int_equal(hone_msg_get_int(reply, "lease", lease, NULL), HONE_OK);
@@ -214,61 +106,48 @@ static uint32_t s_take(fixture_t *f, const char *experiment, const char *name, i
 }
 
 /* Client trials 0..n-1 with the curve y = good at steps 1..steps, COMPLETED. */
-static void s_good_curves(fixture_t *f, const char *experiment, int n, int steps, double good)
+static void s_good_curves(hone_harness_t *h, const char *experiment, int n, int steps, double good)
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_NEXT, experiment);
+    hone_msg_t *msg = hone_test_req(&h->seq, HONE_MSG_NEXT, experiment);
     assert_int_equal(hone_msg_set_int(msg, "count", n), HONE_OK);
-    hone_msg_t *reply = s_expect(s_call(f, "client", msg), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(hone_harness_call(h, "client", msg), HONE_MSG_OK);
     hone_msg_destroy(&reply);
     for (int t = 0; t < n; t++) {
         for (int s = 1; s <= steps; s++) {
-            reply = s_expect(s_reading(f, NULL, experiment, t, -1, good + 0.01 * t, s), HONE_MSG_OK);
+            reply = hone_test_expect(s_reading(h, NULL, experiment, t, -1, good + 0.01 * t, s), HONE_MSG_OK);
             hone_msg_destroy(&reply);
         }
-        msg = s_req(f, HONE_MSG_MARK, experiment);
+        msg = hone_test_req(&h->seq, HONE_MSG_MARK, experiment);
         assert_int_equal(hone_msg_set_int(msg, "trial", t), HONE_OK);
         assert_int_equal(hone_msg_set_str(msg, "status", "COMPLETED"), HONE_OK);
-        reply = s_expect(s_call(f, "client", msg), HONE_MSG_OK);
+        reply = hone_test_expect(hone_harness_call(h, "client", msg), HONE_MSG_OK);
         hone_msg_destroy(&reply);
     }
 }
 
 /* The `list` reply (with curves, of one trial when trial >= 0). */
-static hone_msg_t *s_list(fixture_t *f, const char *experiment, int64_t trial, bool curves)
+static hone_msg_t *s_list(hone_harness_t *h, const char *experiment, int64_t trial, bool curves)
 {
-    hone_msg_t *msg = s_req(f, HONE_MSG_LIST, experiment);
+    hone_msg_t *msg = hone_test_req(&h->seq, HONE_MSG_LIST, experiment);
     if (trial >= 0)
         assert_int_equal(hone_msg_set_int(msg, "trial", trial), HONE_OK);
     if (curves)
         assert_int_equal(hone_msg_set_bool(msg, "curves", true), HONE_OK);
-    return s_expect(s_call(f, "client", msg), HONE_MSG_OK);
-}
-
-static const hone_node_t *s_trial_node(const hone_msg_t *list, uint32_t index)
-{
-    const hone_node_t *trials = hone_msg_get(list, "trials");
-    assert_true(trials && index < hone_node_len(trials));
-    return hone_node_at(trials, index);
-}
-
-static const char *s_node_str(const hone_node_t *obj, const char *key)
-{
-    const hone_node_t *n = hone_node_get(obj, key);
-    return n && hone_node_type(n) == HONE_NODE_STR ? hone_node_str(n, NULL) : "";
+    return hone_test_expect(hone_harness_call(h, "client", msg), HONE_MSG_OK);
 }
 
 /* Status of trial index. */
-static char *s_status_of(fixture_t *f, const char *experiment, uint32_t index)
+static char *s_status_of(hone_harness_t *h, const char *experiment, uint32_t index)
 {
-    hone_msg_t *list = s_list(f, experiment, -1, false);
-    char *status = strdup(s_node_str(s_trial_node(list, index), "status"));
+    hone_msg_t *list = s_list(h, experiment, -1, false);
+    char *status = strdup(hone_test_node_str(hone_test_trial_node(list, index), "status"));
     hone_msg_destroy(&list);
     return status;
 }
 
-static void s_expect_status(fixture_t *f, const char *experiment, uint32_t index, const char *want)
+static void s_expect_status(hone_harness_t *h, const char *experiment, uint32_t index, const char *want)
 {
-    char *got = s_status_of(f, experiment, index);
+    char *got = s_status_of(h, experiment, index);
     if (strcmp(got, want) != 0)
         fail_msg("trial %s#%u is %s, not %s", experiment, index, got, want);
     free(got);
@@ -283,38 +162,38 @@ static void s_expect_status(fixture_t *f, const char *experiment, uint32_t index
  * one does not. The reading is kept. */
 static void test_reading_stops_a_hopeless_trial(void **state)
 {
-    fixture_t *f = *state;
-    s_create(f, "es", S_PERCENTILE);
-    s_good_curves(f, "es", 3, 5, 0.1);
+    hone_harness_t *h = *state;
+    s_create(h, "es", S_PERCENTILE);
+    s_good_curves(h, "es", 3, 5, 0.1);
     int64_t lease_a, lease_b;
-    uint32_t a = s_take(f, "es", "wa", &lease_a);
-    uint32_t b = s_take(f, "es", "wb", &lease_b);
+    uint32_t a = s_take(h, "es", "wa", &lease_a);
+    uint32_t b = s_take(h, "es", "wb", &lease_b);
     assert_int_equal(a, 3);
     assert_int_equal(b, 4);
-    size_t leases = hone_handlers_lease_count(f->handlers);
+    size_t leases = hone_handlers_lease_count(h->handlers);
 
     /* a good curve goes on: no stop field at all */
-    hone_msg_t *reply = s_expect(s_reading(f, "wb", "es", b, lease_b, 0.05, 1), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(s_reading(h, "wb", "es", b, lease_b, 0.05, 1), HONE_MSG_OK);
     assert_null(hone_msg_get(reply, "stop"));
     hone_msg_destroy(&reply);
-    s_expect_status(f, "es", b, "RUNNING");
+    s_expect_status(h, "es", b, "RUNNING");
 
     /* a hopeless one stops */
-    reply = s_expect(s_reading(f, "wa", "es", a, lease_a, 5.0, 1), HONE_MSG_OK);
+    reply = hone_test_expect(s_reading(h, "wa", "es", a, lease_a, 5.0, 1), HONE_MSG_OK);
     assert_true(s_stop(reply));
-    const char *reason = s_str(reply, "reason");
+    const char *reason = hone_test_str(reply, "reason");
     if (!strstr(reason, "percentile strategy: ") || !strstr(reason, "worse than the 50.0-th percentile"))
         fail_msg("unexpected reason: %s", reason);
     char *told = strdup(reason);
     hone_msg_destroy(&reply);
 
-    hone_msg_t *list = s_list(f, "es", a, true);
-    const hone_node_t *t = s_trial_node(list, 0);
-    assert_string_equal(s_node_str(t, "status"), "EARLY_STOPPED");
-    assert_string_equal(s_node_str(t, "reason"), told);
+    hone_msg_t *list = s_list(h, "es", a, true);
+    const hone_node_t *t = hone_test_trial_node(list, 0);
+    assert_string_equal(hone_test_node_str(t, "status"), "EARLY_STOPPED");
+    assert_string_equal(hone_test_node_str(t, "reason"), told);
     const hone_node_t *attempts = hone_node_get(t, "attempts");
     assert_int_equal(hone_node_len(attempts), 1);
-    assert_string_equal(s_node_str(hone_node_at(attempts, 0), "outcome"), "early stopped");
+    assert_string_equal(hone_test_node_str(hone_node_at(attempts, 0), "outcome"), "early stopped");
     assert_non_null(hone_node_get(hone_node_at(attempts, 0), "end"));
     const hone_node_t *curve = hone_node_get(hone_node_get(t, "curves"), "y");
     assert_int_equal(hone_node_len(curve), 1);      /* the reading is kept */
@@ -322,15 +201,15 @@ static void test_reading_stops_a_hopeless_trial(void **state)
     assert_true(hone_node_float(hone_node_at(hone_node_at(curve, 0), 1)) == 5.0);
     hone_msg_destroy(&list);
     /* the lease entry stays: the stop is pending */
-    assert_int_equal(hone_handlers_lease_count(f->handlers), leases);
+    assert_int_equal(hone_handlers_lease_count(h->handlers), leases);
 
     /* stored: a restart shows the same status and reason */
-    s_close(f);
-    s_open(f);
-    list = s_list(f, "es", a, false);
-    t = s_trial_node(list, 0);
-    assert_string_equal(s_node_str(t, "status"), "EARLY_STOPPED");
-    assert_string_equal(s_node_str(t, "reason"), told);
+    hone_harness_close(h);
+    hone_harness_open(h, NULL);
+    list = s_list(h, "es", a, false);
+    t = hone_test_trial_node(list, 0);
+    assert_string_equal(hone_test_node_str(t, "status"), "EARLY_STOPPED");
+    assert_string_equal(hone_test_node_str(t, "reason"), told);
     hone_msg_destroy(&list);
     free(told);
 }
@@ -338,80 +217,80 @@ static void test_reading_stops_a_hopeless_trial(void **state)
 /* The stop is repeated to its holder until acknowledged; a lost reply loses nothing. */
 static void test_stop_repeated_until_acknowledged(void **state)
 {
-    fixture_t *f = *state;
-    s_create(f, "rep", S_PERCENTILE);
-    s_good_curves(f, "rep", 3, 5, 0.1);
+    hone_harness_t *h = *state;
+    s_create(h, "rep", S_PERCENTILE);
+    s_good_curves(h, "rep", 3, 5, 0.1);
     int64_t lease;
-    uint32_t a = s_take(f, "rep", "wa", &lease);
-    hone_msg_t *reply = s_expect(s_reading(f, "wa", "rep", a, lease, 5.0, 1), HONE_MSG_OK);
+    uint32_t a = s_take(h, "rep", "wa", &lease);
+    hone_msg_t *reply = hone_test_expect(s_reading(h, "wa", "rep", a, lease, 5.0, 1), HONE_MSG_OK);
     assert_true(s_stop(reply));
-    char *reason = strdup(s_str(reply, "reason"));
+    char *reason = strdup(hone_test_str(reply, "reason"));
     hone_msg_destroy(&reply);     /* "lost" */
 
     /* heartbeat: stop again, and the lease is refreshed, not gone */
-    f->now += 50;
-    reply = s_expect(s_heartbeat(f, "wa", "rep", a, lease), HONE_MSG_HEARTBEAT);
+    h->now += 50;
+    reply = hone_test_expect(s_heartbeat(h, "wa", "rep", a, lease), HONE_MSG_HEARTBEAT);
     assert_true(s_stop(reply));
-    assert_string_equal(s_str(reply, "reason"), reason);
+    assert_string_equal(hone_test_str(reply, "reason"), reason);
     hone_msg_destroy(&reply);
 
     /* another reading: stored, and stop again */
-    reply = s_expect(s_reading(f, "wa", "rep", a, lease, 6.0, 2), HONE_MSG_OK);
+    reply = hone_test_expect(s_reading(h, "wa", "rep", a, lease, 6.0, 2), HONE_MSG_OK);
     assert_true(s_stop(reply));
     hone_msg_destroy(&reply);
-    hone_msg_t *list = s_list(f, "rep", a, true);
-    assert_int_equal(hone_node_len(hone_node_get(hone_node_get(s_trial_node(list, 0), "curves"), "y")), 2);
+    hone_msg_t *list = s_list(h, "rep", a, true);
+    assert_int_equal(hone_node_len(hone_node_get(hone_node_get(hone_test_trial_node(list, 0), "curves"), "y")), 2);
     hone_msg_destroy(&list);
 
     /* a lease this worker does not hold is refused, as always */
-    s_expect_error(s_heartbeat(f, "wa", "rep", a, lease + 1), HONE_ELEASE);
-    s_expect_error(s_reading(f, "wa", "rep", a, lease + 1, 1.0, 3), HONE_ELEASE);
+    hone_test_expect_error(s_heartbeat(h, "wa", "rep", a, lease + 1), HONE_ELEASE, NULL);
+    hone_test_expect_error(s_reading(h, "wa", "rep", a, lease + 1, 1.0, 3), HONE_ELEASE, NULL);
     /* an older peer without `lease`, on the holder's connection: stop; on another: refused */
-    reply = s_expect(s_heartbeat(f, "wa", "rep", a, -1), HONE_MSG_HEARTBEAT);
+    reply = hone_test_expect(s_heartbeat(h, "wa", "rep", a, -1), HONE_MSG_HEARTBEAT);
     assert_null(hone_msg_get(reply, "stop"));   /* no lease named: an idle heartbeat */
     hone_msg_destroy(&reply);
-    reply = s_expect(s_reading(f, "wa", "rep", a, -1, 6.5, 3), HONE_MSG_OK);
+    reply = hone_test_expect(s_reading(h, "wa", "rep", a, -1, 6.5, 3), HONE_MSG_OK);
     assert_true(s_stop(reply));
     hone_msg_destroy(&reply);
-    s_expect_error(s_reading(f, "other", "rep", a, -1, 6.5, 4), HONE_ESTATE);
+    hone_test_expect_error(s_reading(h, "other", "rep", a, -1, 6.5, 4), HONE_ESTATE, NULL);
 
     /* a broker restart: the stop is state, so it survives */
-    s_close(f);
-    s_open(f);
-    reply = s_expect(s_heartbeat(f, "wa", "rep", a, lease), HONE_MSG_HEARTBEAT);
+    hone_harness_close(h);
+    hone_harness_open(h, NULL);
+    reply = hone_test_expect(s_heartbeat(h, "wa", "rep", a, lease), HONE_MSG_HEARTBEAT);
     assert_true(s_stop(reply));
-    assert_string_equal(s_str(reply, "reason"), reason);
+    assert_string_equal(hone_test_str(reply, "reason"), reason);
     hone_msg_destroy(&reply);
 
     /* `complete` acknowledges: its metrics are stored, the status stays */
-    reply = s_expect(s_finish(f, "wa", "rep", a, lease, HONE_MSG_COMPLETE, 4.5), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "status"), "EARLY_STOPPED");
-    assert_string_equal(s_str(reply, "reason"), reason);
+    reply = hone_test_expect(s_finish(h, "wa", "rep", a, lease, HONE_MSG_COMPLETE, 4.5), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "status"), "EARLY_STOPPED");
+    assert_string_equal(hone_test_str(reply, "reason"), reason);
     hone_msg_destroy(&reply);
-    s_expect_status(f, "rep", a, "EARLY_STOPPED");
-    list = s_list(f, "rep", a, false);
-    const hone_node_t *y = hone_node_get(hone_node_get(s_trial_node(list, 0), "metrics"), "y");
+    s_expect_status(h, "rep", a, "EARLY_STOPPED");
+    list = s_list(h, "rep", a, false);
+    const hone_node_t *y = hone_node_get(hone_node_get(hone_test_trial_node(list, 0), "metrics"), "y");
     assert_true(hone_node_float(hone_node_at(y, 0)) == 4.5);    /* the final reading (no step) is the latest */
     hone_msg_destroy(&list);
     /* a repeated acknowledgement gets the same answer */
-    reply = s_expect(s_finish(f, "wa", "rep", a, lease, HONE_MSG_COMPLETE, 4.5), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "status"), "EARLY_STOPPED");
+    reply = hone_test_expect(s_finish(h, "wa", "rep", a, lease, HONE_MSG_COMPLETE, 4.5), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "status"), "EARLY_STOPPED");
     hone_msg_destroy(&reply);
-    s_expect_status(f, "rep", a, "EARLY_STOPPED");
+    s_expect_status(h, "rep", a, "EARLY_STOPPED");
 
     /* `fail` acknowledges too, and never makes the trial FAILED */
     int64_t lease_b;
-    uint32_t b = s_take(f, "rep", "wb", &lease_b);
-    size_t leases = hone_handlers_lease_count(f->handlers);
-    reply = s_expect(s_reading(f, "wb", "rep", b, lease_b, 7.0, 2), HONE_MSG_OK);
+    uint32_t b = s_take(h, "rep", "wb", &lease_b);
+    size_t leases = hone_handlers_lease_count(h->handlers);
+    reply = hone_test_expect(s_reading(h, "wb", "rep", b, lease_b, 7.0, 2), HONE_MSG_OK);
     assert_true(s_stop(reply));
     hone_msg_destroy(&reply);
-    assert_int_equal(hone_handlers_lease_count(f->handlers), leases);
-    reply = s_expect(s_finish(f, "wb", "rep", b, lease_b, HONE_MSG_FAIL, NAN), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "status"), "EARLY_STOPPED");
+    assert_int_equal(hone_handlers_lease_count(h->handlers), leases);
+    reply = hone_test_expect(s_finish(h, "wb", "rep", b, lease_b, HONE_MSG_FAIL, NAN), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "status"), "EARLY_STOPPED");
     hone_msg_destroy(&reply);
-    assert_int_equal(hone_handlers_lease_count(f->handlers), leases - 1);     /* released */
-    s_expect_status(f, "rep", b, "EARLY_STOPPED");
+    assert_int_equal(hone_handlers_lease_count(h->handlers), leases - 1);     /* released */
+    s_expect_status(h, "rep", b, "EARLY_STOPPED");
     free(reason);
 }
 
@@ -419,35 +298,36 @@ static void test_stop_repeated_until_acknowledged(void **state)
  * re-queued nor failed, and no other worker gets it. */
 static void test_unacknowledged_stop_expires(void **state)
 {
-    fixture_t *f = *state;
-    s_create(f, "exp", S_PERCENTILE);
-    s_good_curves(f, "exp", 3, 5, 0.1);
+    hone_harness_t *h = *state;
+    s_create(h, "exp", S_PERCENTILE);
+    s_good_curves(h, "exp", 3, 5, 0.1);
     int64_t lease;
-    uint32_t a = s_take(f, "exp", "wa", &lease);
-    hone_msg_t *reply = s_expect(s_reading(f, "wa", "exp", a, lease, 5.0, 1), HONE_MSG_OK);
+    uint32_t a = s_take(h, "exp", "wa", &lease);
+    hone_msg_t *reply = hone_test_expect(s_reading(h, "wa", "exp", a, lease, 5.0, 1), HONE_MSG_OK);
     assert_true(s_stop(reply));
     hone_msg_destroy(&reply);
-    assert_int_equal(hone_handlers_lease_count(f->handlers), 1);
-    f->now += 3 * 100 + 1;      /* heartbeat 100 ms x liveness 3 */
-    assert_int_equal(hone_handlers_tick(f->handlers, f->now), 1);
-    assert_int_equal(hone_handlers_lease_count(f->handlers), 0);
-    s_expect_status(f, "exp", a, "EARLY_STOPPED");
-    hone_msg_t *list = s_list(f, "exp", a, false);
-    const hone_node_t *t = s_trial_node(list, 0);
+    assert_int_equal(hone_handlers_lease_count(h->handlers), 1);
+    h->now += 3 * 100 + 1;      /* heartbeat 100 ms x liveness 3 */
+    assert_int_equal(hone_handlers_tick(h->handlers, h->now), 1);
+    assert_int_equal(hone_handlers_lease_count(h->handlers), 0);
+    s_expect_status(h, "exp", a, "EARLY_STOPPED");
+    hone_msg_t *list = s_list(h, "exp", a, false);
+    const hone_node_t *t = hone_test_trial_node(list, 0);
     assert_null(hone_node_get(t, "retries"));
-    assert_string_equal(s_node_str(hone_node_at(hone_node_get(t, "attempts"), 0), "outcome"), "early stopped");
+    assert_string_equal(hone_test_node_str(hone_node_at(hone_node_get(t, "attempts"), 0), "outcome"), "early stopped");
     hone_msg_destroy(&list);
     /* the next worker gets a new trial */
     int64_t lease_b;
-    uint32_t b = s_take(f, "exp", "wb", &lease_b);
+    uint32_t b = s_take(h, "exp", "wb", &lease_b);
     assert_true(b != a);
-    hone_msg_t *status = s_expect(s_call(f, "client", s_req(f, HONE_MSG_STATUS, "exp")), HONE_MSG_OK);
+    hone_msg_t *status = hone_test_req(&h->seq, HONE_MSG_STATUS, "exp");
+    status = hone_test_expect(hone_harness_call(h, "client", status), HONE_MSG_OK);
     int64_t expired = -1;
     assert_int_equal(hone_msg_get_int(status, "leases_expired", &expired, NULL), HONE_OK);
     assert_int_equal(expired, 0);
     hone_msg_destroy(&status);
     /* the holder coming back late is still told to stop */
-    reply = s_expect(s_heartbeat(f, "wa", "exp", a, lease), HONE_MSG_HEARTBEAT);
+    reply = hone_test_expect(s_heartbeat(h, "wa", "exp", a, lease), HONE_MSG_HEARTBEAT);
     assert_true(s_stop(reply));
     hone_msg_destroy(&reply);
 }
@@ -456,47 +336,48 @@ static void test_unacknowledged_stop_expires(void **state)
  * default strategy) answers and changes nothing. */
 static void test_no_block_never_stops(void **state)
 {
-    fixture_t *f = *state;
-    s_create(f, "plain", NULL);
-    s_good_curves(f, "plain", 5, 12, 0.1);
+    hone_harness_t *h = *state;
+    s_create(h, "plain", NULL);
+    s_good_curves(h, "plain", 5, 12, 0.1);
     int64_t lease;
-    uint32_t a = s_take(f, "plain", "wa", &lease);
+    uint32_t a = s_take(h, "plain", "wa", &lease);
     for (int step = 1; step <= 12; step++) {
-        hone_msg_t *reply = s_expect(s_reading(f, "wa", "plain", a, lease, 50.0, step), HONE_MSG_OK);
+        hone_msg_t *reply = hone_test_expect(s_reading(h, "wa", "plain", a, lease, 50.0, step), HONE_MSG_OK);
         assert_null(hone_msg_get(reply, "stop"));
         hone_msg_destroy(&reply);
-        reply = s_expect(s_heartbeat(f, "wa", "plain", a, lease), HONE_MSG_HEARTBEAT);
+        reply = hone_test_expect(s_heartbeat(h, "wa", "plain", a, lease), HONE_MSG_HEARTBEAT);
         assert_null(hone_msg_get(reply, "stop"));
         hone_msg_destroy(&reply);
     }
-    s_expect_status(f, "plain", a, "RUNNING");
+    s_expect_status(h, "plain", a, "RUNNING");
 
     /* should_stop: Ax's default percentile strategy (min_curves 5, min_progression 10) */
-    hone_msg_t *msg = s_req(f, HONE_MSG_SHOULD_STOP, "plain");
+    hone_msg_t *msg = hone_test_req(&h->seq, HONE_MSG_SHOULD_STOP, "plain");
     assert_int_equal(hone_msg_set_int(msg, "trial", a), HONE_OK);
-    hone_msg_t *reply = s_expect(s_call(f, "client", msg), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(hone_harness_call(h, "client", msg), HONE_MSG_OK);
     assert_true(s_stop(reply));
-    assert_non_null(strstr(s_str(reply, "reason"), "percentile"));
+    assert_non_null(strstr(hone_test_str(reply, "reason"), "percentile"));
     hone_msg_destroy(&reply);
-    s_expect_status(f, "plain", a, "RUNNING");       /* never changes the status */
-    msg = s_req(f, HONE_MSG_SHOULD_STOP, "plain");
+    s_expect_status(h, "plain", a, "RUNNING");       /* never changes the status */
+    msg = hone_test_req(&h->seq, HONE_MSG_SHOULD_STOP, "plain");
     assert_int_equal(hone_msg_set_int(msg, "trial", 0), HONE_OK);
-    reply = s_expect(s_call(f, "client", msg), HONE_MSG_OK);
+    reply = hone_test_expect(hone_harness_call(h, "client", msg), HONE_MSG_OK);
     bool stop = true;
     assert_int_equal(hone_msg_get_bool(reply, "stop", &stop, NULL), HONE_OK);
     assert_false(stop);
     hone_msg_destroy(&reply);
-    msg = s_req(f, HONE_MSG_SHOULD_STOP, "plain");
+    msg = hone_test_req(&h->seq, HONE_MSG_SHOULD_STOP, "plain");
     assert_int_equal(hone_msg_set_int(msg, "trial", 99), HONE_OK);
-    s_expect_error(s_call(f, "client", msg), HONE_ENOTFOUND);
-    msg = s_req(f, HONE_MSG_SHOULD_STOP, "nope");
+    hone_test_expect_error(hone_harness_call(h, "client", msg), HONE_ENOTFOUND, NULL);
+    msg = hone_test_req(&h->seq, HONE_MSG_SHOULD_STOP, "nope");
     assert_int_equal(hone_msg_set_int(msg, "trial", 0), HONE_OK);
-    s_expect_error(s_call(f, "client", msg), HONE_ENOTFOUND);
-    s_expect_error(s_call(f, "client", s_req(f, HONE_MSG_SHOULD_STOP, "plain")), HONE_EPROTO);
+    hone_test_expect_error(hone_harness_call(h, "client", msg), HONE_ENOTFOUND, NULL);
+    hone_test_expect_error(hone_harness_call(h, "client", hone_test_req(&h->seq, HONE_MSG_SHOULD_STOP, "plain")),
+                           HONE_EPROTO, NULL);
 
     /* the worker completes as usual */
-    reply = s_expect(s_finish(f, "wa", "plain", a, lease, HONE_MSG_COMPLETE, 50.0), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "status"), "COMPLETED");
+    reply = hone_test_expect(s_finish(h, "wa", "plain", a, lease, HONE_MSG_COMPLETE, 50.0), HONE_MSG_OK);
+    assert_string_equal(hone_test_str(reply, "status"), "COMPLETED");
     hone_msg_destroy(&reply);
 }
 
@@ -504,48 +385,48 @@ static void test_no_block_never_stops(void **state)
  * another metric or without a progression never decide. */
 static void test_interval_and_other_readings(void **state)
 {
-    fixture_t *f = *state;
-    s_create(f, "iv", "{\"type\": \"threshold\", \"metric_threshold\": 1.0, \"min_curves\": 1, "
+    hone_harness_t *h = *state;
+    s_create(h, "iv", "{\"type\": \"threshold\", \"metric_threshold\": 1.0, \"min_curves\": 1, "
                       "\"min_progression\": 2, \"interval\": 10}");
     int64_t lease;
-    uint32_t a = s_take(f, "iv", "wa", &lease);
+    uint32_t a = s_take(h, "iv", "wa", &lease);
     /* below min_progression: not decided, even though hopeless */
-    hone_msg_t *reply = s_expect(s_reading(f, "wa", "iv", a, lease, 0.5, 1), HONE_MSG_OK);
+    hone_msg_t *reply = hone_test_expect(s_reading(h, "wa", "iv", a, lease, 0.5, 1), HONE_MSG_OK);
     assert_null(hone_msg_get(reply, "stop"));
     hone_msg_destroy(&reply);
     /* step 2: first check, fine (0.5 < 1) */
-    reply = s_expect(s_reading(f, "wa", "iv", a, lease, 0.5, 2), HONE_MSG_OK);
+    reply = hone_test_expect(s_reading(h, "wa", "iv", a, lease, 0.5, 2), HONE_MSG_OK);
     assert_null(hone_msg_get(reply, "stop"));
     hone_msg_destroy(&reply);
     /* no progression, or another metric: no decision */
-    reply = s_expect(s_reading(f, "wa", "iv", a, lease, 9.0, -1), HONE_MSG_OK);
+    reply = hone_test_expect(s_reading(h, "wa", "iv", a, lease, 9.0, -1), HONE_MSG_OK);
     assert_null(hone_msg_get(reply, "stop"));
     hone_msg_destroy(&reply);
     /* hopeless inside the same interval [2, 12): not checked */
-    reply = s_expect(s_reading(f, "wa", "iv", a, lease, 9.0, 5), HONE_MSG_OK);
+    reply = hone_test_expect(s_reading(h, "wa", "iv", a, lease, 9.0, 5), HONE_MSG_OK);
     assert_null(hone_msg_get(reply, "stop"));
     hone_msg_destroy(&reply);
-    s_expect_status(f, "iv", a, "RUNNING");
+    s_expect_status(h, "iv", a, "RUNNING");
     /* the boundary 12: checked, stopped */
-    reply = s_expect(s_reading(f, "wa", "iv", a, lease, 9.0, 12), HONE_MSG_OK);
+    reply = hone_test_expect(s_reading(h, "wa", "iv", a, lease, 9.0, 12), HONE_MSG_OK);
     assert_true(s_stop(reply));
-    assert_non_null(strstr(s_str(reply, "reason"), "threshold strategy: "));
+    assert_non_null(strstr(hone_test_str(reply, "reason"), "threshold strategy: "));
     hone_msg_destroy(&reply);
-    s_expect_status(f, "iv", a, "EARLY_STOPPED");
+    s_expect_status(h, "iv", a, "EARLY_STOPPED");
 }
 
 /* `list` with curves: every metric's readings with a progression, in order; `trial`
  * selects one trial. */
 static void test_list_curves(void **state)
 {
-    fixture_t *f = *state;
-    s_create(f, "lc", NULL);
-    hone_msg_t *msg = s_req(f, HONE_MSG_NEXT, "lc");
+    hone_harness_t *h = *state;
+    s_create(h, "lc", NULL);
+    hone_msg_t *msg = hone_test_req(&h->seq, HONE_MSG_NEXT, "lc");
     assert_int_equal(hone_msg_set_int(msg, "count", 2), HONE_OK);
-    hone_msg_destroy(&(hone_msg_t *) { s_expect(s_call(f, "client", msg), HONE_MSG_OK) });
+    hone_test_expect_destroy(hone_harness_call(h, "client", msg), HONE_MSG_OK);
     static const int64_t steps[] = { 3, 1, 2 };      /* out of order */
     for (int i = 0; i < 3; i++) {
-        msg = s_req(f, HONE_MSG_ATTACH, "lc");
+        msg = hone_test_req(&h->seq, HONE_MSG_ATTACH, "lc");
         assert_int_equal(hone_msg_set_int(msg, "trial", 1), HONE_OK);
         assert_int_equal(hone_msg_set_int(msg, "progression", steps[i]), HONE_OK);
         hone_node_t *metrics = hone_node_add_map(hone_msg_body(msg), "metrics");
@@ -553,14 +434,14 @@ static void test_list_curves(void **state)
         hone_node_t *pair = hone_node_add_array(metrics, "acc");
         hone_node_add_float(pair, NULL, 0.5);
         hone_node_add_float(pair, NULL, 0.125);
-        hone_msg_destroy(&(hone_msg_t *) { s_expect(s_call(f, "client", msg), HONE_MSG_OK) });
+        hone_test_expect_destroy(hone_harness_call(h, "client", msg), HONE_MSG_OK);
     }
-    hone_msg_destroy(&(hone_msg_t *) { s_expect(s_reading(f, NULL, "lc", 1, -1, 0.25, -1), HONE_MSG_OK) });
+    hone_test_expect_destroy(s_reading(h, NULL, "lc", 1, -1, 0.25, -1), HONE_MSG_OK);
 
-    hone_msg_t *list = s_list(f, "lc", -1, true);
+    hone_msg_t *list = s_list(h, "lc", -1, true);
     assert_int_equal(hone_node_len(hone_msg_get(list, "trials")), 2);
-    assert_null(hone_node_get(s_trial_node(list, 0), "curves"));      /* no readings */
-    const hone_node_t *curves = hone_node_get(s_trial_node(list, 1), "curves");
+    assert_null(hone_node_get(hone_test_trial_node(list, 0), "curves"));      /* no readings */
+    const hone_node_t *curves = hone_node_get(hone_test_trial_node(list, 1), "curves");
     assert_int_equal(hone_node_len(curves), 2);
     assert_string_equal(hone_node_key_at(curves, 0), "y");      /* objective first */
     assert_string_equal(hone_node_key_at(curves, 1), "acc");
@@ -577,19 +458,19 @@ static void test_list_curves(void **state)
     assert_true(hone_node_float(hone_node_at(acc, 2)) == 0.125);
     hone_msg_destroy(&list);
     /* without curves: no `curves` field; with trial: that one only */
-    list = s_list(f, "lc", -1, false);
-    assert_null(hone_node_get(s_trial_node(list, 1), "curves"));
+    list = s_list(h, "lc", -1, false);
+    assert_null(hone_node_get(hone_test_trial_node(list, 1), "curves"));
     hone_msg_destroy(&list);
-    list = s_list(f, "lc", 1, false);
+    list = s_list(h, "lc", 1, false);
     assert_int_equal(hone_node_len(hone_msg_get(list, "trials")), 1);
-    assert_int_equal(hone_node_int(hone_node_get(s_trial_node(list, 0), "trial")), 1);
+    assert_int_equal(hone_node_int(hone_node_get(hone_test_trial_node(list, 0), "trial")), 1);
     hone_msg_destroy(&list);
-    msg = s_req(f, HONE_MSG_LIST, "lc");
+    msg = hone_test_req(&h->seq, HONE_MSG_LIST, "lc");
     assert_int_equal(hone_msg_set_int(msg, "trial", 2), HONE_OK);
-    s_expect_error(s_call(f, "client", msg), HONE_ENOTFOUND);
-    msg = s_req(f, HONE_MSG_LIST, "lc");
+    hone_test_expect_error(hone_harness_call(h, "client", msg), HONE_ENOTFOUND, NULL);
+    msg = hone_test_req(&h->seq, HONE_MSG_LIST, "lc");
     assert_int_equal(hone_msg_set_str(msg, "curves", "yes"), HONE_OK);
-    s_expect_error(s_call(f, "client", msg), HONE_EPROTO);
+    hone_test_expect_error(hone_harness_call(h, "client", msg), HONE_EPROTO, NULL);
 }
 
 /* The incremental curves decide exactly as hone_experiment_should_stop, reasons and
@@ -657,73 +538,52 @@ static void test_cache_matches_full_rebuild(void **state)
     }
 }
 
-static void s_deferred_reply(void *arg, const hone_handlers_peer_t *peer, hone_msg_t **reply)
-{
-    (void) peer;
-    fixture_t *f = arg;
-    hone_msg_destroy(&f->deferred);
-    f->deferred = *reply;
-    *reply = NULL;
-}
-
-/* Waits for the generator's jobs and collects them. */
-static void s_collect(fixture_t *f)
-{
-    while (hone_generator_outstanding(f->generator) > 0) {
-        assert_true(hone_generator_wait(f->generator, 30000));
-        hone_handlers_collect(f->handlers, f->now);
-    }
-}
-
 /* check_safe: the decision runs on the generator; the reading is answered at once, and
  * the stop reaches the worker on its next heartbeat. A client's should_stop is
  * answered when its job comes back. */
 static void test_check_safe_decides_off_the_reactor(void **state)
 {
-    fixture_t *f = *state;
-    hone_error_t err;
-    assert_int_equal(hone_generator_open(&f->generator, &err), HONE_OK);
-    hone_handlers_use_generator(f->handlers, f->generator, s_deferred_reply, f);
-    s_create(f, "safe", "{\"type\": \"percentile\", \"min_curves\": 3, \"min_progression\": 1, "
+    hone_harness_t *h = *state;
+    hone_harness_use_generator(h);
+    s_create(h, "safe", "{\"type\": \"percentile\", \"min_curves\": 3, \"min_progression\": 1, "
                         "\"check_safe\": true}");
-    s_good_curves(f, "safe", 3, 5, 0.1);
+    s_good_curves(h, "safe", 3, 5, 0.1);
     int64_t lease;
-    uint32_t a = s_take(f, "safe", "wa", &lease);
-    hone_msg_t *reply = s_expect(s_reading(f, "wa", "safe", a, lease, 5.0, 1), HONE_MSG_OK);
+    uint32_t a = s_take(h, "safe", "wa", &lease);
+    hone_msg_t *reply = hone_test_expect(s_reading(h, "wa", "safe", a, lease, 5.0, 1), HONE_MSG_OK);
     assert_null(hone_msg_get(reply, "stop"));       /* not decided yet */
     hone_msg_destroy(&reply);
-    s_collect(f);
-    s_expect_status(f, "safe", a, "EARLY_STOPPED");
-    reply = s_expect(s_heartbeat(f, "wa", "safe", a, lease), HONE_MSG_HEARTBEAT);
+    hone_harness_collect_all(h, 30000);
+    s_expect_status(h, "safe", a, "EARLY_STOPPED");
+    reply = hone_test_expect(s_heartbeat(h, "wa", "safe", a, lease), HONE_MSG_HEARTBEAT);
     assert_true(s_stop(reply));
-    assert_non_null(strstr(s_str(reply, "reason"), "percentile strategy: "));
+    assert_non_null(strstr(hone_test_str(reply, "reason"), "percentile strategy: "));
     hone_msg_destroy(&reply);
 
     /* should_stop goes the same way: deferred, then answered */
-    hone_msg_t *msg = s_req(f, HONE_MSG_SHOULD_STOP, "safe");
+    hone_msg_t *msg = hone_test_req(&h->seq, HONE_MSG_SHOULD_STOP, "safe");
     assert_int_equal(hone_msg_set_int(msg, "trial", 0), HONE_OK);
-    hone_handlers_peer_t peer = s_peer("client");
-    assert_null(hone_handlers_dispatch(f->handlers, &peer, &msg, f->now));
-    s_collect(f);
-    assert_non_null(f->deferred);
-    s_expect(f->deferred, HONE_MSG_OK);
+    assert_null(hone_harness_dispatch(h, "client", msg));
+    hone_harness_collect_all(h, 30000);
+    assert_true(h->n_replies > 0);
+    hone_msg_t *deferred = hone_test_expect(h->replies[h->n_replies - 1], HONE_MSG_OK);
     bool stop = true;
-    assert_int_equal(hone_msg_get_bool(f->deferred, "stop", &stop, NULL), HONE_OK);
+    assert_int_equal(hone_msg_get_bool(deferred, "stop", &stop, NULL), HONE_OK);
     assert_false(stop);
-    s_expect_status(f, "safe", 0, "COMPLETED");
+    s_expect_status(h, "safe", 0, "COMPLETED");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reading_stops_a_hopeless_trial, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stop_repeated_until_acknowledged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unacknowledged_stop_expires, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_block_never_stops, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_interval_and_other_readings, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_curves, setup, teardown),
+        HONE_HARNESS_TEST(test_reading_stops_a_hopeless_trial),
+        HONE_HARNESS_TEST(test_stop_repeated_until_acknowledged),
+        HONE_HARNESS_TEST(test_unacknowledged_stop_expires),
+        HONE_HARNESS_TEST(test_no_block_never_stops),
+        HONE_HARNESS_TEST(test_interval_and_other_readings),
+        HONE_HARNESS_TEST(test_list_curves),
         cmocka_unit_test(test_cache_matches_full_rebuild),
-        cmocka_unit_test_setup_teardown(test_check_safe_decides_off_the_reactor, setup, teardown),
+        HONE_HARNESS_TEST(test_check_safe_decides_off_the_reactor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,58 +26,35 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "msg.h"
+#include "proc.h"
 #include "test_support.h"
+#include "wire.h"
 
-#include <czmq.h>   /* after the hone headers: czmq defines a streq macro */
+#include "peer.h"   /* after the hone headers: czmq defines a streq macro */
 
 #define S_REPLY_TIMEOUT_MS 5000
 /* how long a frame that gets no answer is waited for */
 #define S_SILENCE_MS 300
 
 typedef struct {
-    char *dir;                  /* temporary root */
-    char *data;                 /* broker data directory */
-    char *log;                  /* broker stderr */
-    char endpoint[64];          /* tcp://127.0.0.1:PORT */
-    pid_t pid;                  /* the broker */
+    hone_test_broker_t *broker; /* the hone-broker process, on loopback TCP */
     zsock_t *client;            /* DEALER connected to it */
-    uint64_t seq;               /* last seq used by s_req */
+    uint64_t seq;               /* last seq used by hone_test_req */
 } fixture_t;
 
 /* ---- the broker ---- */
 
-static zsock_t *s_connect(fixture_t *f)
-{
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    assert_non_null(sock);
-    zsock_set_linger(sock, 0);
-    assert_int_equal(zsock_connect(sock, "%s", f->endpoint), 0);
-    return sock;
-}
-
-static hone_msg_t *s_req(fixture_t *f, hone_msg_id_t id, const char *experiment);
 static void s_call_ok(fixture_t *f, hone_msg_t *msg, hone_msg_id_t want);
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("hostile");
-    assert_true(asprintf(&f->data, "%s/data", f->dir) > 0);
-    assert_true(asprintf(&f->log, "%s/broker.log", f->dir) > 0);
-    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", hone_test_free_port());
     f->seq = 1000;
-    f->pid = hone_test_start_broker(f->data, f->endpoint, f->log);
-    if (f->pid < 0) {
-        char *log = hone_test_read_file(f->log, NULL);
-        fprintf(stderr, "broker did not start; its log:\n%s\n", log ? log : "(none)");
-        free(log);
-    }
-    assert_true(f->pid > 0);
-    f->client = s_connect(f);
+    assert_int_equal(hone_test_broker_open(&f->broker, "hostile", HONE_TEST_TCP), 0);
+    f->client = hone_peer_connect(f->broker->endpoint);
 
     /* an experiment with three trials, for the requests that must keep working */
-    hone_msg_t *msg = s_req(f, HONE_MSG_CREATE, NULL);
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_CREATE, NULL);
     assert_int_equal(hone_msg_set_str(msg, "config",
         "{\"name\": \"base\", \"parameters\": ["
         "{\"name\": \"x1\", \"bounds\": [-5.0, 10.0], \"parameter_type\": \"float\"},"
@@ -85,7 +62,7 @@ static int setup(void **state)
         " \"objective\": \"-obj\", \"generation_strategy\": {\"method\": \"random_search\","
         " \"initialization_random_seed\": 7}, \"max_trials\": 50}"), HONE_OK);
     s_call_ok(f, msg, HONE_MSG_OK);
-    msg = s_req(f, HONE_MSG_NEXT, "base");
+    msg = hone_test_req(&f->seq, HONE_MSG_NEXT, "base");
     assert_int_equal(hone_msg_set_int(msg, "count", 3), HONE_OK);
     s_call_ok(f, msg, HONE_MSG_OK);
     *state = f;
@@ -97,17 +74,14 @@ static int teardown(void **state)
     fixture_t *f = *state;
     zsock_destroy(&f->client);
     /* still up, and stops cleanly */
-    assert_int_equal(kill(f->pid, 0), 0);
-    kill(f->pid, SIGTERM);
-    int status = -1;
-    assert_int_equal(hone_test_wait(f->pid, 10000, &status), 0);
+    assert_int_equal(kill(f->broker->pid, 0), 0);
+    int status = hone_test_broker_wait(f->broker, SIGTERM, 10000);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 
-    char *log = hone_test_read_file(f->log, NULL);
+    hone_test_broker_show_log(f->broker);
+    char *log = hone_test_read_file(f->broker->log, NULL);
     assert_non_null(log);
-    if (getenv("HONE_TEST_SHOW_LOG"))
-        fprintf(stderr, "---- broker log ----\n%s", log);
     assert_null(strstr(log, " ERROR ["));        /* no broker failure */
     /* one entry per line: a key holding a newline must not start a line of its own */
     for (const char *line = log; *line; line = strchr(line, '\n') + 1) {
@@ -117,10 +91,7 @@ static int teardown(void **state)
             break;
     }
     free(log);
-    hone_test_rmtree(f->dir);
-    free(f->dir);
-    free(f->data);
-    free(f->log);
+    hone_test_broker_destroy(&f->broker);
     free(f);
     return 0;
 }
@@ -140,24 +111,7 @@ static long s_rss_kb(pid_t pid)
     return kb;
 }
 
-static int s_log_count(const fixture_t *f, const char *needle)
-{
-    char *log = hone_test_read_file(f->log, NULL);
-    int n = 0;
-    for (const char *p = log; p && (p = strstr(p, needle)); p++)
-        n++;
-    free(log);
-    return n;
-}
-
 /* ---- frames ---- */
-
-static void s_send_bytes(zsock_t *sock, const void *data, size_t size)
-{
-    zframe_t *frame = zframe_new(data, size);
-    assert_non_null(frame);
-    assert_int_equal(zframe_send(&frame, sock, 0), 0);
-}
 
 /* The next message's frames, or NULL after timeout_ms. */
 static zmsg_t *s_recv_msg(zsock_t *sock, int timeout_ms)
@@ -182,21 +136,9 @@ static hone_msg_t *s_recv_reply(zsock_t *sock, int timeout_ms, bool *delimited)
         *delimited = delim;
     assert_true(parts == 1 || delim);
     zframe_t *frame = zmsg_last(msg);
-    hone_msg_t *reply = NULL;
-    hone_error_t err;
-    hone_error_clear(&err);
-    if (hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, &err) != HONE_OK)
-        fail_msg("the broker sent a frame that does not decode: %s", err.message);
+    hone_msg_t *reply = hone_test_decode(zframe_data(frame), zframe_size(frame));
     zmsg_destroy(&msg);
     return reply;
-}
-
-static int64_t s_int(const hone_msg_t *msg, const char *key)
-{
-    int64_t v = 0;
-    hone_error_t err;
-    assert_int_equal(hone_msg_get_int(msg, key, &v, &err), HONE_OK);
-    return v;
 }
 
 /* Asserts that reply is `error` with code and seq, and takes it. */
@@ -204,7 +146,7 @@ static void s_check_error(hone_msg_t **reply, int code, uint64_t seq, const char
 {
     if (!*reply)
         fail_msg("%s: no reply within %d ms", what, S_REPLY_TIMEOUT_MS);
-    int64_t got = hone_msg_id(*reply) == HONE_MSG_ERROR ? s_int(*reply, "code") : 0;
+    int64_t got = hone_msg_id(*reply) == HONE_MSG_ERROR ? hone_test_int(*reply, "code") : 0;
     if (got != code || hone_msg_seq(*reply) != seq) {
         char *text = hone_msg_to_text(*reply);
         fail_msg("%s: expected error %s seq=%llu, got: %s", what, hone_err_name(code),
@@ -224,32 +166,11 @@ static void s_expect_error(zsock_t *sock, int code, uint64_t seq, const char *wh
     s_check_error(&reply, code, seq, what);
 }
 
-static hone_msg_t *s_req(fixture_t *f, hone_msg_id_t id, const char *experiment)
-{
-    hone_msg_t *msg = hone_msg_new(id);
-    assert_non_null(msg);
-    hone_msg_set_seq(msg, ++f->seq);
-    if (experiment)
-        assert_int_equal(hone_msg_set_str(msg, "experiment", experiment), HONE_OK);
-    return msg;
-}
-
-/* Sends msg (taken) on sock without waiting. */
-static void s_send_msg(zsock_t *sock, hone_msg_t **msg)
-{
-    uint8_t *data = NULL;
-    size_t size = 0;
-    assert_int_equal(hone_msg_encode(*msg, &data, &size), HONE_OK);
-    s_send_bytes(sock, data, size);
-    free(data);
-    hone_msg_destroy(msg);
-}
-
 /* Sends msg (taken) and expects a reply of type want with its seq. */
 static void s_call_ok(fixture_t *f, hone_msg_t *msg, hone_msg_id_t want)
 {
     uint64_t seq = hone_msg_seq(msg);
-    s_send_msg(f->client, &msg);
+    hone_peer_send(f->client, &msg);
     hone_msg_t *reply = s_recv_reply(f->client, S_REPLY_TIMEOUT_MS, NULL);
     assert_non_null(reply);
     if (hone_msg_id(reply) != want || hone_msg_seq(reply) != seq) {
@@ -263,23 +184,23 @@ static void s_call_ok(fixture_t *f, hone_msg_t *msg, hone_msg_id_t want)
 static void s_call_error(fixture_t *f, hone_msg_t *msg, int code, const char *what)
 {
     uint64_t seq = hone_msg_seq(msg);
-    s_send_msg(f->client, &msg);
+    hone_peer_send(f->client, &msg);
     s_expect_error(f->client, code, seq, what);
 }
 
 /* The broker is up and serves normal requests: a heartbeat and a status. */
 static void s_alive(fixture_t *f)
 {
-    assert_int_equal(kill(f->pid, 0), 0);
-    s_call_ok(f, s_req(f, HONE_MSG_HEARTBEAT, NULL), HONE_MSG_HEARTBEAT);
-    hone_msg_t *msg = s_req(f, HONE_MSG_STATUS, "base");
+    assert_int_equal(kill(f->broker->pid, 0), 0);
+    s_call_ok(f, hone_test_req(&f->seq, HONE_MSG_HEARTBEAT, NULL), HONE_MSG_HEARTBEAT);
+    hone_msg_t *msg = hone_test_req(&f->seq, HONE_MSG_STATUS, "base");
     uint64_t seq = hone_msg_seq(msg);
-    s_send_msg(f->client, &msg);
+    hone_peer_send(f->client, &msg);
     hone_msg_t *reply = s_recv_reply(f->client, S_REPLY_TIMEOUT_MS, NULL);
     assert_non_null(reply);
     assert_int_equal(hone_msg_id(reply), HONE_MSG_OK);
     assert_true(hone_msg_seq(reply) == seq);
-    assert_int_equal(s_int(reply, "total"), 3);
+    assert_int_equal(hone_test_int(reply, "total"), 3);
     hone_msg_destroy(&reply);
 }
 
@@ -393,15 +314,15 @@ static void test_hostile_vectors(void **state)
     vector_t vectors[128];
     size_t n = s_hostile_vectors(vectors, 128);
     assert_true(n >= 40);
-    int malformed_before = s_log_count(f, "malformed request");
+    int malformed_before = hone_test_file_count(f->broker->log, "malformed request");
     for (size_t i = 0; i < n; i++) {
-        s_send_bytes(f->client, vectors[i].data, vectors[i].size);
+        hone_peer_send_bytes(f->client, vectors[i].data, vectors[i].size);
         s_expect_error(f->client, vectors[i].code, vectors[i].seq, vectors[i].name);
         s_alive(f);
     }
     s_free_vectors(vectors, n);
     /* each was logged (the log line is written before the reply is sent) */
-    assert_true(s_log_count(f, "malformed request") - malformed_before >= (int) n);
+    assert_true(hone_test_file_count(f->broker->log, "malformed request") - malformed_before >= (int) n);
 }
 
 static void test_truncated_frames(void **state)
@@ -421,7 +342,7 @@ static void test_truncated_frames(void **state)
         for (size_t cut = 0; cut < v->size && n_cuts < 128; cut += cut < 48 ? 1 : step)
             cuts[n_cuts++] = cut;
         for (size_t c = 0; c < n_cuts; c++)
-            s_send_bytes(f->client, v->data, cuts[c]);
+            hone_peer_send_bytes(f->client, v->data, cuts[c]);
         for (size_t c = 0; c < n_cuts; c++) {
             char what[160];
             snprintf(what, sizeof what, "%.63s cut at %zu of %zu bytes", v->name, cuts[c], v->size);
@@ -445,8 +366,8 @@ static void test_oversized_frames(void **state)
     size_t head = s_header(big, "ready", 1, 77, 5);
     big[head] = 0x81;
     for (int round = 0; round < 5; round++) {
-        zsock_t *rogue = s_connect(f);
-        s_send_bytes(rogue, big, round % 2 ? size : size + 4000);
+        zsock_t *rogue = hone_peer_connect(f->broker->endpoint);
+        hone_peer_send_bytes(rogue, big, round % 2 ? size : size + 4000);
         assert_null(s_recv_msg(rogue, S_SILENCE_MS));
         zsock_destroy(&rogue);
         s_alive(f);
@@ -466,15 +387,15 @@ static void test_oversized_frames(void **state)
     memset(p + n, 'a', str_len);
     n += str_len;
     assert_int_equal(n, HONE_PROTO_MAX_BYTES);
-    s_send_bytes(f->client, p, n);
+    hone_peer_send_bytes(f->client, p, n);
     s_expect_error(f->client, HONE_ETOOBIG, 78, "a 1 MiB create");
     memset(big, 0xc1, HONE_PROTO_MAX_BYTES);
-    s_send_bytes(f->client, big, HONE_PROTO_MAX_BYTES);
+    hone_peer_send_bytes(f->client, big, HONE_PROTO_MAX_BYTES);
     s_expect_error(f->client, HONE_EPROTO, 0, "1 MiB of 0xc1");
     /* declared lengths far beyond the frame: refused before anything is allocated */
     n = s_header(p, "ready", 1, 79, 5);
     memcpy(p + n, "\x81\xa1k\xdd\xff\xff\xff\xff", 8);
-    s_send_bytes(f->client, p, n + 8);
+    hone_peer_send_bytes(f->client, p, n + 8);
     s_expect_error(f->client, HONE_EPROTO, 79, "array of 2^32-1");
     free(big);
     s_alive(f);
@@ -519,7 +440,7 @@ static void test_deep_nesting(void **state)
             int code = !fits ? HONE_ETOOBIG : kind == 2 ? HONE_EPROTO : HONE_OK;
             char what[64];
             snprintf(what, sizeof what, "nesting %zu, kind %d", levels, kind);
-            s_send_bytes(f->client, p, n);
+            hone_peer_send_bytes(f->client, p, n);
             hone_msg_t *reply = s_recv_reply(f->client, S_REPLY_TIMEOUT_MS, NULL);
             if (code == HONE_OK) {
                 /* within the limits: a heartbeat ignores what it does not know */
@@ -548,7 +469,7 @@ static void test_wrong_types(void **state)
                                            HONE_MSG_STATUS, HONE_MSG_LIST, HONE_MSG_PREDICT };
     for (size_t i = 0; i < HONE_ARRAY_LEN(named); i++) {
         for (int kind = 0; kind < 6; kind++) {
-            msg = s_req(f, named[i], NULL);
+            msg = hone_test_req(&f->seq, named[i], NULL);
             body = hone_msg_body(msg);
             switch (kind) {
             case 0: node = hone_node_add_int(body, "experiment", 7); break;
@@ -570,7 +491,7 @@ static void test_wrong_types(void **state)
                                                 HONE_MSG_ATTACH, HONE_MSG_MARK };
     for (size_t i = 0; i < HONE_ARRAY_LEN(with_trial); i++) {
         for (int kind = 0; kind < 4; kind++) {
-            msg = s_req(f, with_trial[i], "base");
+            msg = hone_test_req(&f->seq, with_trial[i], "base");
             body = hone_msg_body(msg);
             if (kind == 0)
                 assert_non_null(hone_node_add_str(body, "trial", "0"));
@@ -590,7 +511,7 @@ static void test_wrong_types(void **state)
 
     /* metrics: not a map, readings of the wrong shape */
     for (int kind = 0; kind < 7; kind++) {
-        msg = s_req(f, kind % 2 ? HONE_MSG_ATTACH : HONE_MSG_COMPLETE, "base");
+        msg = hone_test_req(&f->seq, kind % 2 ? HONE_MSG_ATTACH : HONE_MSG_COMPLETE, "base");
         body = hone_msg_body(msg);
         assert_non_null(hone_node_add_int(body, "trial", 0));
         hone_node_t *metrics = kind == 0 ? hone_node_add_array(body, "metrics") : hone_node_add_map(body, "metrics");
@@ -625,33 +546,33 @@ static void test_wrong_types(void **state)
     }
 
     /* the other fields */
-    msg = s_req(f, HONE_MSG_CREATE, NULL);
+    msg = hone_test_req(&f->seq, HONE_MSG_CREATE, NULL);
     assert_non_null(hone_node_add_bin(hone_msg_body(msg), "config", "{}", 2));
     s_call_error(f, msg, HONE_EPROTO, "create with a bin config");
-    msg = s_req(f, HONE_MSG_READY, "base");
+    msg = hone_test_req(&f->seq, HONE_MSG_READY, "base");
     assert_int_equal(hone_msg_set_int(msg, "worker", 3), HONE_OK);
     s_call_error(f, msg, HONE_EPROTO, "ready with an int worker");
-    msg = s_req(f, HONE_MSG_ATTACH, "base");
+    msg = hone_test_req(&f->seq, HONE_MSG_ATTACH, "base");
     assert_int_equal(hone_msg_set_int(msg, "trial", 0), HONE_OK);
     assert_int_equal(hone_msg_set_float(msg, "progression", 2.5), HONE_OK);
     hone_node_add_float(hone_node_add_map(hone_msg_body(msg), "metrics"), "obj", 1.0);
     s_call_error(f, msg, HONE_EPROTO, "attach with a float progression");
-    msg = s_req(f, HONE_MSG_FAIL, "base");
+    msg = hone_test_req(&f->seq, HONE_MSG_FAIL, "base");
     assert_int_equal(hone_msg_set_int(msg, "trial", 0), HONE_OK);
     assert_int_equal(hone_msg_set_bool(msg, "reason", true), HONE_OK);
     s_call_error(f, msg, HONE_EPROTO, "fail with a bool reason");
-    msg = s_req(f, HONE_MSG_MARK, "base");
+    msg = hone_test_req(&f->seq, HONE_MSG_MARK, "base");
     assert_int_equal(hone_msg_set_int(msg, "trial", 0), HONE_OK);
     assert_int_equal(hone_msg_set_int(msg, "status", 2), HONE_OK);
     s_call_error(f, msg, HONE_EPROTO, "mark with an int status");
-    msg = s_req(f, HONE_MSG_NEXT, "base");
+    msg = hone_test_req(&f->seq, HONE_MSG_NEXT, "base");
     assert_int_equal(hone_msg_set_bool(msg, "count", true), HONE_OK);
     s_call_error(f, msg, HONE_EPROTO, "next with a bool count");
-    msg = s_req(f, HONE_MSG_NEXT, "base");
+    msg = hone_test_req(&f->seq, HONE_MSG_NEXT, "base");
     assert_int_equal(hone_msg_set_int(msg, "count", INT64_MIN), HONE_OK);
     s_call_error(f, msg, HONE_EPROTO, "next with count INT64_MIN");
     for (int kind = 0; kind < 4; kind++) {
-        msg = s_req(f, HONE_MSG_PREDICT, "base");
+        msg = hone_test_req(&f->seq, HONE_MSG_PREDICT, "base");
         body = hone_msg_body(msg);
         if (kind == 0)
             assert_non_null(hone_node_add_map(body, "points"));
@@ -666,14 +587,14 @@ static void test_wrong_types(void **state)
         s_call_error(f, msg, HONE_EPROTO, what);
     }
     /* reply types and unknown types sent to the broker */
-    s_call_error(f, s_req(f, HONE_MSG_OK, NULL), HONE_EPROTO, "an ok sent to the broker");
-    s_call_error(f, s_req(f, HONE_MSG_ERROR, NULL), HONE_EPROTO, "an error sent to the broker");
-    s_call_error(f, s_req(f, HONE_MSG_TRIAL, "base"), HONE_EPROTO, "a trial sent to the broker");
-    s_call_error(f, s_req(f, HONE_MSG_NO_WORK, NULL), HONE_EPROTO, "a no_work sent to the broker");
+    s_call_error(f, hone_test_req(&f->seq, HONE_MSG_OK, NULL), HONE_EPROTO, "an ok sent to the broker");
+    s_call_error(f, hone_test_req(&f->seq, HONE_MSG_ERROR, NULL), HONE_EPROTO, "an error sent to the broker");
+    s_call_error(f, hone_test_req(&f->seq, HONE_MSG_TRIAL, "base"), HONE_EPROTO, "a trial sent to the broker");
+    s_call_error(f, hone_test_req(&f->seq, HONE_MSG_NO_WORK, NULL), HONE_EPROTO, "a no_work sent to the broker");
     uint8_t p[64];
     size_t n = s_header(p, "\x1b[2Jnope", 1, 55, 5);
     p[n++] = 0x80;
-    s_send_bytes(f->client, p, n);
+    hone_peer_send_bytes(f->client, p, n);
     s_expect_error(f->client, HONE_EPROTO, 55, "a type with an escape sequence");
     s_alive(f);
 }
@@ -695,7 +616,7 @@ static void test_unknown_versions(void **state)
                 memcpy(p + n, "\xdd\xff\xff\xff\xff", 5);  /* a huge array, truncated */
                 n += 5;
             }
-            s_send_bytes(f->client, p, n);
+            hone_peer_send_bytes(f->client, p, n);
             char what[64];
             snprintf(what, sizeof what, "version %llu, %u elements", (unsigned long long) versions[i], count);
             s_expect_error(f->client, HONE_EVERSION, seq, what);
@@ -705,11 +626,11 @@ static void test_unknown_versions(void **state)
     static const char negative[] = "\x95\xa4HONE\xff\xa5ready\x01\x80";
     static const char nil[] = "\x95\xa4HONE\xc0\xa5ready\x01\x80";
     static const char real[] = "\x95\xa4HONE\xcb\x3f\xf0\0\0\0\0\0\0\xa5ready\x01\x80";
-    s_send_bytes(f->client, negative, sizeof negative - 1);
+    hone_peer_send_bytes(f->client, negative, sizeof negative - 1);
     s_expect_error(f->client, HONE_EPROTO, 0, "version -1");
-    s_send_bytes(f->client, nil, sizeof nil - 1);
+    hone_peer_send_bytes(f->client, nil, sizeof nil - 1);
     s_expect_error(f->client, HONE_EPROTO, 0, "version nil");
-    s_send_bytes(f->client, real, sizeof real - 1);
+    hone_peer_send_bytes(f->client, real, sizeof real - 1);
     s_expect_error(f->client, HONE_EPROTO, 0, "version 1.0");
     s_alive(f);
 }
@@ -717,7 +638,7 @@ static void test_unknown_versions(void **state)
 static void test_multipart_and_empty(void **state)
 {
     fixture_t *f = *state;
-    hone_msg_t *hb = s_req(f, HONE_MSG_HEARTBEAT, NULL);
+    hone_msg_t *hb = hone_test_req(&f->seq, HONE_MSG_HEARTBEAT, NULL);
     uint64_t hb_seq = hone_msg_seq(hb);
     uint8_t *valid = NULL;
     size_t valid_size = 0;
@@ -725,7 +646,7 @@ static void test_multipart_and_empty(void **state)
     hone_msg_destroy(&hb);
 
     /* an empty frame */
-    s_send_bytes(f->client, "", 0);
+    hone_peer_send_bytes(f->client, "", 0);
     s_expect_error(f->client, HONE_EPROTO, 0, "an empty frame");
 
     /* several frames: one error (seq 0), whatever the frames hold */
@@ -800,11 +721,11 @@ static size_t s_hostile_round(fixture_t *f, const vector_t *hostile, size_t n_ho
             switch (r % 8) {
             case 0: case 1: case 2:         /* a hostile vector */
                 v = &hostile[(r >> 8) % n_hostile];
-                s_send_bytes(f->client, v->data, v->size);
+                hone_peer_send_bytes(f->client, v->data, v->size);
                 break;
             case 3: case 4: {               /* a golden frame cut short */
                 v = &golden[(r >> 8) % n_golden];
-                s_send_bytes(f->client, v->data, (size_t) ((r >> 24) % v->size));
+                hone_peer_send_bytes(f->client, v->data, (size_t) ((r >> 24) % v->size));
                 break;
             }
             case 5: case 6: {               /* a golden frame with one bit flipped after
@@ -814,7 +735,7 @@ static size_t s_hostile_round(fixture_t *f, const vector_t *hostile, size_t n_ho
                 memcpy(buf, v->data, size);
                 size_t at = size > 12 ? 12 + (size_t) ((r >> 24) % (size - 12)) : 0;
                 buf[at] ^= (uint8_t) (1u << ((r >> 56) % 8));
-                s_send_bytes(f->client, buf, size);
+                hone_peer_send_bytes(f->client, buf, size);
                 break;
             }
             default:                        /* random bytes, now and then 1 MiB */
@@ -824,12 +745,12 @@ static size_t s_hostile_round(fixture_t *f, const vector_t *hostile, size_t n_ho
                         memcpy(big + i, &x, 8);
                     }
                     big[0] = 0xdc;          /* a big array, so the walk goes deep into it */
-                    s_send_bytes(f->client, big, HONE_PROTO_MAX_BYTES);
+                    hone_peer_send_bytes(f->client, big, HONE_PROTO_MAX_BYTES);
                 } else {
                     size_t size = (size_t) ((r >> 16) % 512);
                     for (size_t i = 0; i < size; i++)
                         buf[i] = (uint8_t) s_next_random(rng);
-                    s_send_bytes(f->client, buf, size);
+                    hone_peer_send_bytes(f->client, buf, size);
                 }
                 break;
             }
@@ -871,11 +792,11 @@ static void test_memory_bounded(void **state)
 
     /* a first round brings the allocator to its working size */
     assert_int_equal(s_hostile_round(f, hostile, n_hostile, golden, n_golden, 2000, &rng, big), 2000);
-    long warm = s_rss_kb(f->pid);
+    long warm = s_rss_kb(f->broker->pid);
     assert_int_equal(s_hostile_round(f, hostile, n_hostile, golden, n_golden, 5000, &rng, big), 5000);
-    long mid = s_rss_kb(f->pid);
+    long mid = s_rss_kb(f->broker->pid);
     assert_int_equal(s_hostile_round(f, hostile, n_hostile, golden, n_golden, 5000, &rng, big), 5000);
-    long end = s_rss_kb(f->pid);
+    long end = s_rss_kb(f->broker->pid);
     fprintf(stderr, "broker VmRSS: %ld kB after 2000 hostile frames, %ld kB after 7000, %ld kB after 12000\n",
             warm, mid, end);
 #if defined(__SANITIZE_ADDRESS__)

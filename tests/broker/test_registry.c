@@ -13,21 +13,16 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <pthread.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "alloc.h"
-#include "broker.h"
+#include "broker_harness.h"
 #include "err.h"
 #include "experiment.h"
 #include "log.h"
-#include "msg.h"
-#include "registry.h"
-#include "store.h"
-#include "test_support.h"
+#include "wire.h"
 
-#include <czmq.h>               /* after hone's headers: czmq defines streq as a macro */
+#include "broker_thread.h"      /* after hone's headers: czmq defines streq as a macro */
+#include "peer.h"
 
 typedef struct {
     hone_registry_batch_event_t event;
@@ -36,9 +31,7 @@ typedef struct {
 } event_t;
 
 typedef struct {
-    char *dir;                  /* the test's data directory */
-    hone_store_t *store;
-    hone_registry_t *registry;
+    hone_harness_t *h;          /* the store and the registry, no handlers */
     event_t events[16];         /* what the batch function was told */
     size_t n_events;
 } fixture_t;
@@ -55,24 +48,16 @@ static void s_on_batch(void *arg, hone_registry_batch_event_t event, uint64_t ba
 
 static void s_open(fixture_t *f, const hone_store_options_t *options, bool group)
 {
-    hone_error_t err;
-    assert_int_equal(hone_store_open(&f->store, f->dir, options, &err), HONE_OK);
-    assert_int_equal(hone_registry_open(&f->registry, f->store, &err), HONE_OK);
-    hone_registry_on_batch(f->registry, s_on_batch, f);
-    hone_registry_set_group_commit(f->registry, group);
+    hone_harness_open_registry(f->h, options);
+    hone_registry_on_batch(f->h->registry, s_on_batch, f);
+    hone_registry_set_group_commit(f->h->registry, group);
     f->n_events = 0;
-}
-
-static void s_close(fixture_t *f)
-{
-    hone_registry_destroy(&f->registry);
-    hone_store_destroy(&f->store);
 }
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("registry");
+    f->h = hone_harness_new("registry");
     hone_log_set_sink(hone_log_sink_null, NULL);    /* the store failures below are expected */
     *state = f;
     return 0;
@@ -81,10 +66,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    s_close(f);
+    hone_harness_destroy(&f->h);
     hone_log_set_sink(NULL, NULL);
-    hone_test_rmtree(f->dir);
-    free(f->dir);
     free(f);
     return 0;
 }
@@ -98,14 +81,14 @@ static void s_create(fixture_t *f, const char *name)
     hone_experiment_t *exp = NULL;
     hone_error_t err;
     assert_int_equal(hone_experiment_from_json(&exp, config, strlen(config), 7, &err), HONE_OK);
-    assert_int_equal(hone_registry_create(f->registry, &exp, &err), HONE_OK);
+    assert_int_equal(hone_registry_create(f->h->registry, &exp, &err), HONE_OK);
     assert_null(exp);
 }
 
 static hone_experiment_t *s_find(fixture_t *f, const char *name)
 {
     hone_experiment_t *exp = NULL;
-    assert_int_equal(hone_registry_find(f->registry, name, &exp, NULL), HONE_OK);
+    assert_int_equal(hone_registry_find(f->h->registry, name, &exp, NULL), HONE_OK);
     return exp;
 }
 
@@ -119,7 +102,7 @@ static uint32_t s_new_trial(fixture_t *f, const char *name)
     assert_int_equal(hone_experiment_generate(exp, 1, &index, &n, &err), HONE_OK);
     assert_int_equal(n, 1);
     hone_registry_change_t change = { .experiment = true, .trial_first = (uint32_t) before, .n_trials = 1 };
-    assert_int_equal(hone_registry_persist(f->registry, exp, &change, &err), HONE_OK);
+    assert_int_equal(hone_registry_persist(f->h->registry, exp, &change, &err), HONE_OK);
     return index;
 }
 
@@ -133,7 +116,7 @@ static int s_reading(fixture_t *f, const char *name, uint32_t trial, const char 
     hone_registry_change_t change = {
         .reading_trial = trial, .readings = &in, .n_readings = 1, .has_progression = true, .progression = step,
     };
-    return hone_registry_persist(f->registry, exp, &change, err);
+    return hone_registry_persist(f->h->registry, exp, &change, err);
 }
 
 /* Readings of trial in memory. */
@@ -148,7 +131,7 @@ static void s_stored(fixture_t *f, size_t experiments, size_t trials, size_t rea
 {
     size_t ne = 0, nt = 0, nr = 0;
     hone_error_t err;
-    assert_int_equal(hone_store_count(f->store, &ne, &nt, &nr, &err), HONE_OK);
+    assert_int_equal(hone_store_count(f->h->store, &ne, &nt, &nr, &err), HONE_OK);
     assert_int_equal(ne, experiments);
     assert_int_equal(nt, trials);
     assert_int_equal(nr, readings);
@@ -162,12 +145,12 @@ static void test_per_change_commits_each(void **state)
     s_create(f, "e");
     uint32_t t = s_new_trial(f, "e");
     assert_int_equal(s_reading(f, "e", t, "y", 1, 0.5, &err), HONE_OK);
-    assert_int_equal(hone_registry_pending(f->registry), 0);
-    assert_false(hone_store_in_txn(f->store));
-    assert_int_equal(hone_registry_changes(f->registry), 3);
+    assert_int_equal(hone_registry_pending(f->h->registry), 0);
+    assert_false(hone_store_in_txn(f->h->store));
+    assert_int_equal(hone_registry_changes(f->h->registry), 3);
     assert_int_equal(f->n_events, 0);               /* no batches in this mode */
-    assert_int_equal(hone_registry_commit(f->registry, &err), HONE_OK);   /* nothing to do */
-    s_close(f);
+    assert_int_equal(hone_registry_commit(f->h->registry, &err), HONE_OK);   /* nothing to do */
+    hone_harness_close(f->h);
     s_open(f, NULL, false);
     s_stored(f, 1, 1, 1);
     assert_int_equal(s_count_readings(f, "e", t), 1);
@@ -178,23 +161,23 @@ static void test_group_commit_batches(void **state)
     fixture_t *f = *state;
     hone_error_t err;
     s_open(f, NULL, true);
-    assert_int_equal(hone_registry_batch(f->registry), 1);
+    assert_int_equal(hone_registry_batch(f->h->registry), 1);
     s_create(f, "g");
     assert_int_equal(f->n_events, 1);
     assert_int_equal(f->events[0].event, HONE_REGISTRY_BATCH_OPENED);
     assert_int_equal(f->events[0].batch, 1);
     uint32_t t = s_new_trial(f, "g");
     assert_int_equal(s_reading(f, "g", t, "y", 1, 0.25, &err), HONE_OK);
-    assert_int_equal(hone_registry_pending(f->registry), 3);
-    assert_int_equal(hone_registry_batch(f->registry), 1);
+    assert_int_equal(hone_registry_pending(f->h->registry), 3);
+    assert_int_equal(hone_registry_batch(f->h->registry), 1);
     assert_int_equal(f->n_events, 1);               /* one batch, opened once */
-    assert_true(hone_store_in_txn(f->store));
+    assert_true(hone_store_in_txn(f->h->store));
     s_stored(f, 1, 1, 1);                           /* counted through the open batch */
 
-    assert_int_equal(hone_registry_commit(f->registry, &err), HONE_OK);
-    assert_int_equal(hone_registry_pending(f->registry), 0);
-    assert_int_equal(hone_registry_batch(f->registry), 2);
-    assert_false(hone_store_in_txn(f->store));
+    assert_int_equal(hone_registry_commit(f->h->registry, &err), HONE_OK);
+    assert_int_equal(hone_registry_pending(f->h->registry), 0);
+    assert_int_equal(hone_registry_batch(f->h->registry), 2);
+    assert_false(hone_store_in_txn(f->h->store));
     assert_int_equal(f->n_events, 2);
     assert_int_equal(f->events[1].event, HONE_REGISTRY_BATCH_COMMITTED);
     assert_int_equal(f->events[1].batch, 1);
@@ -204,7 +187,7 @@ static void test_group_commit_batches(void **state)
     assert_int_equal(f->events[2].event, HONE_REGISTRY_BATCH_OPENED);
     assert_int_equal(f->events[2].batch, 2);
     assert_int_equal(s_count_readings(f, "g", t), 2);
-    s_close(f);
+    hone_harness_close(f->h);
     s_open(f, NULL, true);
     s_stored(f, 1, 1, 1);
     assert_int_equal(s_count_readings(f, "g", t), 1);
@@ -219,7 +202,7 @@ static void test_refused_change_is_undone_alone(void **state)
     s_open(f, NULL, true);
     s_create(f, "r");
     uint32_t t = s_new_trial(f, "r");
-    assert_int_equal(hone_registry_commit(f->registry, &err), HONE_OK);
+    assert_int_equal(hone_registry_commit(f->h->registry, &err), HONE_OK);
 
     assert_int_equal(s_reading(f, "r", t, "y", 1, 1.0, &err), HONE_OK);
     char metric[HONE_STORE_METRIC_MAX + 40];
@@ -230,11 +213,11 @@ static void test_refused_change_is_undone_alone(void **state)
     assert_non_null(strstr(err.message, "not stored"));
     /* the refused reading is gone from memory, the batch's earlier one is kept */
     assert_int_equal(s_count_readings(f, "r", t), 1);
-    assert_int_equal(hone_registry_pending(f->registry), 1);
+    assert_int_equal(hone_registry_pending(f->h->registry), 1);
     assert_int_equal(s_reading(f, "r", t, "y", 3, 3.0, &err), HONE_OK);
-    assert_int_equal(hone_registry_commit(f->registry, &err), HONE_OK);
+    assert_int_equal(hone_registry_commit(f->h->registry, &err), HONE_OK);
     assert_int_equal(f->events[f->n_events - 1].event, HONE_REGISTRY_BATCH_COMMITTED);
-    s_close(f);
+    hone_harness_close(f->h);
     s_open(f, NULL, true);
     s_stored(f, 1, 1, 2);
     assert_int_equal(s_count_readings(f, "r", t), 2);
@@ -242,8 +225,8 @@ static void test_refused_change_is_undone_alone(void **state)
     /* refused as the first change of a batch: no batch is left open */
     hone_error_clear(&err);
     assert_int_equal(s_reading(f, "r", t, metric, 4, 4.0, &err), HONE_ESTORE);
-    assert_int_equal(hone_registry_pending(f->registry), 0);
-    assert_false(hone_store_in_txn(f->store));
+    assert_int_equal(hone_registry_pending(f->h->registry), 0);
+    assert_false(hone_store_in_txn(f->h->store));
     assert_int_equal(f->n_events, 0);
     assert_int_equal(s_count_readings(f, "r", t), 2);
 }
@@ -260,7 +243,7 @@ static void test_failed_batch_is_undone(void **state)
     s_create(f, "a");
     uint32_t t = s_new_trial(f, "a");
     assert_int_equal(s_reading(f, "a", t, "y", 1, 1.0, &err), HONE_OK);
-    assert_int_equal(hone_registry_commit(f->registry, &err), HONE_OK);
+    assert_int_equal(hone_registry_commit(f->h->registry, &err), HONE_OK);
     f->n_events = 0;
 
     /* batch 2: a new experiment, a reading, then readings until the map is full */
@@ -275,52 +258,33 @@ static void test_failed_batch_is_undone(void **state)
     }
     /* the map fills up at a put (the batch fails at once) or else at the commit */
     if (rc == HONE_OK)
-        rc = hone_registry_commit(f->registry, &err);
+        rc = hone_registry_commit(f->h->registry, &err);
     assert_int_equal(rc, HONE_ESTORE);
     assert_non_null(strstr(err.message, "not stored"));
-    assert_int_equal(hone_registry_pending(f->registry), 0);
-    assert_false(hone_store_in_txn(f->store));
+    assert_int_equal(hone_registry_pending(f->h->registry), 0);
+    assert_false(hone_store_in_txn(f->h->store));
     event_t *last = &f->events[f->n_events - 1];
     assert_int_equal(last->event, HONE_REGISTRY_BATCH_FAILED);
     assert_int_equal(last->batch, 2);
     assert_non_null(strstr(last->message, "full"));
-    assert_int_equal(hone_registry_batch(f->registry), 3);
+    assert_int_equal(hone_registry_batch(f->h->registry), 3);
 
     /* memory is the last commit: "b" is gone, "a" has its one reading */
     hone_experiment_t *exp = NULL;
-    assert_int_equal(hone_registry_find(f->registry, "b", &exp, NULL), HONE_ENOTFOUND);
+    assert_int_equal(hone_registry_find(f->h->registry, "b", &exp, NULL), HONE_ENOTFOUND);
     assert_int_equal(s_count_readings(f, "a", t), 1);
     s_stored(f, 1, 1, 1);
 
     /* the registry carries on with small batches */
     assert_int_equal(s_reading(f, "a", t, "y", 3, 3.0, &err), HONE_OK);
-    assert_int_equal(hone_registry_commit(f->registry, &err), HONE_OK);
-    s_close(f);
+    assert_int_equal(hone_registry_commit(f->h->registry, &err), HONE_OK);
+    hone_harness_close(f->h);
     s_open(f, &tight, true);
     s_stored(f, 1, 1, 2);
     assert_int_equal(s_count_readings(f, "a", t), 2);
 }
 
 /* ---- through the broker's reactor ---- */
-
-static void *s_run_broker(void *arg)
-{
-    hone_error_t err;
-    hone_error_clear(&err);
-    hone_broker_run(arg, &err);
-    return NULL;
-}
-
-static void s_send(zsock_t *sock, hone_msg_t **msg)
-{
-    uint8_t *data = NULL;
-    size_t size = 0;
-    assert_int_equal(hone_msg_encode(*msg, &data, &size), HONE_OK);
-    zframe_t *frame = zframe_new(data, size);
-    assert_int_equal(zframe_send(&frame, sock, 0), 0);
-    hone_free(data);
-    hone_msg_destroy(msg);
-}
 
 static hone_msg_t *s_attach(uint64_t seq, uint32_t trial)
 {
@@ -361,65 +325,34 @@ static void test_broker_refuses_a_failed_batch(void **state)
     s_create(f, "full");
     uint32_t t0 = s_new_trial(f, "full");
     uint32_t t1 = s_new_trial(f, "full");
-    s_close(f);
+    hone_harness_close(f->h);
 
-    int stop[2];
-    assert_int_equal(pipe(stop), 0);
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "inproc://hone-test-registry-%d", (int) getpid());
-    hone_broker_options_t options = {
-        .data_dir = f->dir, .endpoint = endpoint, .stop_fd = stop[0],
-        .map_size = tight.map_size, .map_size_max = tight.map_size_max,
-    };
-    hone_broker_t *broker = NULL;
-    hone_error_t err;
-    assert_int_equal(hone_broker_open(&broker, &options, &err), HONE_OK);
-    zsock_t *client = zsock_new_dealer(endpoint);
-    assert_non_null(client);
-
+    hone_broker_thread_t *broker = hone_broker_thread_open("registry", f->h->dir, tight.map_size, tight.map_size_max);
     hone_msg_t *msg = s_attach(1, t0);
     s_add_metric(msg, "a", 1.0);
-    s_send(client, &msg);
+    hone_peer_send(broker->peer, &msg);
     msg = s_attach(2, t0);
     s_add_metric(msg, "b", 2.0);
-    s_send(client, &msg);
+    hone_peer_send(broker->peer, &msg);
     msg = s_attach(3, t1);
     char metric[HONE_STORE_METRIC_MAX];
     for (int i = 0; i < 400; i++) {
         snprintf(metric, sizeof metric, "%0200d", i);
         s_add_metric(msg, metric, i);
     }
-    s_send(client, &msg);
+    hone_peer_send(broker->peer, &msg);
     msg = s_attach(4, t0);
     s_add_metric(msg, "c", 3.0);
-    s_send(client, &msg);
+    hone_peer_send(broker->peer, &msg);
     msg = hone_msg_new(HONE_MSG_LIST);
     hone_msg_set_seq(msg, 5);
     assert_int_equal(hone_msg_set_str(msg, "experiment", "full"), HONE_OK);
-    s_send(client, &msg);
+    hone_peer_send(broker->peer, &msg);
 
-    pthread_t thread;
-    assert_int_equal(pthread_create(&thread, NULL, s_run_broker, broker), 0);
-    hone_msg_t *replies[6] = { NULL };
-    zpoller_t *poller = zpoller_new(client, NULL);
-    for (int got = 0; got < 5; got++) {
-        assert_non_null(zpoller_wait(poller, 10000));
-        zframe_t *frame = zframe_recv(client);
-        assert_non_null(frame);
-        hone_msg_t *reply = NULL;
-        assert_int_equal(hone_msg_decode(zframe_data(frame), zframe_size(frame), &reply, NULL, &err), HONE_OK);
-        zframe_destroy(&frame);
-        uint64_t seq = hone_msg_seq(reply);
-        assert_true(seq >= 1 && seq <= 5 && !replies[seq]);
-        replies[seq] = reply;
-    }
-    zpoller_destroy(&poller);
-    assert_int_equal(write(stop[1], "x", 1), 1);
-    pthread_join(thread, NULL);
-    zsock_destroy(&client);
-    hone_broker_destroy(&broker);
-    close(stop[0]);
-    close(stop[1]);
+    hone_broker_thread_start(broker);
+    hone_msg_t *replies[6] = { NULL };     /* by seq, 1 to 5 */
+    hone_broker_thread_replies(broker, replies + 1, 5, 1, 10000);
+    hone_broker_thread_destroy(&broker);
 
     for (int seq = 1; seq <= 3; seq++) {
         assert_int_equal(s_code(replies[seq]), HONE_ESTORE);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "hone.h"
+#include "sdk_peers.h"
 #include "test_support.h"
 
 #define S_RUN_TIMEOUT_MS 60000
@@ -48,16 +49,9 @@ typedef struct {
     char *broker_program;   /* the hone-broker program */
     char endpoint[128];     /* where the broker listens */
     pid_t broker;           /* the hone-broker child */
-    int runs;               /* programs run so far, to name their output files */
 } s_group_t;
 
 static s_group_t s_group;
-
-typedef struct {
-    int status;             /* exit status, or -1 */
-    char *out;              /* stdout */
-    char *err;              /* stderr */
-} s_result_t;
 
 static char *s_path(const char *a, const char *b)
 {
@@ -66,44 +60,9 @@ static char *s_path(const char *a, const char *b)
     return p;
 }
 
-static void s_result_free(s_result_t *r)
-{
-    free(r->out);
-    free(r->err);
-    memset(r, 0, sizeof *r);
-}
-
 /* Runs argv (argv[0] a full path) to the end, capturing its output. */
-static s_result_t s_run(char *const argv[])
-{
-    char name[64];
-    int run = ++s_group.runs;
-    snprintf(name, sizeof name, "run-%d.out", run);
-    char *out = s_path(s_group.dir, name);
-    snprintf(name, sizeof name, "run-%d.err", run);
-    char *err = s_path(s_group.dir, name);
-    s_result_t r = { .status = -1 };
-    pid_t pid = hone_test_spawn(argv, out, err);
-    assert_true(pid > 0);
-    int status = 0;
-    if (hone_test_wait(pid, S_RUN_TIMEOUT_MS, &status) != 0) {
-        hone_test_stop(pid, SIGKILL);
-        fail_msg("%s did not finish within %d ms", argv[0], S_RUN_TIMEOUT_MS);
-    }
-    if (WIFEXITED(status))
-        r.status = WEXITSTATUS(status);
-    r.out = hone_test_read_file(out, NULL);
-    r.err = hone_test_read_file(err, NULL);
-    if (!r.out)
-        r.out = calloc(1, 1);
-    if (!r.err)
-        r.err = calloc(1, 1);
-    free(out);
-    free(err);
-    return r;
-}
-
-#define S_HONE(...) s_run((char *const[]) { s_group.hone, __VA_ARGS__, NULL })
+#define S_RUN(...) hone_test_run(s_group.dir, (char *const[]) { __VA_ARGS__, NULL }, S_RUN_TIMEOUT_MS)
+#define S_HONE(...) S_RUN(s_group.hone, __VA_ARGS__)
 
 static int s_lines(const char *text)
 {
@@ -116,7 +75,7 @@ static int s_lines(const char *text)
 /* Starts hone-broker with extra arguments (NULL-terminated) on a fresh data directory;
  * waits for its "listening on" line and copies the endpoint it names into endpoint.
  * Returns the pid, or -1 when the broker exited (its status in *status). */
-static pid_t s_start_broker(const char *tag, char *const extra[], char *endpoint, size_t size, int *status,
+static pid_t s_start_broker(const char *tag, const char *const extra[], char *endpoint, size_t size, int *status,
                             char **log_out)
 {
     char name[64];
@@ -124,46 +83,32 @@ static pid_t s_start_broker(const char *tag, char *const extra[], char *endpoint
     char *data = s_path(s_group.dir, name);
     snprintf(name, sizeof name, "broker-%s.log", tag);
     char *log = s_path(s_group.dir, name);
-    char *argv[16] = { s_group.broker_program, "--data", data, "--log-level", "info" };
-    int n = 5;
-    for (int i = 0; extra[i] && n < 15; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t pid = hone_test_spawn(argv, NULL, log);
-    assert_true(pid > 0);
-    for (int waited = 0; waited < 10000; waited += 20) {
-        char *text = hone_test_read_file(log, NULL);
-        const char *p = text ? strstr(text, "listening on ") : NULL;
-        if (p) {
-            p += strlen("listening on ");
-            size_t len = strcspn(p, " \n");
-            assert_true(len < size);
-            memcpy(endpoint, p, len);
-            endpoint[len] = '\0';
-            free(text);
-            free(data);
-            *log_out = log;
-            return pid;
-        }
-        free(text);
-        if (hone_test_wait(pid, 0, status) == 0) {
-            free(data);
-            *log_out = log;
-            return -1;
-        }
-        hone_test_sleep_ms(20);
+    pid_t pid = hone_test_start_broker_args(data, NULL, log, extra, status);
+    free(data);
+    *log_out = log;
+    if (pid < 0) {
+        if (*status == -1)
+            fail_msg("hone-broker did not start");
+        return -1;
     }
-    hone_test_stop(pid, SIGKILL);
-    fail_msg("hone-broker did not start");
-    return -1;
+    char *text = hone_test_read_file(log, NULL);
+    const char *p = strstr(text, "listening on ");
+    assert_non_null(p);
+    p += strlen("listening on ");
+    size_t len = strcspn(p, " \n");
+    assert_true(len < size);
+    memcpy(endpoint, p, len);
+    endpoint[len] = '\0';
+    free(text);
+    return pid;
 }
 
 static void s_keygen(const char *name, const char *role)
 {
-    s_result_t r = S_HONE("keygen", (char *) name, "--role", (char *) role, "--dir", s_group.peers);
+    hone_test_output_t r = S_HONE("keygen", (char *) name, "--role", (char *) role, "--dir", s_group.peers);
     if (r.status != 0)
         fail_msg("hone keygen %s: %s", name, r.err);
-    s_result_free(&r);
+    hone_test_output_free(&r);
 }
 
 static void s_allow(const char *name)
@@ -231,12 +176,7 @@ static char *s_broker_key(void)
  * broker's); one attempt of timeout_ms. */
 static hone_client_t *s_client(const char *name, const char *broker_key, int32_t timeout_ms)
 {
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = timeout_ms;
-    opts.retries = 0;
-    hone_client_t *c = NULL;
-    assert_int_equal(hone_client_open(&c, s_group.endpoint, &opts), HONE_OK);
+    hone_client_t *c = hone_test_client(s_group.endpoint, timeout_ms, 0);
     if (name) {
         char *key = s_peer_file(name, ".key_secret");
         char *bkey = broker_key ? strdup(broker_key) : s_broker_key();
@@ -253,12 +193,7 @@ static void s_create(hone_client_t *c, const char *name, int max_trials)
 {
     char config[1024];
     snprintf(config, sizeof config, s_config, name, max_trials);
-    char *created = NULL;
-    int rc = hone_client_create(c, config, &created);
-    if (rc != HONE_OK)
-        fail_msg("create %s: %s", name, hone_client_last_error(c));
-    assert_string_equal(created, name);
-    hone_strfree(created);
+    hone_test_create(c, config, name);
 }
 
 /* ---- tests ---- */
@@ -266,11 +201,11 @@ static void s_create(hone_client_t *c, const char *name, int max_trials)
 static void test_keygen(void **state)
 {
     (void) state;
-    s_result_t r = S_HONE("keygen", "--broker", s_group.keys);
+    hone_test_output_t r = S_HONE("keygen", "--broker", s_group.keys);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "hone-broker --keys"));
     assert_string_equal(r.err, "");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     struct stat st;
     assert_int_equal(stat(s_group.keys, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
@@ -294,11 +229,11 @@ static void test_keygen(void **state)
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "\"role\": \"client\""));
     assert_non_null(strstr(r.out, "alice.key_secret"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("keygen", "gpu1", "--dir", s_group.peers);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "role worker"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     s_keygen("mallory", "client");
     char *alice = s_peer_file("alice", ".key");
     text = hone_test_read_file(alice, NULL);
@@ -319,35 +254,35 @@ static void test_keygen(void **state)
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "exists"));
     assert_non_null(strstr(r.err, "HONE_EEXIST"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("keygen", "--broker", s_group.keys);
     assert_int_equal(r.status, 1);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("keygen", "../evil", "--dir", s_group.peers);
     assert_int_equal(r.status, 2);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("keygen", "bob", "--role", "admin", "--dir", s_group.peers);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "--role must be worker or client"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("keygen", "bob", "--broker", s_group.keys);
     assert_int_equal(r.status, 2);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("keygen");
     assert_int_equal(r.status, 2);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("keygen", "--help");
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "usage: hone [GLOBAL OPTIONS] keygen"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     /* allow alice and gpu1, then start the broker with the keys */
     s_allow("alice");
     s_allow("gpu1");
     int status = 0;
     char *log = NULL;
-    s_group.broker = s_start_broker("keys", (char *[]) { "--keys", s_group.keys, "--bind", "tcp://127.0.0.1:*",
-                                                         NULL },
+    s_group.broker = s_start_broker("keys",
+                                    (const char *[]) { "--keys", s_group.keys, "--bind", "tcp://127.0.0.1:*", NULL },
                                     s_group.endpoint, sizeof s_group.endpoint, &status, &log);
     assert_true(s_group.broker > 0);
     text = hone_test_read_file(log, NULL);
@@ -381,21 +316,21 @@ static void test_client_key_creates(void **state)
     FILE *f = fopen(file, "w");
     fprintf(f, s_config, "auth_cli", 2);
     fclose(f);
-    s_result_t r = S_HONE("--broker", s_group.endpoint, "--key", key, "--broker-key", bkey, "create", file);
+    hone_test_output_t r = S_HONE("--broker", s_group.endpoint, "--key", key, "--broker-key", bkey, "create", file);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "created experiment 'auth_cli'\n");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     setenv("HONE_KEY", key, 1);
     setenv("HONE_BROKER_KEY", bkey, 1);
     r = S_HONE("--broker", s_group.endpoint, "--json", "status", "auth_cli");
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "\"experiment\": \"auth_cli\""));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     unsetenv("HONE_BROKER_KEY");
     r = S_HONE("--broker", s_group.endpoint, "status", "auth_cli");
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "--key needs --broker-key"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     unsetenv("HONE_KEY");
     free(file);
     free(bkey);
@@ -425,12 +360,11 @@ static void test_worker_key_gets_a_trial(void **state)
 
     /* hone-worker with --key runs the rest of the budget */
     char *secret = s_peer_file("gpu1", ".key_secret");
-    s_result_t r = s_run((char *const[]) { s_group.worker, "--broker", s_group.endpoint, "--key", secret,
-                                           "--broker-key", bkey, "--experiment", "auth_sdk", "--", "/bin/sh", "-c",
-                                           "echo '{\"y\": 0.5}'", NULL });
+    hone_test_output_t r = S_RUN(s_group.worker, "--broker", s_group.endpoint, "--key", secret, "--broker-key", bkey,
+                                 "--experiment", "auth_sdk", "--", "/bin/sh", "-c", "echo '{\"y\": 0.5}'");
     if (r.status != 0)
         fail_msg("hone-worker: %s", r.err);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     hone_client_t *c = s_client("alice", NULL, 10000);
     hone_status_t *st = NULL;
     assert_int_equal(hone_client_status(c, "auth_sdk", &st), HONE_OK);
@@ -492,13 +426,13 @@ static void test_worker_key_cannot_create_or_drive(void **state)
     FILE *f = fopen(file, "w");
     fputs(config, f);
     fclose(f);
-    s_result_t r = S_HONE("--broker", s_group.endpoint, "--key", key, "--broker-key", bkey, "create", file);
+    hone_test_output_t r = S_HONE("--broker", s_group.endpoint, "--key", key, "--broker-key", bkey, "create", file);
     assert_int_equal(r.status, 1);
     assert_string_equal(r.out, "");
     assert_int_equal(s_lines(r.err), 1);
     assert_non_null(strstr(r.err, "hone: create: 'create' is a client request"));
     assert_non_null(strstr(r.err, "(HONE_EPERM)"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     s_expect_absent("auth_by_worker");
     free(file);
     free(bkey);
@@ -537,12 +471,11 @@ static void test_refused_peers_get_nothing_through(void **state)
     char *key = s_peer_file("mallory", ".key_secret");
     char *bkey = s_broker_key();
     size_t before = s_trial_count("auth_cli");
-    s_result_t r = s_run((char *const[]) { s_group.worker, "--broker", s_group.endpoint, "--key", key,
-                                           "--broker-key", bkey, "--experiment", "auth_cli", "--", "/bin/false",
-                                           NULL });
+    hone_test_output_t r = S_RUN(s_group.worker, "--broker", s_group.endpoint, "--key", key, "--broker-key", bkey,
+                                 "--experiment", "auth_cli", "--", "/bin/false");
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "HONE_EPERM"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     assert_int_equal(s_trial_count("auth_cli"), before);
     free(bkey);
     free(key);
@@ -556,7 +489,8 @@ static void test_bad_key_directory_stops_the_broker(void **state)
     int status = 0;
     char *log = NULL;
     char *missing = s_path(s_group.dir, "no-such-keys");
-    pid_t pid = s_start_broker("missing", (char *[]) { "--keys", missing, "--bind", "tcp://127.0.0.1:*", NULL },
+    pid_t pid = s_start_broker("missing",
+                               (const char *[]) { "--keys", missing, "--bind", "tcp://127.0.0.1:*", NULL },
                                endpoint, sizeof endpoint, &status, &log);
     assert_int_equal(pid, -1);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
@@ -574,16 +508,16 @@ static void test_bad_key_directory_stops_the_broker(void **state)
 
     /* a peer directory holding junk */
     char *bad = s_path(s_group.dir, "badkeys");
-    s_result_t r = S_HONE("keygen", "--broker", bad);
+    hone_test_output_t r = S_HONE("keygen", "--broker", bad);
     assert_int_equal(r.status, 0);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     char *clients = s_path(bad, "clients");
     char *junk = s_path(clients, "notes.txt");
     FILE *f = fopen(junk, "w");
     fputs("remember to rotate the keys\n", f);
     fclose(f);
-    pid = s_start_broker("junk", (char *[]) { "--keys", bad, "--bind", "tcp://127.0.0.1:*", NULL }, endpoint,
-                         sizeof endpoint, &status, &log);
+    pid = s_start_broker("junk", (const char *[]) { "--keys", bad, "--bind", "tcp://127.0.0.1:*", NULL },
+                         endpoint, sizeof endpoint, &status, &log);
     assert_int_equal(pid, -1);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
     text = hone_test_read_file(log, NULL);
@@ -599,18 +533,18 @@ static void test_bad_key_directory_stops_the_broker(void **state)
 static void test_default_bind_is_loopback(void **state)
 {
     (void) state;
-    s_result_t r = s_run((char *const[]) { s_group.broker_program, "--help", NULL });
+    hone_test_output_t r = S_RUN(s_group.broker_program, "--help");
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "default tcp://127.0.0.1:5555"));
     assert_non_null(strstr(r.out, "--keys DIR"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     /* No --bind: the default endpoint, loopback, and the log says so. (Port 5555 may be
      * taken by another broker on this machine; the refusal then names it too.) */
     char endpoint[128];
     int status = 0;
     char *log = NULL;
-    pid_t pid = s_start_broker("default", (char *[]) { NULL }, endpoint, sizeof endpoint, &status, &log);
+    pid_t pid = s_start_broker("default", (const char *[]) { NULL }, endpoint, sizeof endpoint, &status, &log);
     char *text = hone_test_read_file(log, NULL);
     if (pid > 0) {
         assert_string_equal(endpoint, "tcp://127.0.0.1:5555");
@@ -625,8 +559,8 @@ static void test_default_bind_is_loopback(void **state)
     free(log);
 
     /* every interface without keys: allowed, with a warning */
-    pid = s_start_broker("open", (char *[]) { "--bind", "tcp://*:*", NULL }, endpoint, sizeof endpoint, &status,
-                         &log);
+    pid = s_start_broker("open", (const char *[]) { "--bind", "tcp://*:*", NULL }, endpoint, sizeof endpoint,
+                         &status, &log);
     assert_true(pid > 0);
     hone_test_sleep_ms(50);
     text = hone_test_read_file(log, NULL);

@@ -53,6 +53,8 @@
 #include <unistd.h>
 
 #include "hone.h"
+#include "proc.h"
+#include "sdk_peers.h"
 #include "test_support.h"
 
 #define ROUNDS 20               /* at least this many kill-and-restart rounds */
@@ -86,12 +88,8 @@ typedef struct {
 } worker_state_t;
 
 typedef struct {
-    char *dir;                  /* temporary directory of the test */
-    char *data;                 /* the broker's store (the same for every round) */
-    char *log;                  /* the broker's log, appended by every round */
-    char endpoint[256];         /* ipc://DIR/broker.sock */
+    hone_test_broker_t *broker; /* on ipc://DIR/broker.sock, one store and log for every round */
     const char *commit;         /* hone-broker --commit value */
-    pid_t broker;               /* running broker, or -1 */
     pthread_mutex_t lock;       /* guards trials, violation */
     trial_rec_t *trials;        /* the ledger: [experiment × SLOTS_PER_EXP + trial] */
     atomic_int created;         /* experiments created so far */
@@ -133,30 +131,12 @@ static size_t s_file_size(const char *path)
     return stat(path, &st) == 0 ? (size_t) st.st_size : 0;
 }
 
-/* Starts hone-broker on the store; returns once it listens. */
-static pid_t s_start_broker(fixture_t *f, size_t *log_from)
+/* Starts hone-broker on the store; returns once it listens. *log_from is where its log
+ * starts. */
+static void s_start_broker(fixture_t *f, size_t *log_from)
 {
-    *log_from = s_file_size(f->log);
-    char *program = hone_test_program("hone-broker");
-    char *argv[] = { program, "--data", f->data, "--bind", f->endpoint, "--commit", (char *) f->commit,
-                     "--log-level", "info", NULL };
-    pid_t pid = hone_test_spawn(argv, NULL, f->log);
-    free(program);
-    if (pid < 0)
-        return -1;
-    for (int waited = 0; waited < 10000; waited += 5) {
-        char *log = hone_test_read_file(f->log, NULL);
-        bool up = log && strlen(log) >= *log_from && strstr(log + *log_from, "listening on");
-        free(log);
-        if (up)
-            return pid;
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return -1;
-        hone_test_sleep_ms(5);
-    }
-    hone_test_stop(pid, SIGKILL);
-    return -1;
+    *log_from = s_file_size(f->broker->log);
+    assert_int_equal(hone_test_broker_start(f->broker, (const char *[]) { "--commit", f->commit, NULL }), 0);
 }
 
 /* The broker's log since log_from: the store opened cleanly and nothing went wrong. */
@@ -164,7 +144,7 @@ static void s_check_clean_open(const fixture_t *f, size_t log_from, int round, i
 {
     char loaded[64];
     snprintf(loaded, sizeof loaded, "loaded %d experiment(s)", experiments);
-    char *log = hone_test_read_file(f->log, NULL);
+    char *log = hone_test_read_file(f->broker->log, NULL);
     assert_non_null(log);
     const char *since = log + log_from;
     const char *opened = strstr(since, "[store] opened");
@@ -252,10 +232,8 @@ static void *s_worker(void *arg)
     worker_state_t *ws = &f->workers[w];
     char name[16];
     snprintf(name, sizeof name, "w%d", w);
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = REPLY_TIMEOUT_MS;
-    opts.retries = 0;           /* never send a request twice: an answer is about this one */
+    /* never send a request twice: an answer is about this one */
+    hone_options_t opts = hone_test_options(REPLY_TIMEOUT_MS, 0);
     hone_worker_t *worker = NULL;
     int worker_exp = -1;        /* the experiment of the worker handle */
     while (!atomic_load(&f->stop)) {
@@ -264,7 +242,7 @@ static void *s_worker(void *arg)
             hone_worker_destroy(&worker);
             char experiment[32];
             snprintf(experiment, sizeof experiment, "crash-%d", ws->exp);
-            if (hone_worker_open(&worker, f->endpoint, experiment, name, &opts) != HONE_OK) {
+            if (hone_worker_open(&worker, f->broker->endpoint, experiment, name, &opts) != HONE_OK) {
                 s_violation(f, "w%d cannot open a worker", w);
                 break;
             }
@@ -411,14 +389,10 @@ static void s_check_experiment(fixture_t *f, hone_client_t *client, int exp, int
     hone_trial_list_destroy(&list);
 }
 
+/* A client with 5 s per attempt and the SDK's retries. */
 static hone_client_t *s_client(const fixture_t *f)
 {
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 5000;
-    hone_client_t *client = NULL;
-    assert_int_equal(hone_client_open(&client, f->endpoint, &opts), HONE_OK);
-    return client;
+    return hone_test_client(f->broker->endpoint, 5000, -1);
 }
 
 static void s_check_ledger(fixture_t *f, int round, uint64_t *checked)
@@ -464,10 +438,7 @@ static void s_create_experiments(fixture_t *f, int upto)
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("crash");
-    if (asprintf(&f->data, "%s/data", f->dir) < 0 || asprintf(&f->log, "%s/broker.log", f->dir) < 0)
-        return -1;
-    snprintf(f->endpoint, sizeof f->endpoint, "ipc://%s/broker.sock", f->dir);
+    f->broker = hone_test_broker_new("crash", HONE_TEST_IPC);
     f->trials = calloc((size_t) EXPERIMENTS * SLOTS_PER_EXP, sizeof *f->trials);
     for (size_t i = 0; i < (size_t) EXPERIMENTS * SLOTS_PER_EXP; i++)
         f->trials[i].owner = -1;
@@ -476,7 +447,6 @@ static int setup(void **state)
         f->workers[w].seed = 1000u + (unsigned) w;
     }
     pthread_mutex_init(&f->lock, NULL);
-    f->broker = -1;
     *state = f;
     return 0;
 }
@@ -484,16 +454,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    if (f->broker > 0)
-        hone_test_stop(f->broker, SIGTERM);
-    /* keep the directory of a failed run for a look at the broker's log */
-    if (!getenv("HONE_TEST_KEEP"))
-        hone_test_rmtree(f->dir);
+    hone_test_broker_destroy(&f->broker);   /* HONE_TEST_KEEP keeps its directory */
     pthread_mutex_destroy(&f->lock);
     free(f->trials);
-    free(f->dir);
-    free(f->data);
-    free(f->log);
     free(f);
     return 0;
 }
@@ -509,8 +472,7 @@ static void s_crash_loop(fixture_t *f)
 {
     double start = s_now_s();
     size_t log_from = 0;
-    f->broker = s_start_broker(f, &log_from);
-    assert_true(f->broker > 0);
+    s_start_broker(f, &log_from);
     s_check_clean_open(f, log_from, 0, 0);
     s_create_experiments(f, 8);
 
@@ -535,11 +497,8 @@ static void s_crash_loop(fixture_t *f)
         }
         int kill_ms = KILL_MIN_MS + (int) (rand_r(&seed) % (KILL_MAX_MS - KILL_MIN_MS + 1));
         hone_test_sleep_ms(kill_ms);
-        assert_int_equal(kill(f->broker, SIGKILL), 0);
-        int status = 0;
-        assert_int_equal(hone_test_wait(f->broker, 5000, &status), 0);
+        int status = hone_test_broker_wait(f->broker, SIGKILL, 5000);
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-        f->broker = -1;
         atomic_store(&f->stop, true);
         for (int w = 0; w < WORKERS; w++)
             pthread_join(threads[w], NULL);
@@ -551,8 +510,7 @@ static void s_crash_loop(fixture_t *f)
         if (acks > acks_before)
             rounds_with_load++;
 
-        f->broker = s_start_broker(f, &log_from);
-        assert_true(f->broker > 0);
+        s_start_broker(f, &log_from);
         s_check_clean_open(f, log_from, round, atomic_load(&f->created));
         uint64_t facts = 0;
         s_check_ledger(f, round, &facts);

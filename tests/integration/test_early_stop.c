@@ -31,73 +31,28 @@
 #include <zmq.h>
 
 #include "clock.h"
-#include "msg.h"
+#include "raw_peer.h"
+#include "wire.h"
+/* after the internal headers: hone.h repeats what they declare unless they come first */
 #include "hone.h"
+#include "proc.h"
+#include "sdk_peers.h"
 #include "test_support.h"
 
 /* Seeded trials with good curves (client trials 0..S_GOOD-1) and their epochs. */
 #define S_GOOD 3
 #define S_EPOCHS 6
 
-typedef struct {
-    char *dir;          /* temporary directory of the test */
-    char *data;         /* the broker's store */
-    char *log;          /* the broker's log */
-    char endpoint[64];  /* tcp://127.0.0.1:PORT */
-    pid_t broker;
-    void *zctx;         /* for raw requests */
-    uint64_t seq;       /* raw requests' seq */
-} fixture_t;
-
-static int setup(void **state)
+/* A client with one attempt of 5 s. */
+static hone_client_t *s_client(const hone_raw_fixture_t *f)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("early_stop");
-    if (asprintf(&f->data, "%s/data", f->dir) < 0 || asprintf(&f->log, "%s/broker.log", f->dir) < 0)
-        return -1;
-    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", hone_test_free_port());
-    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
-    if (f->broker <= 0)
-        return -1;
-    f->zctx = zmq_ctx_new();
-    f->seq = 5000;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    zmq_ctx_term(f->zctx);
-    hone_test_stop(f->broker, SIGTERM);
-    if (getenv("HONE_TEST_SHOW_LOG")) {
-        char *log = hone_test_read_file(f->log, NULL);
-        fprintf(stderr, "---- broker log ----\n%s", log ? log : "");
-        free(log);
-    }
-    hone_test_rmtree(f->dir);
-    free(f->dir);
-    free(f->data);
-    free(f->log);
-    free(f);
-    return 0;
-}
-
-static hone_client_t *s_client(const fixture_t *f)
-{
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 5000;
-    opts.retries = 0;
-    hone_client_t *client = NULL;
-    assert_int_equal(hone_client_open(&client, f->endpoint, &opts), HONE_OK);
-    return client;
+    return hone_test_client(f->broker->endpoint, 5000, 0);
 }
 
 /* Creates experiment name (percentile strategy: stop the worse half from progression 2
  * on, once 3 curves exist) with a budget of S_GOOD + worker_trials, and gives it S_GOOD
  * completed client trials whose curves are good (loss 0.1 + 1/epoch). */
-static void s_create(const fixture_t *f, const char *name, int worker_trials)
+static void s_create(const hone_raw_fixture_t *f, const char *name, int worker_trials)
 {
     char config[1024];
     snprintf(config, sizeof config,
@@ -109,10 +64,7 @@ static void s_create(const fixture_t *f, const char *name, int worker_trials)
              " \"min_progression\": 2}}",
              name, S_GOOD + worker_trials);
     hone_client_t *client = s_client(f);
-    char *created = NULL;
-    if (hone_client_create(client, config, &created) != HONE_OK)
-        fail_msg("create failed: %s", hone_client_last_error(client));
-    hone_strfree(created);
+    hone_test_create(client, config, name);
     hone_trial_list_t *list = NULL;
     assert_int_equal(hone_client_next_trials(client, name, S_GOOD, &list), HONE_OK);
     assert_int_equal(hone_trial_list_count(list), S_GOOD);
@@ -130,42 +82,20 @@ static void s_create(const fixture_t *f, const char *name, int worker_trials)
 }
 
 /* Runs hone-worker on experiment with /bin/sh -c script (DIR in its environment is the
- * test's directory) and extra options; returns its pid. Its stdout and stderr go to
- * DIR/NAME.out and DIR/NAME.err. */
-static pid_t s_start_hone_worker(const fixture_t *f, const char *experiment, const char *name, const char *grace,
-                                 const char *script)
+ * test's directory) and a stop grace in seconds; returns its pid. Its stdout and stderr
+ * go to DIR/NAME.out and DIR/NAME.err. */
+static pid_t s_start_hone_worker(const hone_raw_fixture_t *f, const char *experiment, const char *name,
+                                 const char *grace, const char *script)
 {
-    char *program = hone_test_program("hone-worker");
-    char *out = NULL, *err = NULL;
-    if (asprintf(&out, "%s/%s.out", f->dir, name) < 0 || asprintf(&err, "%s/%s.err", f->dir, name) < 0)
-        abort();
-    setenv("DIR", f->dir, 1);
-    char *argv[] = { program, "--broker", (char *) f->endpoint, "--experiment", (char *) experiment,
-                     "--name", (char *) name, "--stop-grace", (char *) grace, "--", "/bin/sh", "-c",
-                     (char *) script, NULL };
-    pid_t pid = hone_test_spawn(argv, out, err);
-    free(program);
-    free(out);
-    free(err);
-    assert_true(pid > 0);
-    return pid;
+    setenv("DIR", f->broker->dir, 1);
+    return hone_test_spawn_worker(f->broker, experiment, name, (const char *[]) { "--stop-grace", grace, NULL },
+                                  (const char *[]) { "/bin/sh", "-c", script, NULL });
 }
 
-static char *s_read(const fixture_t *f, const char *fmt, const char *arg)
-{
-    char *name = NULL, *path = NULL;
-    if (asprintf(&name, fmt, arg) < 0 || asprintf(&path, "%s/%s", f->dir, name) < 0)
-        abort();
-    char *text = hone_test_read_file(path, NULL);
-    free(name);
-    free(path);
-    return text;
-}
-
-static bool s_marker(const fixture_t *f, const char *kind, uint64_t trial)
+static bool s_marker(const hone_raw_fixture_t *f, const char *kind, uint64_t trial)
 {
     char *path = NULL;
-    if (asprintf(&path, "%s/%s.%" PRIu64, f->dir, kind, trial) < 0)
+    if (asprintf(&path, "%s/%s.%" PRIu64, f->broker->dir, kind, trial) < 0)
         abort();
     struct stat st;
     bool exists = stat(path, &st) == 0;
@@ -173,77 +103,12 @@ static bool s_marker(const fixture_t *f, const char *kind, uint64_t trial)
     return exists;
 }
 
-/* Runs `hone ARGS...` (NULL-terminated, after --broker); returns its stdout. */
-static char *s_hone(const fixture_t *f, const char *a1, const char *a2, const char *a3, const char *a4)
-{
-    char *program = hone_test_program("hone");
-    char *out = NULL;
-    if (asprintf(&out, "%s/hone.out", f->dir) < 0)
-        abort();
-    unlink(out);
-    char *argv[] = { program, "--broker", (char *) f->endpoint, (char *) a1, (char *) a2, (char *) a3, (char *) a4,
-                     NULL };
-    pid_t pid = hone_test_spawn(argv, out, NULL);
-    int status = 0;
-    assert_int_equal(hone_test_wait(pid, 10000, &status), 0);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    char *text = hone_test_read_file(out, NULL);
-    free(out);
-    free(program);
-    assert_non_null(text);
-    return text;
-}
-
 /* ---- raw peers ---- */
 
-static void *s_socket(fixture_t *f)
+/* A request with the next seq, naming experiment, and trial and lease when >= 0. */
+static hone_msg_t *s_req(hone_raw_fixture_t *f, hone_msg_id_t id, const char *experiment, int64_t trial, int64_t lease)
 {
-    void *sock = zmq_socket(f->zctx, ZMQ_DEALER);
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    assert_int_equal(zmq_connect(sock, f->endpoint), 0);
-    return sock;
-}
-
-static void s_send(fixture_t *f, void *sock, hone_msg_t **msg)
-{
-    hone_msg_set_seq(*msg, ++f->seq);
-    uint8_t *data = NULL;
-    size_t size = 0;
-    assert_int_equal(hone_msg_encode(*msg, &data, &size), HONE_OK);
-    hone_msg_destroy(msg);
-    assert_true(zmq_send(sock, data, size, 0) == (int) size);
-    free(data);
-}
-
-static hone_msg_t *s_recv(void *sock)
-{
-    zmq_pollitem_t item = { .socket = sock, .events = ZMQ_POLLIN };
-    assert_int_equal(zmq_poll(&item, 1, 10000), 1);
-    zmq_msg_t frame;
-    zmq_msg_init(&frame);
-    assert_true(zmq_msg_recv(&frame, sock, 0) >= 0);
-    hone_msg_t *reply = NULL;
-    hone_error_t err;
-    assert_int_equal(hone_msg_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &reply, NULL, &err), HONE_OK);
-    zmq_msg_close(&frame);
-    return reply;
-}
-
-/* One request on a fresh socket and its reply. */
-static hone_msg_t *s_call(fixture_t *f, hone_msg_t *msg)
-{
-    void *sock = s_socket(f);
-    s_send(f, sock, &msg);
-    hone_msg_t *reply = s_recv(sock);
-    zmq_close(sock);
-    return reply;
-}
-
-static hone_msg_t *s_req(hone_msg_id_t id, const char *experiment, int64_t trial, int64_t lease)
-{
-    hone_msg_t *msg = hone_msg_new(id);
-    assert_int_equal(hone_msg_set_str(msg, "experiment", experiment), HONE_OK);
+    hone_msg_t *msg = hone_test_req(&f->seq, id, experiment);
     if (trial >= 0)
         assert_int_equal(hone_msg_set_int(msg, "trial", trial), HONE_OK);
     if (lease >= 0)
@@ -251,12 +116,19 @@ static hone_msg_t *s_req(hone_msg_id_t id, const char *experiment, int64_t trial
     return msg;
 }
 
-static hone_msg_t *s_progress(const char *experiment, int64_t trial, int64_t lease, double loss, int64_t step)
+static hone_msg_t *s_progress(hone_raw_fixture_t *f, const char *experiment, int64_t trial, int64_t lease, double loss,
+                              int64_t step)
 {
-    hone_msg_t *msg = s_req(HONE_MSG_PROGRESS, experiment, trial, lease);
+    hone_msg_t *msg = s_req(f, HONE_MSG_PROGRESS, experiment, trial, lease);
     assert_int_equal(hone_msg_set_int(msg, "progression", step), HONE_OK);
     assert_non_null(hone_node_add_float(hone_node_add_map(hone_msg_body(msg), "metrics"), "loss", loss));
     return msg;
+}
+
+/* One request on a fresh socket and its reply. */
+static hone_msg_t *s_call(hone_raw_fixture_t *f, hone_msg_t *msg)
+{
+    return hone_raw_call(f, msg, 10000);
 }
 
 static bool s_stop(const hone_msg_t *reply)
@@ -265,19 +137,29 @@ static bool s_stop(const hone_msg_t *reply)
     return hone_msg_get_bool(reply, "stop", &stop, NULL) == HONE_OK && stop;
 }
 
-static const char *s_str(const hone_msg_t *msg, const char *key)
-{
-    const char *v = NULL;
-    return hone_msg_get_str(msg, key, &v, NULL) == HONE_OK ? v : "";
-}
-
-static hone_trial_t *s_trial(const fixture_t *f, const char *experiment, uint64_t index)
+static hone_trial_t *s_trial(const hone_raw_fixture_t *f, const char *experiment, uint64_t index)
 {
     hone_client_t *client = s_client(f);
     hone_trial_t *t = NULL;
     assert_int_equal(hone_client_trial(client, experiment, index, true, &t), HONE_OK);
     hone_client_destroy(&client);
     return t;
+}
+
+/* A trial of an experiment, for hone_test_poll. */
+typedef struct {
+    const hone_raw_fixture_t *f;
+    const char *experiment;
+    uint64_t index;
+} s_trial_ref_t;
+
+static bool s_early_stopped(void *arg)
+{
+    const s_trial_ref_t *ref = arg;
+    hone_trial_t *t = s_trial(ref->f, ref->experiment, ref->index);
+    bool stopped = strcmp(hone_trial_status(t), "EARLY_STOPPED") == 0;
+    hone_trial_destroy(&t);
+    return stopped;
 }
 
 /* ---- tests ---- */
@@ -296,18 +178,12 @@ static const char s_training[] =
 
 static void test_hopeless_trials_are_stopped(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     enum { WORKER_TRIALS = 6 };
     s_create(f, "train", WORKER_TRIALS);
     pid_t worker = s_start_hone_worker(f, "train", "w1", "5", s_training);
-    int status = 0;
-    if (hone_test_wait(worker, 60000, &status) != 0) {
-        hone_test_stop(worker, SIGKILL);
-        fail_msg("hone-worker did not finish within 60 s");
-    }
-    char *log = s_read(f, "%s.err", "w1");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("hone-worker exited with %d:\n%s", status, log ? log : "");
+    hone_test_wait_worker(f->broker, worker, "w1", 60000);
+    char *log = hone_test_worker_log(f->broker, "w1");
 
     hone_client_t *client = s_client(f);
     hone_trial_list_t *list = NULL;
@@ -328,7 +204,7 @@ static void test_hopeless_trials_are_stopped(void **state)
             /* hopeless: stopped at min_progression (2), the readings kept, the program told */
             if (strcmp(hone_trial_status(t), "EARLY_STOPPED") != 0)
                 fail_msg("trial %" PRIu64 " (x = %g) is %s, not EARLY_STOPPED\n%s", index, x, hone_trial_status(t),
-                         log ? log : "");
+                         log);
             if (!strstr(hone_trial_reason(t), "percentile strategy: ")
                 || !strstr(hone_trial_reason(t), "worse than the 50.0-th percentile"))
                 fail_msg("trial %" PRIu64 ": unexpected reason '%s'", index, hone_trial_reason(t));
@@ -341,7 +217,7 @@ static void test_hopeless_trials_are_stopped(void **state)
                 assert_true(mean == 5.0 + (double) step);
             }
             if (!s_marker(f, "term", index))
-                fail_msg("trial %" PRIu64 ": the program did not get SIGTERM\n%s", index, log ? log : "");
+                fail_msg("trial %" PRIu64 ": the program did not get SIGTERM\n%s", index, log);
             stopped++;
         } else {
             assert_string_equal(hone_trial_status(t), "COMPLETED");
@@ -358,7 +234,7 @@ static void test_hopeless_trials_are_stopped(void **state)
     hone_trial_list_destroy(&list);
 
     /* `hone trials` shows why; `hone curve` the curve */
-    char *text = s_hone(f, "trials", "train", NULL, NULL);
+    char *text = hone_test_hone(f->broker, (const char *[]) { "trials", "train", NULL });
     if (!strstr(text, "EARLY_STOPPED") || !strstr(text, "(percentile strategy: "))
         fail_msg("unexpected `hone trials` output:\n%s", text);
     free(text);
@@ -372,7 +248,7 @@ static void test_hopeless_trials_are_stopped(void **state)
 
 static void test_sigterm_ignored_then_sigkill(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     s_create(f, "stubborn", 1);
     /* ignores SIGTERM (writes a marker and carries on) and would run for 10 s */
     static const char script[] =
@@ -386,15 +262,9 @@ static void test_sigterm_ignored_then_sigkill(void **state)
         "echo done > \"$DIR/finished.$HONE_TRIAL\"\n";
     int64_t started = hone_clock_mono_ms();
     pid_t worker = s_start_hone_worker(f, "stubborn", "w2", "1", script);
-    int status = 0;
-    if (hone_test_wait(worker, 30000, &status) != 0) {
-        hone_test_stop(worker, SIGKILL);
-        fail_msg("hone-worker did not finish within 30 s");
-    }
+    hone_test_wait_worker(f->broker, worker, "w2", 30000);
     int64_t took = hone_clock_mono_ms() - started;
-    char *log = s_read(f, "%s.err", "w2");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("hone-worker exited with %d:\n%s", status, log ? log : "");
+    char *log = hone_test_worker_log(f->broker, "w2");
     print_message("stubborn program stopped and killed; hone-worker done after %" PRId64 " ms\n", took);
     /* SIGTERM was received and ignored; SIGKILL ended it after the 1 s grace */
     assert_true(s_marker(f, "ignored", S_GOOD));
@@ -411,10 +281,10 @@ static void test_sigterm_ignored_then_sigkill(void **state)
 
 static void test_lost_stop_is_repeated(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     s_create(f, "lossy", 1);
     /* a raw worker takes the trial */
-    hone_msg_t *msg = s_req(HONE_MSG_READY, "lossy", -1, -1);
+    hone_msg_t *msg = s_req(f, HONE_MSG_READY, "lossy", -1, -1);
     assert_int_equal(hone_msg_set_str(msg, "worker", "raw"), HONE_OK);
     hone_msg_t *reply = s_call(f, msg);
     assert_int_equal(hone_msg_id(reply), HONE_MSG_TRIAL);
@@ -422,56 +292,47 @@ static void test_lost_stop_is_repeated(void **state)
     assert_int_equal(hone_msg_get_int(reply, "trial", &trial, NULL), HONE_OK);
     assert_int_equal(hone_msg_get_int(reply, "lease", &lease, NULL), HONE_OK);
     hone_msg_destroy(&reply);
-    reply = s_call(f, s_progress("lossy", trial, lease, 6.0, 1));
+    reply = s_call(f, s_progress(f, "lossy", trial, lease, 6.0, 1));
     assert_false(s_stop(reply));        /* below min_progression */
     hone_msg_destroy(&reply);
 
     /* the hopeless reading; its reply (the stop) is never read */
-    void *lost = s_socket(f);
-    msg = s_progress("lossy", trial, lease, 7.0, 2);
-    s_send(f, lost, &msg);
-    int64_t deadline = hone_clock_mono_ms() + 10000;
-    for (;;) {
-        hone_trial_t *t = s_trial(f, "lossy", (uint64_t) trial);
-        bool done = strcmp(hone_trial_status(t), "EARLY_STOPPED") == 0;
-        hone_trial_destroy(&t);
-        if (done)
-            break;
-        if (hone_clock_mono_ms() > deadline)
-            fail_msg("trial %" PRId64 " was not stopped", trial);
-        hone_test_sleep_ms(5);
-    }
+    void *lost = hone_raw_connect(f);
+    msg = s_progress(f, "lossy", trial, lease, 7.0, 2);
+    hone_raw_send(lost, &msg);
+    s_trial_ref_t stopped = { f, "lossy", (uint64_t) trial };
+    if (!hone_test_poll(s_early_stopped, &stopped, 10000, 5))
+        fail_msg("trial %" PRId64 " was not stopped", trial);
     zmq_close(lost);
 
     /* the next heartbeat says stop */
-    reply = s_call(f, s_req(HONE_MSG_HEARTBEAT, "lossy", trial, lease));
+    reply = s_call(f, s_req(f, HONE_MSG_HEARTBEAT, "lossy", trial, lease));
     assert_int_equal(hone_msg_id(reply), HONE_MSG_HEARTBEAT);
     assert_true(s_stop(reply));
-    char *reason = strdup(s_str(reply, "reason"));
+    char *reason = strdup(hone_test_str(reply, "reason"));
     assert_non_null(strstr(reason, "percentile strategy: "));
     hone_msg_destroy(&reply);
     /* and so does a reading, which is stored */
-    reply = s_call(f, s_progress("lossy", trial, lease, 8.0, 3));
+    reply = s_call(f, s_progress(f, "lossy", trial, lease, 8.0, 3));
     assert_int_equal(hone_msg_id(reply), HONE_MSG_OK);
     assert_true(s_stop(reply));
-    assert_string_equal(s_str(reply, "reason"), reason);
+    assert_string_equal(hone_test_str(reply, "reason"), reason);
     hone_msg_destroy(&reply);
 
     /* a broker restart: the stop is state */
-    hone_test_stop(f->broker, SIGTERM);
-    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
-    assert_true(f->broker > 0);
-    reply = s_call(f, s_req(HONE_MSG_HEARTBEAT, "lossy", trial, lease));
+    hone_test_broker_stop(f->broker, SIGTERM);
+    assert_int_equal(hone_test_broker_start(f->broker, NULL), 0);
+    reply = s_call(f, s_req(f, HONE_MSG_HEARTBEAT, "lossy", trial, lease));
     assert_int_equal(hone_msg_id(reply), HONE_MSG_HEARTBEAT);
     assert_true(s_stop(reply));
-    assert_string_equal(s_str(reply, "reason"), reason);
+    assert_string_equal(hone_test_str(reply, "reason"), reason);
     hone_msg_destroy(&reply);
 
     /* `complete` acknowledges */
-    msg = s_req(HONE_MSG_COMPLETE, "lossy", trial, lease);
+    msg = s_req(f, HONE_MSG_COMPLETE, "lossy", trial, lease);
     reply = s_call(f, msg);
     assert_int_equal(hone_msg_id(reply), HONE_MSG_OK);
-    assert_string_equal(s_str(reply, "status"), "EARLY_STOPPED");
+    assert_string_equal(hone_test_str(reply, "status"), "EARLY_STOPPED");
     hone_msg_destroy(&reply);
     hone_trial_t *t = s_trial(f, "lossy", (uint64_t) trial);
     assert_string_equal(hone_trial_status(t), "EARLY_STOPPED");
@@ -482,11 +343,11 @@ static void test_lost_stop_is_repeated(void **state)
     /* `hone curve` and `hone should-stop` */
     char index[32];
     snprintf(index, sizeof index, "%" PRId64, trial);
-    char *text = s_hone(f, "curve", "lossy", index, NULL);
+    char *text = hone_test_hone(f->broker, (const char *[]) { "curve", "lossy", index, NULL });
     if (!strstr(text, "EARLY_STOPPED") || !strstr(text, "loss: 1=6 2=7 3=8"))
         fail_msg("unexpected `hone curve` output:\n%s", text);
     free(text);
-    text = s_hone(f, "--json", "should-stop", "lossy", "0");
+    text = hone_test_hone(f->broker, (const char *[]) { "--json", "should-stop", "lossy", "0", NULL });
     if (!strstr(text, "\"stop\": false"))
         fail_msg("unexpected `hone should-stop` output:\n%s", text);
     free(text);
@@ -513,14 +374,9 @@ static void s_on_stop(hone_worker_t *w, uint64_t trial, const char *reason, void
  * clears the flag. */
 static void test_sdk_stop_flag_and_callback(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     s_create(f, "sdk", 2);
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 5000;
-    opts.retries = 0;
-    hone_worker_t *w = NULL;
-    assert_int_equal(hone_worker_open(&w, f->endpoint, "sdk", "sdk-1", &opts), HONE_OK);
+    hone_worker_t *w = hone_test_worker(f->broker->endpoint, "sdk", "sdk-1", 5000);
     s_stop_seen_t seen = { 0 };
     hone_worker_on_stop(w, s_on_stop, &seen);
     hone_trial_t *t = NULL;
@@ -582,10 +438,10 @@ static void test_sdk_stop_flag_and_callback(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_hopeless_trials_are_stopped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigterm_ignored_then_sigkill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lost_stop_is_repeated, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sdk_stop_flag_and_callback, setup, teardown),
+        HONE_RAW_TEST(test_hopeless_trials_are_stopped),
+        HONE_RAW_TEST(test_sigterm_ignored_then_sigkill),
+        HONE_RAW_TEST(test_lost_stop_is_repeated),
+        HONE_RAW_TEST(test_sdk_stop_flag_and_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,105 +29,14 @@
 
 #include "functions.h"
 #include "hone.h"
+#include "proc.h"
+#include "sdk_peers.h"
 #include "test_support.h"
 
-typedef struct {
-    char *dir;          /* temporary directory of the test */
-    char *data;         /* the broker's store */
-    char *log;          /* the broker's log */
-    char endpoint[64];  /* tcp://127.0.0.1:PORT */
-    pid_t broker;
-} fixture_t;
-
-/* A loopback port that is free right now (the kernel picks it). */
-static int setup(void **state)
+/* A client with one attempt of 5 s. */
+static hone_client_t *s_client(const hone_test_broker_t *broker)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("e2e");
-    if (asprintf(&f->data, "%s/data", f->dir) < 0 || asprintf(&f->log, "%s/broker.log", f->dir) < 0)
-        return -1;
-    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", hone_test_free_port());
-    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
-    if (f->broker <= 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    hone_test_stop(f->broker, SIGTERM);
-    hone_test_rmtree(f->dir);
-    free(f->dir);
-    free(f->data);
-    free(f->log);
-    free(f);
-    return 0;
-}
-
-static hone_client_t *s_client(const fixture_t *f)
-{
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 5000;
-    opts.retries = 0;
-    hone_client_t *client = NULL;
-    assert_int_equal(hone_client_open(&client, f->endpoint, &opts), HONE_OK);
-    return client;
-}
-
-static void s_create(hone_client_t *client, const char *config)
-{
-    char *name = NULL;
-    int rc = hone_client_create(client, config, &name);
-    if (rc != HONE_OK)
-        fail_msg("create failed: %s", hone_client_last_error(client));
-    hone_strfree(name);
-}
-
-/* Starts hone-worker for experiment with the program argv (NULL-terminated). */
-static pid_t s_start_worker(const fixture_t *f, const char *experiment, const char *name,
-                            const char *const program[])
-{
-    char *worker = hone_test_program("hone-worker");
-    char *argv[32];
-    int n = 0;
-    argv[n++] = worker;
-    argv[n++] = "--broker";
-    argv[n++] = (char *) f->endpoint;
-    argv[n++] = "--experiment";
-    argv[n++] = (char *) experiment;
-    argv[n++] = "--name";
-    argv[n++] = (char *) name;
-    argv[n++] = "--";
-    for (int i = 0; program[i]; i++)
-        argv[n++] = (char *) program[i];
-    argv[n] = NULL;
-    char *out = NULL, *err = NULL;
-    if (asprintf(&out, "%s/%s.out", f->dir, name) < 0 || asprintf(&err, "%s/%s.err", f->dir, name) < 0)
-        abort();
-    pid_t pid = hone_test_spawn(argv, out, err);
-    free(out);
-    free(err);
-    free(worker);
-    return pid;
-}
-
-static void s_wait_worker_ok(const fixture_t *f, pid_t pid, const char *name, int timeout_ms)
-{
-    int status = 0;
-    if (hone_test_wait(pid, timeout_ms, &status) != 0) {
-        hone_test_stop(pid, SIGKILL);
-        fail_msg("hone-worker %s did not finish within %d ms", name, timeout_ms);
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char *path = NULL;
-        if (asprintf(&path, "%s/%s.err", f->dir, name) < 0)
-            abort();
-        char *log = hone_test_read_file(path, NULL);
-        fail_msg("hone-worker %s exited with status %d; stderr:\n%s", name, status, log ? log : "");
-    }
+    return hone_test_client(broker->endpoint, 5000, 0);
 }
 
 /* The value of metric in trial t, or NAN. */
@@ -156,23 +65,21 @@ static const char s_branin_config[] =
 
 static void test_workers_finish_the_budget(void **state)
 {
-    fixture_t *f = *state;
-    hone_client_t *client = s_client(f);
-    s_create(client, s_branin_config);
+    hone_test_broker_t *broker = *state;
+    hone_client_t *client = s_client(broker);
+    hone_test_create(client, s_branin_config, NULL);
 
-    char *eval = NULL;
-    if (asprintf(&eval, "%s/bench/hone-eval", HONE_BINARY_DIR) < 0)
-        abort();
+    char *eval = hone_test_program("hone-eval");
     const char *program[] = { eval, "branin", "{x1}", "{x2}", NULL };
     pid_t workers[3];
     char names[3][16];
     for (int w = 0; w < 3; w++) {
         snprintf(names[w], sizeof names[w], "w%d", w);
-        workers[w] = s_start_worker(f, "branin", names[w], program);
+        workers[w] = hone_test_spawn_worker(broker, "branin", names[w], NULL, program);
         assert_true(workers[w] > 0);
     }
     for (int w = 0; w < 3; w++)
-        s_wait_worker_ok(f, workers[w], names[w], 60000);
+        hone_test_wait_worker(broker, workers[w], names[w], 60000);
     free(eval);
 
     hone_trial_list_t *list = NULL;
@@ -223,11 +130,9 @@ static void test_workers_finish_the_budget(void **state)
  * points, so the difference is what the model does after them. */
 static void test_bo_beats_random_search_through_the_broker(void **state)
 {
-    fixture_t *f = *state;
-    hone_client_t *client = s_client(f);
-    char *eval = NULL;
-    if (asprintf(&eval, "%s/bench/hone-eval", HONE_BINARY_DIR) < 0)
-        abort();
+    hone_test_broker_t *broker = *state;
+    hone_client_t *client = s_client(broker);
+    char *eval = hone_test_program("hone-eval");
     const char *program[] = { eval, "branin", "{x1}", "{x2}", NULL };
     static const char *const methods[] = { "fast", "random_search" };
     enum { SEEDS = 3, TRIALS = 25 };
@@ -242,16 +147,16 @@ static void test_bo_beats_random_search_through_the_broker(void **state)
                      " \"parameters\": [{\"name\": \"x1\", \"bounds\": [-5, 10]},"
                      " {\"name\": \"x2\", \"bounds\": [0, 15]}]}",
                      name, TRIALS, methods[m], 100 + seed);
-            s_create(client, config);
+            hone_test_create(client, config, NULL);
             pid_t workers[2];
             char names[2][48];
             for (int w = 0; w < 2; w++) {
                 snprintf(names[w], sizeof names[w], "%s-w%d", name, w);
-                workers[w] = s_start_worker(f, name, names[w], program);
+                workers[w] = hone_test_spawn_worker(broker, name, names[w], NULL, program);
                 assert_true(workers[w] > 0);
             }
             for (int w = 0; w < 2; w++)
-                s_wait_worker_ok(f, workers[w], names[w], 120000);
+                hone_test_wait_worker(broker, workers[w], names[w], 120000);
             hone_trial_list_t *list = NULL;
             assert_int_equal(hone_client_list(client, name, &list), HONE_OK);
             assert_int_equal(hone_trial_list_count(list), TRIALS);
@@ -286,20 +191,20 @@ static void test_bo_beats_random_search_through_the_broker(void **state)
 
 static void test_worker_runs_the_python_example(void **state)
 {
-    fixture_t *f = *state;
-    hone_client_t *client = s_client(f);
+    hone_test_broker_t *broker = *state;
+    hone_client_t *client = s_client(broker);
     char *path = hone_test_source_path("examples/hartmann6.json");
     char *config = hone_test_read_file(path, NULL);
     assert_non_null(config);
-    s_create(client, config);
+    hone_test_create(client, config, NULL);
     free(config);
     free(path);
 
     char *script = hone_test_source_path("examples/hartmann6_worker.py");
     const char *program[] = { "python3", script, "{x1}", "{x2}", "{x3}", "{x4}", "{x5}", "{x6}", NULL };
-    pid_t worker = s_start_worker(f, "hartmann6", "py", program);
+    pid_t worker = hone_test_spawn_worker(broker, "hartmann6", "py", NULL, program);
     assert_true(worker > 0);
-    s_wait_worker_ok(f, worker, "py", 120000);
+    hone_test_wait_worker(broker, worker, "py", 120000);
     free(script);
 
     hone_trial_list_t *list = NULL;
@@ -330,7 +235,7 @@ typedef struct {
 } ledger_entry_t;
 
 typedef struct {
-    const fixture_t *f;
+    const hone_test_broker_t *broker;
     ledger_entry_t entries[LEDGER_MAX];
     uint64_t max_trial;     /* largest acknowledged trial index + 1 */
     atomic_bool stop;
@@ -344,12 +249,9 @@ static double s_reading(uint64_t trial, int64_t step) { return (double) trial * 
 static void *s_load(void *arg)
 {
     ledger_t *l = arg;
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 1000;
-    opts.retries = 0;
+    hone_options_t opts = hone_test_options(1000, 0);
     hone_worker_t *w = NULL;
-    if (hone_worker_open(&w, l->f->endpoint, "crash", "crash-worker", &opts) != HONE_OK)
+    if (hone_worker_open(&w, l->broker->endpoint, "crash", "crash-worker", &opts) != HONE_OK)
         return NULL;
     const char *metric[] = { "y" };
     while (!atomic_load(&l->stop)) {
@@ -417,17 +319,17 @@ static void s_check_ledger(const ledger_t *l, hone_client_t *client)
 
 static void test_sigkill_loses_no_acknowledged_reading(void **state)
 {
-    fixture_t *f = *state;
-    hone_client_t *client = s_client(f);
-    s_create(client, "{\"name\": \"crash\", \"objective\": \"y\","
-                     " \"generation_strategy\": {\"initialization_random_seed\": 5},"
-                     " \"parameters\": [{\"name\": \"a\", \"bounds\": [0, 1]},"
-                     "                  {\"name\": \"b\", \"values\": [\"p\", \"q\", \"r\"]}]}");
+    hone_test_broker_t *broker = *state;
+    hone_client_t *client = s_client(broker);
+    hone_test_create(client, "{\"name\": \"crash\", \"objective\": \"y\","
+                             " \"generation_strategy\": {\"initialization_random_seed\": 5},"
+                             " \"parameters\": [{\"name\": \"a\", \"bounds\": [0, 1]},"
+                             "                  {\"name\": \"b\", \"values\": [\"p\", \"q\", \"r\"]}]}", NULL);
     hone_client_destroy(&client);
 
     static ledger_t ledger;
     memset(&ledger, 0, sizeof ledger);
-    ledger.f = f;
+    ledger.broker = broker;
     unsigned seed = 20261128;
     int rounds = 8, total_acks = 0;
     for (int round = 0; round < rounds; round++) {
@@ -436,16 +338,13 @@ static void test_sigkill_loses_no_acknowledged_reading(void **state)
         pthread_t load;
         assert_int_equal(pthread_create(&load, NULL, s_load, &ledger), 0);
         hone_test_sleep_ms(60 + (int) (rand_r(&seed) % 240));
-        kill(f->broker, SIGKILL);
-        int st;
-        hone_test_wait(f->broker, 5000, &st);
+        hone_test_broker_wait(broker, SIGKILL, 5000);
         atomic_store(&ledger.stop, true);
         pthread_join(load, NULL);
         total_acks += ledger.acks;
 
-        f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
-        assert_true(f->broker > 0);
-        client = s_client(f);
+        assert_int_equal(hone_test_broker_start(broker, NULL), 0);
+        client = s_client(broker);
         s_check_ledger(&ledger, client);
         hone_client_destroy(&client);
     }
@@ -454,44 +353,42 @@ static void test_sigkill_loses_no_acknowledged_reading(void **state)
     assert_true(ledger.max_trial > (uint64_t) rounds);
 }
 
+/* Experiment "restart" has 10 trials COMPLETED (of 30). */
+static bool s_third_done(void *client)
+{
+    hone_status_t *status = NULL;
+    if (hone_client_status(client, "restart", &status) != HONE_OK)
+        return false;
+    uint64_t done = hone_status_count(status, "COMPLETED");
+    hone_status_destroy(&status);
+    return done >= 10;
+}
+
 static void test_workers_ride_through_a_broker_restart(void **state)
 {
-    fixture_t *f = *state;
-    hone_client_t *client = s_client(f);
-    s_create(client, "{\"name\": \"restart\", \"objective\": \"-branin\", \"max_trials\": 30,"
-                     " \"generation_strategy\": {\"initialization_random_seed\": 3},"
-                     " \"parameters\": [{\"name\": \"x1\", \"bounds\": [-5, 10]},"
-                     "                  {\"name\": \"x2\", \"bounds\": [0, 15]}]}");
-    char *eval = NULL;
-    if (asprintf(&eval, "%s/bench/hone-eval", HONE_BINARY_DIR) < 0)
-        abort();
+    hone_test_broker_t *broker = *state;
+    hone_client_t *client = s_client(broker);
+    hone_test_create(client, "{\"name\": \"restart\", \"objective\": \"-branin\", \"max_trials\": 30,"
+                             " \"generation_strategy\": {\"initialization_random_seed\": 3},"
+                             " \"parameters\": [{\"name\": \"x1\", \"bounds\": [-5, 10]},"
+                             "                  {\"name\": \"x2\", \"bounds\": [0, 15]}]}", NULL);
+    char *eval = hone_test_program("hone-eval");
     const char *program[] = { eval, "--delay-ms", "40", "branin", "{x1}", "{x2}", NULL };
-    pid_t workers[2] = { s_start_worker(f, "restart", "r0", program), s_start_worker(f, "restart", "r1", program) };
+    pid_t workers[2] = { hone_test_spawn_worker(broker, "restart", "r0", NULL, program),
+                         hone_test_spawn_worker(broker, "restart", "r1", NULL, program) };
 
     /* Wait until about a third of the budget is done, then kill and restart. */
-    for (int waited = 0; waited < 30000; waited += 50) {
-        hone_status_t *status = NULL;
-        if (hone_client_status(client, "restart", &status) == HONE_OK) {
-            uint64_t done = hone_status_count(status, "COMPLETED");
-            hone_status_destroy(&status);
-            if (done >= 10)
-                break;
-        }
-        hone_test_sleep_ms(50);
-    }
+    hone_test_poll(s_third_done, client, 30000, 50);
     hone_client_destroy(&client);
-    kill(f->broker, SIGKILL);
-    int st;
-    hone_test_wait(f->broker, 5000, &st);
+    hone_test_broker_wait(broker, SIGKILL, 5000);
     hone_test_sleep_ms(300);
-    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
-    assert_true(f->broker > 0);
+    assert_int_equal(hone_test_broker_start(broker, NULL), 0);
 
-    s_wait_worker_ok(f, workers[0], "r0", 90000);
-    s_wait_worker_ok(f, workers[1], "r1", 90000);
+    hone_test_wait_worker(broker, workers[0], "r0", 90000);
+    hone_test_wait_worker(broker, workers[1], "r1", 90000);
     free(eval);
 
-    client = s_client(f);
+    client = s_client(broker);
     hone_status_t *status = NULL;
     assert_int_equal(hone_client_status(client, "restart", &status), HONE_OK);
     assert_int_equal(hone_status_count(status, "COMPLETED"), 30);
@@ -504,40 +401,37 @@ static void test_workers_ride_through_a_broker_restart(void **state)
  * that handed it out; it gets the same trial back, also after a broker restart. */
 static void test_worker_resumes_its_trial(void **state)
 {
-    fixture_t *f = *state;
-    hone_client_t *client = s_client(f);
-    s_create(client, s_branin_config);
+    hone_test_broker_t *broker = *state;
+    hone_client_t *client = s_client(broker);
+    hone_test_create(client, s_branin_config, NULL);
     hone_client_destroy(&client);
 
     hone_worker_t *w = NULL, *again = NULL;
     hone_trial_t *t = NULL, *t2 = NULL;
-    assert_int_equal(hone_worker_open(&w, f->endpoint, "branin", "resumer", NULL), HONE_OK);
+    assert_int_equal(hone_worker_open(&w, broker->endpoint, "branin", "resumer", NULL), HONE_OK);
     assert_int_equal(hone_worker_next(w, &t, 0), HONE_OK);
     uint64_t held = hone_trial_index(t);
     hone_trial_destroy(&t);
     hone_worker_destroy(&w);
 
     /* Same name on a new connection: the same trial. */
-    assert_int_equal(hone_worker_open(&again, f->endpoint, "branin", "resumer", NULL), HONE_OK);
+    assert_int_equal(hone_worker_open(&again, broker->endpoint, "branin", "resumer", NULL), HONE_OK);
     assert_int_equal(hone_worker_next(again, &t2, 0), HONE_OK);
     assert_int_equal(hone_trial_index(t2), held);
     hone_trial_destroy(&t2);
     hone_worker_destroy(&again);
 
     /* Another worker gets another trial. */
-    assert_int_equal(hone_worker_open(&w, f->endpoint, "branin", "other", NULL), HONE_OK);
+    assert_int_equal(hone_worker_open(&w, broker->endpoint, "branin", "other", NULL), HONE_OK);
     assert_int_equal(hone_worker_next(w, &t, 0), HONE_OK);
     assert_int_not_equal(hone_trial_index(t), held);
     hone_trial_destroy(&t);
     hone_worker_destroy(&w);
 
     /* After SIGKILL and a restart, the holder still gets its trial back. */
-    kill(f->broker, SIGKILL);
-    int st;
-    hone_test_wait(f->broker, 5000, &st);
-    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
-    assert_true(f->broker > 0);
-    assert_int_equal(hone_worker_open(&w, f->endpoint, "branin", "resumer", NULL), HONE_OK);
+    hone_test_broker_wait(broker, SIGKILL, 5000);
+    assert_int_equal(hone_test_broker_start(broker, NULL), 0);
+    assert_int_equal(hone_worker_open(&w, broker->endpoint, "branin", "resumer", NULL), HONE_OK);
     assert_int_equal(hone_worker_next(w, &t, 0), HONE_OK);
     assert_int_equal(hone_trial_index(t), held);
     hone_trial_destroy(&t);
@@ -555,12 +449,12 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_workers_finish_the_budget, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bo_beats_random_search_through_the_broker, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_worker_runs_the_python_example, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigkill_loses_no_acknowledged_reading, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_workers_ride_through_a_broker_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_worker_resumes_its_trial, setup, teardown),
+        HONE_BROKER_TEST(test_workers_finish_the_budget),
+        HONE_BROKER_TEST(test_bo_beats_random_search_through_the_broker),
+        HONE_BROKER_TEST(test_worker_runs_the_python_example),
+        HONE_BROKER_TEST(test_sigkill_loses_no_acknowledged_reading),
+        HONE_BROKER_TEST(test_workers_ride_through_a_broker_restart),
+        HONE_BROKER_TEST(test_worker_resumes_its_trial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,78 +33,30 @@
 #include <zmq.h>
 
 #include "clock.h"
-#include "msg.h"
+#include "raw_peer.h"
+#include "wire.h"
+/* after the internal headers: hone.h repeats what they declare unless they come first */
 #include "hone.h"
+#include "proc.h"
+#include "sdk_peers.h"
 #include "test_support.h"
 
 /* Scheduling slack allowed on top of the protocol's bounds (a loaded CI machine). */
 #define S_SLACK_MS 120
 
-typedef struct {
-    char *dir;          /* temporary directory of the test */
-    char *data;         /* the broker's store */
-    char *log;          /* the broker's log */
-    char endpoint[64];  /* tcp://127.0.0.1:PORT */
-    pid_t broker;
-    void *zctx;         /* for raw requests */
-} fixture_t;
-
-static int setup(void **state)
+/* A client with one attempt of 5 s. */
+static hone_client_t *s_client(const hone_raw_fixture_t *f)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    f->dir = hone_test_tmpdir("leases");
-    if (asprintf(&f->data, "%s/data", f->dir) < 0 || asprintf(&f->log, "%s/broker.log", f->dir) < 0)
-        return -1;
-    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", hone_test_free_port());
-    f->broker = hone_test_start_broker(f->data, f->endpoint, f->log);
-    if (f->broker <= 0)
-        return -1;
-    f->zctx = zmq_ctx_new();
-    *state = f;
-    return 0;
+    return hone_test_client(f->broker->endpoint, 5000, 0);
 }
 
-static int teardown(void **state)
+/* A worker called name with 5 s per request. */
+static hone_worker_t *s_worker(const hone_raw_fixture_t *f, const char *experiment, const char *name)
 {
-    fixture_t *f = *state;
-    zmq_ctx_term(f->zctx);
-    hone_test_stop(f->broker, SIGTERM);
-    if (getenv("HONE_TEST_SHOW_LOG")) {
-        char *log = hone_test_read_file(f->log, NULL);
-        fprintf(stderr, "---- broker log ----\n%s", log ? log : "");
-        free(log);
-    }
-    hone_test_rmtree(f->dir);
-    free(f->dir);
-    free(f->data);
-    free(f->log);
-    free(f);
-    return 0;
+    return hone_test_worker(f->broker->endpoint, experiment, name, 5000);
 }
 
-static hone_client_t *s_client(const fixture_t *f)
-{
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 5000;
-    opts.retries = 0;
-    hone_client_t *client = NULL;
-    assert_int_equal(hone_client_open(&client, f->endpoint, &opts), HONE_OK);
-    return client;
-}
-
-static hone_worker_t *s_worker(const fixture_t *f, const char *experiment, const char *name)
-{
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 5000;
-    opts.retries = 0;
-    hone_worker_t *w = NULL;
-    assert_int_equal(hone_worker_open(&w, f->endpoint, experiment, name, &opts), HONE_OK);
-    return w;
-}
-
-static void s_create(const fixture_t *f, const char *name, int max_trials, int heartbeat_ms, int liveness,
+static void s_create(const hone_raw_fixture_t *f, const char *name, int max_trials, int heartbeat_ms, int liveness,
                      int max_retries)
 {
     char config[1024];
@@ -116,120 +68,81 @@ static void s_create(const fixture_t *f, const char *name, int max_trials, int h
              " \"leases\": {\"heartbeat_ms\": %d, \"liveness\": %d, \"max_retries\": %d}}",
              name, max_trials, heartbeat_ms, liveness, max_retries);
     hone_client_t *client = s_client(f);
-    char *created = NULL;
-    int rc = hone_client_create(client, config, &created);
-    if (rc != HONE_OK)
-        fail_msg("create failed: %s", hone_client_last_error(client));
-    hone_strfree(created);
+    hone_test_create(client, config, name);
     hone_client_destroy(&client);
 }
 
-/* A raw request on a DEALER (for fields the SDK does not expose: attempts). */
-static hone_msg_t *s_raw(fixture_t *f, hone_msg_id_t id, const char *experiment)
+/* A raw request on a DEALER (for fields the SDK does not expose: attempts); its reply
+ * must be `ok`. */
+static hone_msg_t *s_raw(hone_raw_fixture_t *f, hone_msg_id_t id, const char *experiment)
 {
-    static uint64_t seq = 1000;
-    void *sock = zmq_socket(f->zctx, ZMQ_DEALER);
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    assert_int_equal(zmq_connect(sock, f->endpoint), 0);
-    hone_msg_t *req = hone_msg_new(id);
-    hone_msg_set_seq(req, ++seq);
-    assert_int_equal(hone_msg_set_str(req, "experiment", experiment), HONE_OK);
-    uint8_t *data = NULL;
-    size_t size = 0;
-    assert_int_equal(hone_msg_encode(req, &data, &size), HONE_OK);
-    hone_msg_destroy(&req);
-    assert_true(zmq_send(sock, data, size, 0) == (int) size);
-    free(data);
-    zmq_pollitem_t item = { .socket = sock, .events = ZMQ_POLLIN };
-    assert_int_equal(zmq_poll(&item, 1, 5000), 1);
-    zmq_msg_t frame;
-    zmq_msg_init(&frame);
-    assert_true(zmq_msg_recv(&frame, sock, 0) >= 0);
-    hone_msg_t *reply = NULL;
-    hone_error_t err;
-    assert_int_equal(hone_msg_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &reply, NULL, &err), HONE_OK);
-    zmq_msg_close(&frame);
-    zmq_close(sock);
-    assert_int_equal(hone_msg_id(reply), HONE_MSG_OK);
-    return reply;
+    hone_msg_t *reply = hone_raw_call(f, hone_test_req(&f->seq, id, experiment), 5000);
+    return hone_test_expect(reply, HONE_MSG_OK);
 }
 
-static const hone_node_t *s_trial_node(const hone_msg_t *list, uint32_t index)
+/* The `list` reply as text with seq 0, for before/after comparisons. */
+static char *s_list_text(hone_raw_fixture_t *f, const char *experiment)
 {
-    const hone_node_t *trials = hone_msg_get(list, "trials");
-    assert_true(trials && index < hone_node_len(trials));
-    return hone_node_at(trials, index);
+    hone_msg_t *list = s_raw(f, HONE_MSG_LIST, experiment);
+    return hone_test_reply_text(&list);
 }
 
-static const char *s_str(const hone_node_t *obj, const char *key)
+/* Node key is the string want. */
+static bool s_is(const hone_node_t *obj, const char *key, const char *want)
 {
     const hone_node_t *n = hone_node_get(obj, key);
-    return n && hone_node_type(n) == HONE_NODE_STR ? hone_node_str(n, NULL) : "";
+    return n && hone_node_type(n) == HONE_NODE_STR && strcmp(hone_node_str(n, NULL), want) == 0;
 }
 
+/* What s_wait_status waits for, and the list that shows it. */
+typedef struct {
+    hone_raw_fixture_t *f;
+    const char *experiment;
+    uint32_t index;
+    const char *status;
+    const char *worker;         /* NULL: any */
+    hone_msg_t *list;           /* the `list` reply that shows it */
+} s_status_wait_t;
+
+static bool s_has_status(void *arg)
+{
+    s_status_wait_t *w = arg;
+    w->list = s_raw(w->f, HONE_MSG_LIST, w->experiment);
+    const hone_node_t *trials = hone_msg_get(w->list, "trials");
+    if (trials && w->index < hone_node_len(trials)) {
+        const hone_node_t *t = hone_node_at(trials, w->index);
+        if (s_is(t, "status", w->status) && (!w->worker || s_is(t, "worker", w->worker)))
+            return true;
+    }
+    hone_msg_destroy(&w->list);
+    return false;
+}
+
+/* Waits (at most timeout_ms) until trial index of experiment has status, and, when
+ * worker is not NULL, that worker. Returns the list holding it. */
+static hone_msg_t *s_wait_status(hone_raw_fixture_t *f, const char *experiment, uint32_t index, const char *status,
+                                 const char *worker, int timeout_ms)
+{
+    s_status_wait_t w = { f, experiment, index, status, worker, NULL };
+    if (!hone_test_poll(s_has_status, &w, timeout_ms, 2))
+        fail_msg("trial %s#%u did not become %s within %d ms", experiment, index, status, timeout_ms);
+    return w.list;
+}
+
+/* Starts hone-worker NAME running /bin/sh -c script for each trial. */
+static pid_t s_start_hone_worker(const hone_raw_fixture_t *f, const char *experiment, const char *name,
+                                 const char *script)
+{
+    return hone_test_spawn_worker(f->broker, experiment, name, NULL,
+                                  (const char *[]) { "/bin/sh", "-c", script, NULL });
+}
+
+/* Integer key of a node, which must be there. */
 static int64_t s_int(const hone_node_t *obj, const char *key)
 {
     const hone_node_t *n = hone_node_get(obj, key);
     assert_non_null(n);
     return hone_node_int(n);
-}
-
-/* The `list` reply as text with seq 0, for before/after comparisons. */
-static char *s_list_text(fixture_t *f, const char *experiment)
-{
-    hone_msg_t *list = s_raw(f, HONE_MSG_LIST, experiment);
-    hone_msg_set_seq(list, 0);
-    char *text = hone_msg_to_text(list);
-    hone_msg_destroy(&list);
-    return text;
-}
-
-/* Waits (at most timeout_ms) until trial index of experiment has status, and, when
- * worker is not NULL, that worker. Returns the list holding it. */
-static hone_msg_t *s_wait_status(fixture_t *f, const char *experiment, uint32_t index, const char *status,
-                                 const char *worker, int timeout_ms)
-{
-    int64_t deadline = hone_clock_mono_ms() + timeout_ms;
-    for (;;) {
-        hone_msg_t *list = s_raw(f, HONE_MSG_LIST, experiment);
-        const hone_node_t *trials = hone_msg_get(list, "trials");
-        if (trials && index < hone_node_len(trials)) {
-            const hone_node_t *t = hone_node_at(trials, index);
-            if (strcmp(s_str(t, "status"), status) == 0 && (!worker || strcmp(s_str(t, "worker"), worker) == 0))
-                return list;
-        }
-        hone_msg_destroy(&list);
-        if (hone_clock_mono_ms() > deadline)
-            fail_msg("trial %s#%u did not become %s within %d ms", experiment, index, status, timeout_ms);
-        hone_test_sleep_ms(2);
-    }
-}
-
-static pid_t s_start_hone_worker(const fixture_t *f, const char *experiment, const char *name, const char *script)
-{
-    char *program = hone_test_program("hone-worker");
-    char *out = NULL, *err = NULL;
-    if (asprintf(&out, "%s/%s.out", f->dir, name) < 0 || asprintf(&err, "%s/%s.err", f->dir, name) < 0)
-        abort();
-    char *argv[] = { program, "--broker", (char *) f->endpoint, "--experiment", (char *) experiment,
-                     "--name", (char *) name, "--", "/bin/sh", "-c", (char *) script, NULL };
-    pid_t pid = hone_test_spawn(argv, out, err);
-    free(program);
-    free(out);
-    free(err);
-    assert_true(pid > 0);
-    return pid;
-}
-
-static char *s_worker_log(const fixture_t *f, const char *name)
-{
-    char *path = NULL;
-    if (asprintf(&path, "%s/%s.err", f->dir, name) < 0)
-        abort();
-    char *log = hone_test_read_file(path, NULL);
-    free(path);
-    return log ? log : strdup("");
 }
 
 static double s_param_double(const hone_trial_t *t, const char *name)
@@ -250,31 +163,11 @@ static int64_t s_param_int(const hone_trial_t *t, const char *name)
     return v;
 }
 
-/* Runs `hone status EXPERIMENT`; returns its stdout. */
-static char *s_hone_status(const fixture_t *f, const char *experiment)
-{
-    char *program = hone_test_program("hone");
-    char *out = NULL;
-    if (asprintf(&out, "%s/status-%s.out", f->dir, experiment) < 0)
-        abort();
-    unlink(out);
-    char *argv[] = { program, "--broker", (char *) f->endpoint, "status", (char *) experiment, NULL };
-    pid_t pid = hone_test_spawn(argv, out, NULL);
-    int status = 0;
-    assert_int_equal(hone_test_wait(pid, 10000, &status), 0);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    char *text = hone_test_read_file(out, NULL);
-    free(out);
-    free(program);
-    assert_non_null(text);
-    return text;
-}
-
 /* ---- tests ---- */
 
 static void test_sigkill_requeues_to_another_worker(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     enum { HEARTBEAT = 50, LIVENESS = 3, WINDOW = HEARTBEAT * LIVENESS, TICK = 5 };
     s_create(f, "k", 1, HEARTBEAT, LIVENESS, 3);
     pid_t w1 = s_start_hone_worker(f, "k", "w1", "exec sleep 3");
@@ -283,8 +176,8 @@ static void test_sigkill_requeues_to_another_worker(void **state)
     /* a busy worker that heartbeats keeps its lease well past the window */
     hone_test_sleep_ms(4 * WINDOW);
     list = s_raw(f, HONE_MSG_LIST, "k");
-    const hone_node_t *t0 = s_trial_node(list, 0);
-    assert_string_equal(s_str(t0, "status"), "RUNNING");
+    const hone_node_t *t0 = hone_test_trial_node(list, 0);
+    assert_string_equal(hone_test_node_str(t0, "status"), "RUNNING");
     assert_int_equal(hone_node_len(hone_node_get(t0, "attempts")), 1);
     double x = hone_node_float(hone_node_get(hone_node_get(t0, "params"), "x"));
     int64_t n = hone_node_int(hone_node_get(hone_node_get(t0, "params"), "n"));
@@ -308,15 +201,15 @@ static void test_sigkill_requeues_to_another_worker(void **state)
 
     /* the broker's record: when the lease expired, when the trial went out again */
     list = s_raw(f, HONE_MSG_LIST, "k");
-    t0 = s_trial_node(list, 0);
+    t0 = hone_test_trial_node(list, 0);
     const hone_node_t *attempts = hone_node_get(t0, "attempts");
     assert_int_equal(hone_node_len(attempts), 2);
     const hone_node_t *a1 = hone_node_at(attempts, 0), *a2 = hone_node_at(attempts, 1);
-    assert_string_equal(s_str(a1, "worker"), "w1");
-    assert_string_equal(s_str(a1, "outcome"), "lease expired");
-    assert_string_equal(s_str(a2, "worker"), "w2");
-    assert_string_equal(s_str(a2, "outcome"), "running");
-    assert_string_equal(s_str(t0, "worker"), "w2");
+    assert_string_equal(hone_test_node_str(a1, "worker"), "w1");
+    assert_string_equal(hone_test_node_str(a1, "outcome"), "lease expired");
+    assert_string_equal(hone_test_node_str(a2, "worker"), "w2");
+    assert_string_equal(hone_test_node_str(a2, "outcome"), "running");
+    assert_string_equal(hone_test_node_str(t0, "worker"), "w2");
     assert_int_equal(s_int(t0, "retries"), 1);
     int64_t expired_ms = s_int(a1, "end") - kill_wall;
     int64_t requeued_ms = s_int(a2, "start") - kill_wall;
@@ -331,7 +224,7 @@ static void test_sigkill_requeues_to_another_worker(void **state)
     hone_msg_destroy(&list);
 
     /* `hone status` while w2 holds the lease */
-    char *text = s_hone_status(f, "k");
+    char *text = hone_test_hone(f->broker, (const char *[]) { "status", "k", NULL });
     if (!strstr(text, "1 expired: 1 re-queued, 0 failed") || !strstr(text, "w2") || !strstr(text, "w1")
         || !strstr(text, "LEASE AGE") || !strstr(text, "heartbeat 50 ms, liveness 3, max_retries 3"))
         fail_msg("unexpected `hone status` output:\n%s", text);
@@ -360,7 +253,7 @@ static void test_sigkill_requeues_to_another_worker(void **state)
 
 static void test_reconnect_inside_lease_resumes(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     s_create(f, "resume", 2, 200, 3, 3);
     hone_worker_t *w = s_worker(f, "resume", "dev-1");
     hone_trial_t *first = NULL;
@@ -379,11 +272,11 @@ static void test_reconnect_inside_lease_resumes(void **state)
     assert_int_equal(hone_worker_report(w, index, 1, names, means, NULL, true, 1), HONE_OK);
     assert_int_equal(hone_worker_complete(w, index, 1, names, means, NULL), HONE_OK);
     hone_msg_t *list = s_raw(f, HONE_MSG_LIST, "resume");
-    const hone_node_t *t = s_trial_node(list, (uint32_t) index);
-    assert_string_equal(s_str(t, "status"), "COMPLETED");
+    const hone_node_t *t = hone_test_trial_node(list, (uint32_t) index);
+    assert_string_equal(hone_test_node_str(t, "status"), "COMPLETED");
     const hone_node_t *attempts = hone_node_get(t, "attempts");
     assert_int_equal(hone_node_len(attempts), 1);    /* one hand-out, resumed */
-    assert_string_equal(s_str(hone_node_at(attempts, 0), "outcome"), "completed");
+    assert_string_equal(hone_test_node_str(hone_node_at(attempts, 0), "outcome"), "completed");
     assert_null(hone_node_get(t, "retries"));
     hone_msg_destroy(&list);
     hone_trial_destroy(&first);
@@ -393,7 +286,7 @@ static void test_reconnect_inside_lease_resumes(void **state)
 
 static void test_late_report_after_expiry(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     s_create(f, "late", 1, 30, 2, 3);
     hone_worker_t *slow = s_worker(f, "late", "slow");
     hone_trial_t *trial = NULL;
@@ -445,7 +338,7 @@ static void test_late_report_after_expiry(void **state)
 
 static void test_retry_limit_fails_the_trial(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     s_create(f, "limit", 1, 20, 2, 1);
     for (int round = 0; round < 2; round++) {
         hone_worker_t *w = s_worker(f, "limit", "flaky");
@@ -458,8 +351,8 @@ static void test_retry_limit_fails_the_trial(void **state)
         hone_msg_destroy(&list);
     }
     hone_msg_t *list = s_raw(f, HONE_MSG_LIST, "limit");
-    const hone_node_t *t = s_trial_node(list, 0);
-    assert_string_equal(s_str(t, "reason"), "lease expired 2 times (max_retries 1)");
+    const hone_node_t *t = hone_test_trial_node(list, 0);
+    assert_string_equal(hone_test_node_str(t, "reason"), "lease expired 2 times (max_retries 1)");
     assert_int_equal(hone_node_len(hone_node_get(t, "attempts")), 2);
     hone_msg_destroy(&list);
     hone_client_t *client = s_client(f);
@@ -475,7 +368,7 @@ static void test_retry_limit_fails_the_trial(void **state)
 
 static void test_paused_hone_worker_drops_lost_trial(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     s_create(f, "pause", 1, 50, 3, 3);
     pid_t w = s_start_hone_worker(f, "pause", "paused", "sleep 2; echo '{\"y\": 2.5}'");
     hone_msg_t *list = s_wait_status(f, "pause", 0, "RUNNING", "paused", 10000);
@@ -485,24 +378,19 @@ static void test_paused_hone_worker_drops_lost_trial(void **state)
     hone_msg_destroy(&list);
     kill(w, SIGCONT);
     /* it learns the lease is gone, stops that run, asks again and gets the trial back */
-    int status = 0;
-    if (hone_test_wait(w, 20000, &status) != 0) {
-        hone_test_stop(w, SIGKILL);
-        fail_msg("hone-worker did not finish");
-    }
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    char *log = s_worker_log(f, "paused");
+    hone_test_wait_worker(f->broker, w, "paused", 20000);
+    char *log = hone_test_worker_log(f->broker, "paused");
     if (!strstr(log, "lost its lease"))
         fail_msg("hone-worker's log does not say it lost its lease:\n%s", log);
     free(log);
     list = s_raw(f, HONE_MSG_LIST, "pause");
-    const hone_node_t *t = s_trial_node(list, 0);
-    assert_string_equal(s_str(t, "status"), "COMPLETED");
+    const hone_node_t *t = hone_test_trial_node(list, 0);
+    assert_string_equal(hone_test_node_str(t, "status"), "COMPLETED");
     const hone_node_t *attempts = hone_node_get(t, "attempts");
     assert_int_equal(hone_node_len(attempts), 2);
-    assert_string_equal(s_str(hone_node_at(attempts, 0), "outcome"), "lease expired");
-    assert_string_equal(s_str(hone_node_at(attempts, 1), "outcome"), "completed");
-    assert_string_equal(s_str(hone_node_at(attempts, 1), "worker"), "paused");
+    assert_string_equal(hone_test_node_str(hone_node_at(attempts, 0), "outcome"), "lease expired");
+    assert_string_equal(hone_test_node_str(hone_node_at(attempts, 1), "outcome"), "completed");
+    assert_string_equal(hone_test_node_str(hone_node_at(attempts, 1), "worker"), "paused");
     hone_msg_destroy(&list);
 }
 
@@ -512,7 +400,7 @@ static void test_paused_hone_worker_drops_lost_trial(void **state)
  * every one of A's heartbeats during the fit is answered at once, A's lease survives,
  * and its completion is accepted. */
 typedef struct {
-    const fixture_t *f;
+    const hone_raw_fixture_t *f;
     int rc;
     uint64_t trial;
     int64_t ms;
@@ -522,12 +410,9 @@ typedef struct {
 static void *s_slow_ready(void *arg)
 {
     s_slow_ready_t *r = arg;
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 60000;
-    opts.retries = 0;
+    hone_options_t opts = hone_test_options(60000, 0);
     hone_worker_t *w = NULL;
-    r->rc = hone_worker_open(&w, r->f->endpoint, "slowfit", "B", &opts);
+    r->rc = hone_worker_open(&w, r->f->broker->endpoint, "slowfit", "B", &opts);
     if (r->rc == HONE_OK) {
         hone_trial_t *t = NULL;
         int64_t t0 = hone_clock_mono_ms();
@@ -545,7 +430,7 @@ static void *s_slow_ready(void *arg)
 
 static void test_long_fit_keeps_leases(void **state)
 {
-    fixture_t *f = *state;
+    hone_raw_fixture_t *f = *state;
     enum { D = 20, DONE = 800 };
     char config[4096];
     size_t len = (size_t) snprintf(config, sizeof config, "{\"name\": \"slowfit\", \"parameters\": [");
@@ -630,12 +515,12 @@ static void test_long_fit_keeps_leases(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sigkill_requeues_to_another_worker, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reconnect_inside_lease_resumes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_late_report_after_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_limit_fails_the_trial, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paused_hone_worker_drops_lost_trial, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_fit_keeps_leases, setup, teardown),
+        HONE_RAW_TEST(test_sigkill_requeues_to_another_worker),
+        HONE_RAW_TEST(test_reconnect_inside_lease_resumes),
+        HONE_RAW_TEST(test_late_report_after_expiry),
+        HONE_RAW_TEST(test_retry_limit_fails_the_trial),
+        HONE_RAW_TEST(test_paused_hone_worker_drops_lost_trial),
+        HONE_RAW_TEST(test_long_fit_keeps_leases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

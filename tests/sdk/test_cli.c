@@ -17,110 +17,58 @@
 #include <unistd.h>
 
 #include "hone.h"
+#include "proc.h"
 #include "test_support.h"
 
 #define S_TIMEOUT_MS 60000
 
 typedef struct {
-    char *dir;          /* temporary directory of the group */
-    char *endpoint;     /* ipc:// endpoint of the broker */
+    hone_test_broker_t *broker; /* the hone-broker child, on ipc://DIR/broker.sock */
     char *nobody;       /* an endpoint nothing listens on */
     char *hone;         /* path of the hone program */
     char *worker;       /* path of the hone-worker program */
-    pid_t broker;       /* the hone-broker child */
-    int runs;           /* programs run so far, to name their output files */
 } s_group_t;
 
 static s_group_t s_group;
 
-/* Output of one program run. */
-typedef struct {
-    int status;         /* exit status, or -1 when it did not exit normally in time */
-    char *out;          /* its stdout */
-    char *err;          /* its stderr */
-} s_result_t;
-
 static char *s_path(const char *name)
 {
-    size_t n = strlen(s_group.dir) + strlen(name) + 2;
+    size_t n = strlen(s_group.broker->dir) + strlen(name) + 2;
     char *p = malloc(n);
     assert_non_null(p);
-    snprintf(p, n, "%s/%s", s_group.dir, name);
+    snprintf(p, n, "%s/%s", s_group.broker->dir, name);
     return p;
 }
 
 static int s_group_setup(void **state)
 {
     (void) state;
-    s_group.dir = hone_test_tmpdir("cli");
-    char *data = s_path("data");
-    char *log = s_path("broker.log");
-    char *sock = s_path("broker.sock");
+    s_group.broker = hone_test_broker_new("cli", HONE_TEST_IPC);
     char *nobody = s_path("nobody.sock");
-    s_group.endpoint = malloc(strlen(sock) + 8);
     s_group.nobody = malloc(strlen(nobody) + 8);
-    sprintf(s_group.endpoint, "ipc://%s", sock);
     sprintf(s_group.nobody, "ipc://%s", nobody);
+    free(nobody);
     s_group.hone = hone_test_program("hone");
     s_group.worker = hone_test_program("hone-worker");
     /* The tools read the endpoint from the environment; --broker is tested separately. */
-    setenv("HONE_BROKER", s_group.endpoint, 1);
-    s_group.broker = hone_test_start_broker(data, s_group.endpoint, log);
-    free(data);
-    free(log);
-    free(sock);
-    free(nobody);
-    return s_group.broker > 0 ? 0 : -1;
+    setenv("HONE_BROKER", s_group.broker->endpoint, 1);
+    return hone_test_broker_start(s_group.broker, NULL);
 }
 
 static int s_group_teardown(void **state)
 {
     (void) state;
-    hone_test_stop(s_group.broker, SIGTERM);
-    hone_test_rmtree(s_group.dir);
-    free(s_group.dir);
-    free(s_group.endpoint);
+    hone_test_broker_destroy(&s_group.broker);
     free(s_group.nobody);
     free(s_group.hone);
     free(s_group.worker);
     return 0;
 }
 
-static void s_result_free(s_result_t *r)
-{
-    free(r->out);
-    free(r->err);
-    memset(r, 0, sizeof *r);
-}
-
 /* Runs argv (argv[0] a full path) with a bounded wait; stdout and stderr are captured. */
-static s_result_t s_run(char *const argv[])
+static hone_test_output_t s_run(char *const argv[])
 {
-    char name[64];
-    int run = ++s_group.runs;
-    snprintf(name, sizeof name, "run-%d.out", run);
-    char *out = s_path(name);
-    snprintf(name, sizeof name, "run-%d.err", run);
-    char *err = s_path(name);
-    s_result_t r = { .status = -1 };
-    pid_t pid = hone_test_spawn(argv, out, err);
-    assert_true(pid > 0);
-    int status = 0;
-    if (hone_test_wait(pid, S_TIMEOUT_MS, &status) != 0) {
-        hone_test_stop(pid, SIGKILL);
-        fail_msg("%s did not finish within %d ms", argv[0], S_TIMEOUT_MS);
-    }
-    if (WIFEXITED(status))
-        r.status = WEXITSTATUS(status);
-    r.out = hone_test_read_file(out, NULL);
-    r.err = hone_test_read_file(err, NULL);
-    if (!r.out)
-        r.out = calloc(1, 1);
-    if (!r.err)
-        r.err = calloc(1, 1);
-    free(out);
-    free(err);
-    return r;
+    return hone_test_run(s_group.broker->dir, argv, S_TIMEOUT_MS);
 }
 
 #define S_HONE(...) s_run((char *const[]) { s_group.hone, __VA_ARGS__, NULL })
@@ -148,18 +96,18 @@ static void s_create(const char *name, const char *config)
     snprintf(file, sizeof file, "%s.json", name);
     char *path = s_path(file);
     s_write(path, config);
-    s_result_t r = S_HONE("create", path);
+    hone_test_output_t r = S_HONE("create", path);
     assert_int_equal(r.status, 0);
     char expected[256];
     snprintf(expected, sizeof expected, "created experiment '%s'\n", name);
     assert_string_equal(r.out, expected);
     assert_string_equal(r.err, "");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     free(path);
 }
 
 /* One line on stderr, nothing on stdout, and the given exit status. */
-static void s_expect_one_error_line(s_result_t *r, int status, const char *prefix)
+static void s_expect_one_error_line(hone_test_output_t *r, int status, const char *prefix)
 {
     assert_int_equal(r->status, status);
     assert_string_equal(r->out, "");
@@ -171,7 +119,7 @@ static void s_expect_one_error_line(s_result_t *r, int status, const char *prefi
 static hone_trial_list_t *s_list(const char *experiment)
 {
     hone_client_t *c = NULL;
-    assert_int_equal(hone_client_open(&c, s_group.endpoint, NULL), HONE_OK);
+    assert_int_equal(hone_client_open(&c, s_group.broker->endpoint, NULL), HONE_OK);
     hone_trial_list_t *list = NULL;
     assert_int_equal(hone_client_list(c, experiment, &list), HONE_OK);
     hone_client_destroy(&c);
@@ -181,11 +129,11 @@ static hone_trial_list_t *s_list(const char *experiment)
 static void test_help(void **state)
 {
     (void) state;
-    s_result_t r = S_HONE("--help");
+    hone_test_output_t r = S_HONE("--help");
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "usage: hone"));
     assert_string_equal(r.err, "");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     const char *commands[] = { "create", "status", "trials", "best", "predict", "next", "attach",
                                "complete", "fail", "abandon", "early-stop" };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
@@ -195,114 +143,114 @@ static void test_help(void **state)
         snprintf(usage, sizeof usage, "usage: hone [GLOBAL OPTIONS] %s", commands[i]);
         assert_non_null(strstr(r.out, usage));
         assert_string_equal(r.err, "");
-        s_result_free(&r);
+        hone_test_output_free(&r);
     }
     /* --help wins over missing or bad arguments. */
     r = S_HONE("attach", "not-a-number", "-h");
     assert_int_equal(r.status, 0);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = s_run((char *const[]) { s_group.worker, "--help", NULL });
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "usage: hone-worker"));
     assert_string_equal(r.err, "");
-    s_result_free(&r);
+    hone_test_output_free(&r);
 }
 
 static void test_usage_errors_exit_2_with_one_line(void **state)
 {
     (void) state;
-    s_result_t r = s_run((char *const[]) { s_group.hone, NULL });
+    hone_test_output_t r = s_run((char *const[]) { s_group.hone, NULL });
     s_expect_one_error_line(&r, 2, "hone: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("frobnicate");
     s_expect_one_error_line(&r, 2, "hone: unknown command 'frobnicate'");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("status");
     s_expect_one_error_line(&r, 2, "hone: status: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("status", "a", "b");
     s_expect_one_error_line(&r, 2, "hone: status: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("status", "x", "--bogus");
     s_expect_one_error_line(&r, 2, "hone: status: unknown option '--bogus'");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("attach", "x", "seven", "{\"loss\": 1}");
     s_expect_one_error_line(&r, 2, "hone: attach: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("attach", "x", "0", "loss=1");
     s_expect_one_error_line(&r, 2, "hone: attach: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("attach", "x", "0", "{\"loss\": \"high\"}");
     s_expect_one_error_line(&r, 2, "hone: attach: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("next", "x", "-n", "0");
     s_expect_one_error_line(&r, 2, "hone: next: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("--timeout", "soon", "status", "x");
     s_expect_one_error_line(&r, 2, "hone: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("fail", "x", "0", "--progression", "3");
     s_expect_one_error_line(&r, 2, "hone: fail: unknown option");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("predict", "x");
     s_expect_one_error_line(&r, 2, "hone: predict: give the points with --params");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("predict", "x", "--params", "x=0.5");
     s_expect_one_error_line(&r, 2, "hone: predict: invalid --params: not JSON");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("predict", "x", "--params", "[{\"x\": 0.5}, 7]");
     s_expect_one_error_line(&r, 2, "hone: predict: invalid --params: point 1 must be a JSON object");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("predict", "x", "--params", "{\"x\": [0.5]}");
     s_expect_one_error_line(&r, 2, "hone: predict: invalid --params: point 0: \"x\"");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("predict", "x", "--params", "[]");
     s_expect_one_error_line(&r, 2, "hone: predict: invalid --params: an empty array");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("predict", "x", "--params", "@/no/such/file.json");
     s_expect_one_error_line(&r, 1, "hone: predict: cannot read '/no/such/file.json'");
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = s_run((char *const[]) { s_group.worker, "--", "/bin/true", NULL });
     s_expect_one_error_line(&r, 2, "hone-worker: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = s_run((char *const[]) { s_group.worker, "--experiment", "x", NULL });
     s_expect_one_error_line(&r, 2, "hone-worker: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = s_run((char *const[]) { s_group.worker, "--experiment", "x", "--max-trials", "0", "--", "/bin/true", NULL });
     s_expect_one_error_line(&r, 2, "hone-worker: ");
-    s_result_free(&r);
+    hone_test_output_free(&r);
 }
 
 static void test_errors_are_one_line_with_the_code(void **state)
 {
     (void) state;
-    s_result_t r = S_HONE("status", "no_such_experiment");
+    hone_test_output_t r = S_HONE("status", "no_such_experiment");
     s_expect_one_error_line(&r, 1, "hone: status: ");
     assert_non_null(strstr(r.err, "no_such_experiment"));
     assert_non_null(strstr(r.err, "(HONE_ENOTFOUND)\n"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("--json", "attach", "no_such_experiment", "0", "{\"loss\": 0.3}");
     s_expect_one_error_line(&r, 1, "hone: attach: ");
     assert_non_null(strstr(r.err, "(HONE_ENOTFOUND)\n"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     char *missing = s_path("missing.json");
     r = S_HONE("create", missing);
     s_expect_one_error_line(&r, 1, "hone: create: cannot read");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     char *bad = s_path("bad.json");
     s_write(bad, "{\"name\": \"bad\", \"parameters\": []}");
     r = S_HONE("create", bad);
     s_expect_one_error_line(&r, 1, "hone: create: ");
     assert_non_null(strstr(r.err, "(HONE_EINVAL)\n"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     free(missing);
     free(bad);
     /* Nothing listens: a timeout, reported in time. */
     r = S_HONE("--broker", s_group.nobody, "--timeout", "200", "status", "x");
     s_expect_one_error_line(&r, 1, "hone: status: ");
     assert_non_null(strstr(r.err, "(HONE_ETIMEDOUT)\n"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 }
 
 static void test_worker_finishes_the_budget(void **state)
@@ -311,7 +259,7 @@ static void test_worker_finishes_the_budget(void **state)
     s_create("cli_budget",
              "{\"name\": \"cli_budget\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
              "\"parameter_type\": \"float\"}], \"objective\": \"-y\", \"max_trials\": 5}");
-    s_result_t r = s_run((char *const[]) {
+    hone_test_output_t r = s_run((char *const[]) {
         s_group.worker, "--experiment", "cli_budget", "--name", "cli-test", "--heartbeat-ms", "100", "--",
         "/bin/sh", "-c", "echo \"evaluating x=$1 trial $HONE_TRIAL of $HONE_EXPERIMENT\"; "
                          "echo \"{\\\"y\\\": $1, \\\"step\\\": 1}\"; echo \"{\\\"y\\\": $HONE_PARAM_x}\"",
@@ -323,14 +271,14 @@ static void test_worker_finishes_the_budget(void **state)
     assert_null(strstr(r.out, "{"));
     assert_non_null(strstr(r.err, "trial 0 completed: y="));
     assert_int_equal(s_count(r.err, " completed: y="), 5);
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = S_HONE("--json", "trials", "cli_budget");
     assert_int_equal(r.status, 0);
     assert_int_equal(s_count(r.out, "\n"), 5);
     assert_int_equal(s_count(r.out, "\"status\": \"COMPLETED\""), 5);
     assert_int_equal(s_count(r.out, "\"progression\": 1"), 5);
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     /* The final reading is the parameter's value: substitution and the environment agree. */
     hone_trial_list_t *list = s_list("cli_budget");
@@ -348,7 +296,7 @@ static void test_worker_finishes_the_budget(void **state)
     r = S_HONE("status", "cli_budget");
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "trials      5 of 5"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 }
 
 static void test_failing_programs_fail_their_trials(void **state)
@@ -357,24 +305,24 @@ static void test_failing_programs_fail_their_trials(void **state)
     s_create("cli_fail",
              "{\"name\": \"cli_fail\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
              "\"parameter_type\": \"float\"}], \"objective\": \"-y\", \"max_trials\": 5}");
-    s_result_t r = s_run((char *const[]) {
+    hone_test_output_t r = s_run((char *const[]) {
         s_group.worker, "--experiment", "cli_fail", "--max-trials", "1", "--",
         "/bin/sh", "-c", "echo '{\"y\": 1}'; echo 'warming up' >&2; echo 'disk on fire' >&2; exit 3", NULL });
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.err, "disk on fire\n"));  /* forwarded */
     assert_non_null(strstr(r.err, "trial 0 failed"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = s_run((char *const[]) { s_group.worker, "--experiment", "cli_fail", "--max-trials", "1", "--",
                                 "/bin/sh", "-c", "echo just talking", NULL });
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "just talking\n");
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = s_run((char *const[]) { s_group.worker, "--experiment", "cli_fail", "--max-trials", "1", "--",
                                 "/bin/sh", "-c", "kill -9 $$", NULL });
     assert_int_equal(r.status, 0);
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = S_HONE("--json", "trials", "cli_fail");
     assert_int_equal(r.status, 0);
@@ -382,7 +330,7 @@ static void test_failing_programs_fail_their_trials(void **state)
     assert_non_null(strstr(r.out, "\"reason\": \"warming up\\ndisk on fire\""));
     assert_non_null(strstr(r.out, "\"reason\": \"program printed no reading\""));
     assert_non_null(strstr(r.out, "\"reason\": \"program killed by signal 9"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 }
 
 static void test_parameters_are_never_interpreted_by_a_shell(void **state)
@@ -402,10 +350,10 @@ static void test_parameters_are_never_interpreted_by_a_shell(void **state)
              "for a in \"$@\"; do printf '[%%s]\\n' \"$a\"; done >> %s; "
              "printf '<%%s>\\n' \"$HONE_PARAM_s\" >> %s; echo '{\"y\": 1}'",
              argv_file, argv_file);
-    s_result_t r = s_run((char *const[]) { s_group.worker, "--experiment", "cli_inject", "--",
+    hone_test_output_t r = s_run((char *const[]) { s_group.worker, "--experiment", "cli_inject", "--",
                                            "/bin/sh", "-c", script, "sh", "{s}", "--s={s}", "{{s}}", NULL });
     assert_int_equal(r.status, 0);
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     struct stat st;
     assert_int_not_equal(stat(pwned, &st), 0);
@@ -504,9 +452,9 @@ static void test_worker_stops_a_trial_the_broker_no_longer_runs(void **state)
                                 out, err);
     assert_true(pid > 0);
     s_wait_for_file(first);
-    s_result_t r = S_HONE("abandon", "cli_stop", "0", "--reason", "changed my mind");
+    hone_test_output_t r = S_HONE("abandon", "cli_stop", "0", "--reason", "changed my mind");
     assert_int_equal(r.status, 0);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     s_write(go, "");
     int status = 0;
     assert_int_equal(hone_test_wait(pid, 15000, &status), 0);
@@ -533,39 +481,39 @@ static void test_trials_by_hand(void **state)
              "{\"name\": \"cli_hand\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
              "\"parameter_type\": \"float\"}, {\"name\": \"opt\", \"values\": [\"adam\", \"sgd\", \"rms\"], "
              "\"parameter_type\": \"str\"}], \"objective\": \"-loss\", \"max_trials\": 10}");
-    s_result_t r = S_HONE("next", "cli_hand", "-n", "3");
+    hone_test_output_t r = S_HONE("next", "cli_hand", "-n", "3");
     assert_int_equal(r.status, 0);
     assert_int_equal(s_count(r.out, "\n"), 3);
     assert_true(strncmp(r.out, "{\"trial\": 0, \"params\": {\"x\": ", 29) == 0);
     assert_non_null(strstr(r.out, "\n{\"trial\": 1, \"params\": {"));
     assert_non_null(strstr(r.out, "\n{\"trial\": 2, \"params\": {"));
     assert_int_equal(s_count(r.out, "\"opt\": \""), 3);
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = S_HONE("attach", "cli_hand", "0", "{\"loss\": [0.5, 0.1]}", "--progression", "2");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.err, "");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("--json", "attach", "cli_hand", "0", "{\"loss\": 0.4, \"step\": 3}");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "{\"experiment\": \"cli_hand\", \"trial\": 0, \"metrics\": {\"loss\": [0.4, null]}, "
                                "\"progression\": 3}\n");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("complete", "cli_hand", "0", "{\"loss\": 0.25}");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "trial 0 of 'cli_hand' is COMPLETED\n");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("fail", "cli_hand", "1", "--reason", "bad node");
     assert_int_equal(r.status, 0);
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("abandon", "cli_hand", "2", "--json");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "{\"experiment\": \"cli_hand\", \"trial\": 2, \"status\": \"ABANDONED\"}\n");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("early-stop", "cli_hand", "0");
     s_expect_one_error_line(&r, 1, "hone: early-stop: ");
     assert_non_null(strstr(r.err, "(HONE_ESTATE)\n"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = S_HONE("--json", "status", "cli_hand");
     assert_int_equal(r.status, 0);
@@ -575,13 +523,13 @@ static void test_trials_by_hand(void **state)
     assert_non_null(strstr(r.out, "\"ABANDONED\": 1"));
     assert_non_null(strstr(r.out, "\"total\": 3"));
     assert_non_null(strstr(r.out, "\"best\": {\"trial\": 0, \"value\": 0.25}"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = S_HONE("best", "cli_hand", "--json");
     assert_int_equal(r.status, 0);
     assert_true(strncmp(r.out, "{\"trial\": 0, \"params\": {", 24) == 0);
     assert_non_null(strstr(r.out, "\"metric\": \"loss\", \"value\": 0.25, \"sem\": null, \"minimize\": true, \"source\": \"raw\"}\n"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     r = S_HONE("trials", "cli_hand");
     assert_int_equal(r.status, 0);
@@ -589,7 +537,7 @@ static void test_trials_by_hand(void **state)
     assert_int_equal(s_count(r.out, "\n"), 4);
     assert_non_null(strstr(r.out, "loss=0.25"));
     assert_non_null(strstr(r.out, "(bad node)"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     hone_trial_list_t *list = s_list("cli_hand");
     const hone_trial_t *t0 = hone_trial_list_at(list, 0);
@@ -604,11 +552,11 @@ static void test_trials_by_hand(void **state)
     setenv("HONE_BROKER", s_group.nobody, 1);
     r = S_HONE("--timeout", "200", "status", "cli_hand");
     s_expect_one_error_line(&r, 1, "hone: status: ");
-    s_result_free(&r);
-    r = S_HONE("--broker", s_group.endpoint, "status", "cli_hand");
+    hone_test_output_free(&r);
+    r = S_HONE("--broker", s_group.broker->endpoint, "status", "cli_hand");
     assert_int_equal(r.status, 0);
-    s_result_free(&r);
-    setenv("HONE_BROKER", s_group.endpoint, 1);
+    hone_test_output_free(&r);
+    setenv("HONE_BROKER", s_group.broker->endpoint, 1);
 }
 
 /* The number after `"key": ` in text, or NAN. */
@@ -628,15 +576,15 @@ static void test_predict_by_hand(void **state)
              "\"parameter_type\": \"float\"}, {\"name\": \"opt\", \"values\": [\"adam\", \"sgd\"], "
              "\"parameter_type\": \"str\"}], \"objective\": \"-loss\", "
              "\"generation_strategy\": {\"method\": \"random_search\", \"initialization_random_seed\": 1}}");
-    s_result_t r = S_HONE("predict", "cli_predict", "--params", "{\"x\": 0.5, \"opt\": \"adam\"}");
+    hone_test_output_t r = S_HONE("predict", "cli_predict", "--params", "{\"x\": 0.5, \"opt\": \"adam\"}");
     s_expect_one_error_line(&r, 1, "hone: predict: ");
     assert_non_null(strstr(r.err, "(0 so far) (HONE_EDATA)\n"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     /* 8 trials completed through the SDK: loss = x (+ 0.5 with sgd), SEM 0.001 */
     enum { N = 8 };
     hone_client_t *c = NULL;
-    assert_int_equal(hone_client_open(&c, s_group.endpoint, NULL), HONE_OK);
+    assert_int_equal(hone_client_open(&c, s_group.broker->endpoint, NULL), HONE_OK);
     hone_trial_list_t *list = NULL;
     assert_int_equal(hone_client_next_trials(c, "cli_predict", N, &list), HONE_OK);
     double x[N], loss[N];
@@ -672,7 +620,7 @@ static void test_predict_by_hand(void **state)
     char *third = strstr(r.out, "\n{\"point\": 2, \"params\": {\"opt\": \"adam\", \"x\": 1}");
     assert_non_null(third);
     assert_true(s_json_number(third, "sem") > s_json_number(r.out, "sem"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
 
     /* a table, with points from a file */
     char *file = s_path("points.json");
@@ -686,7 +634,7 @@ static void test_predict_by_hand(void **state)
     assert_non_null(strstr(r.out, "\n0      x=0.5 opt=sgd  loss="));
     assert_non_null(strstr(r.out, "\n1      opt=adam x=1   loss="));
     assert_int_equal(s_count(r.out, "±"), 3);     /* the header and each point */
-    s_result_free(&r);
+    hone_test_output_free(&r);
     free(file);
 
     /* the broker's refusal names the point and the parameter */
@@ -694,10 +642,10 @@ static void test_predict_by_hand(void **state)
                "{\"x\": 1.5, \"opt\": \"adam\"}");
     s_expect_one_error_line(&r, 1, "hone: predict: points[1]: parameter 'x'");
     assert_non_null(strstr(r.err, "(HONE_EINVAL)\n"));
-    s_result_free(&r);
+    hone_test_output_free(&r);
     r = S_HONE("predict", "cli_predict", "--params", "{\"x\": 0.5, \"opt\": \"adam\", \"lr\": 1}");
     s_expect_one_error_line(&r, 1, "hone: predict: points[0]: unknown parameter 'lr'");
-    s_result_free(&r);
+    hone_test_output_free(&r);
     hone_trial_list_destroy(&list);
     hone_client_destroy(&c);
 }

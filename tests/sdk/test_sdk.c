@@ -15,15 +15,12 @@
 #include <time.h>
 
 #include "hone.h"
+#include "proc.h"
+#include "sdk_peers.h"
 #include "test_support.h"
 
-typedef struct {
-    char *dir;          /* temporary directory of the group */
-    char *endpoint;     /* ipc:// endpoint of the broker */
-    pid_t broker;       /* the hone-broker child */
-} s_group_t;
-
-static s_group_t s_group;
+/* The group's hone-broker child, on ipc://DIR/broker.sock. */
+static hone_test_broker_t *s_broker;
 
 static int64_t s_now_ms(void)
 {
@@ -44,52 +41,30 @@ static char *s_printf(const char *fmt, const char *arg)
 static int s_group_setup(void **state)
 {
     (void) state;
-    s_group.dir = hone_test_tmpdir("sdk");
-    char *data = s_printf("%s/data", s_group.dir);
-    char *log = s_printf("%s/broker.log", s_group.dir);
-    s_group.endpoint = s_printf("ipc://%s/broker.sock", s_group.dir);
-    s_group.broker = hone_test_start_broker(data, s_group.endpoint, log);
-    free(data);
-    free(log);
-    return s_group.broker > 0 ? 0 : -1;
+    return hone_test_broker_open(&s_broker, "sdk", HONE_TEST_IPC);
 }
 
 static int s_group_teardown(void **state)
 {
     (void) state;
-    hone_test_stop(s_group.broker, SIGTERM);
-    hone_test_rmtree(s_group.dir);
-    free(s_group.dir);
-    free(s_group.endpoint);
+    hone_test_broker_destroy(&s_broker);
     return 0;
 }
 
+/* A client with one attempt of 5 s. */
 static hone_client_t *s_client(void)
 {
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 5000;
-    opts.retries = 0;
-    hone_client_t *c = NULL;
-    assert_int_equal(hone_client_open(&c, s_group.endpoint, &opts), HONE_OK);
-    assert_non_null(c);
-    return c;
+    return hone_test_client(s_broker->endpoint, 5000, 0);
 }
 
+/* A worker on experiment with 5 s per request. */
 static hone_worker_t *s_worker(const char *experiment)
 {
-    hone_options_t opts;
-    hone_options_init(&opts);
-    opts.timeout_ms = 5000;
-    opts.retries = 0;
-    hone_worker_t *w = NULL;
     /* Names are identities (a name holding a running trial gets it back): one each. */
     static int serial;
     char name[32];
     snprintf(name, sizeof name, "test-worker-%d", ++serial);
-    assert_int_equal(hone_worker_open(&w, s_group.endpoint, experiment, name, &opts), HONE_OK);
-    assert_non_null(w);
-    return w;
+    return hone_test_worker(s_broker->endpoint, experiment, name, 5000);
 }
 
 /* A config with one parameter of each type; name and budget vary. */
@@ -104,11 +79,8 @@ static void s_create(hone_client_t *c, const char *name, int max_trials)
              "{\"name\": \"bn\", \"values\": [true, false], \"parameter_type\": \"bool\"}],"
              " \"objective\": \"-loss\", \"max_trials\": %d}",
              name, max_trials);
-    char *created = NULL;
-    assert_int_equal(hone_client_create(c, config, &created), HONE_OK);
-    assert_string_equal(created, name);
+    hone_test_create(c, config, name);
     assert_string_equal(hone_client_last_error(c), "");
-    hone_strfree(created);
 }
 
 /* Checks the four parameters of a trial from s_create, by index and by name. */
@@ -180,19 +152,19 @@ static void test_open_validation_and_destroy(void **state)
     hone_options_t opts;
     hone_options_init(&opts);
     opts.timeout_ms = 0;
-    assert_int_equal(hone_client_open(&c, s_group.endpoint, &opts), HONE_EINVAL);
+    assert_int_equal(hone_client_open(&c, s_broker->endpoint, &opts), HONE_EINVAL);
     assert_null(c);
     hone_options_init(&opts);
     opts.retries = -1;
-    assert_int_equal(hone_client_open(&c, s_group.endpoint, &opts), HONE_EINVAL);
+    assert_int_equal(hone_client_open(&c, s_broker->endpoint, &opts), HONE_EINVAL);
     hone_options_init(&opts);
     opts.reserved[3] = 1;
-    assert_int_equal(hone_client_open(&c, s_group.endpoint, &opts), HONE_EINVAL);
+    assert_int_equal(hone_client_open(&c, s_broker->endpoint, &opts), HONE_EINVAL);
     assert_int_equal(hone_client_open(&c, "nope://where", NULL), HONE_EINVAL);
-    assert_int_equal(hone_client_open(NULL, s_group.endpoint, NULL), HONE_EINVAL);
+    assert_int_equal(hone_client_open(NULL, s_broker->endpoint, NULL), HONE_EINVAL);
     hone_worker_t *w = NULL;
-    assert_int_equal(hone_worker_open(&w, s_group.endpoint, NULL, NULL, NULL), HONE_EINVAL);
-    assert_int_equal(hone_worker_open(&w, s_group.endpoint, "", NULL, NULL), HONE_EINVAL);
+    assert_int_equal(hone_worker_open(&w, s_broker->endpoint, NULL, NULL, NULL), HONE_EINVAL);
+    assert_int_equal(hone_worker_open(&w, s_broker->endpoint, "", NULL, NULL), HONE_EINVAL);
     assert_null(w);
 
     /* NULL handles: errors, never crashes; destroy is safe twice. */
@@ -645,7 +617,7 @@ static void s_count_log(int32_t level, const char *text, void *arg)
 static void test_timeout_when_no_broker_listens(void **state)
 {
     (void) state;
-    char *nobody = s_printf("ipc://%s/nobody.sock", s_group.dir);
+    char *nobody = s_printf("ipc://%s/nobody.sock", s_broker->dir);
     hone_options_t opts;
     hone_options_init(&opts);
     opts.timeout_ms = 200;

@@ -1,13 +1,23 @@
 #define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include "test_support.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 char *hone_test_tmpdir(const char *tag)
@@ -39,6 +49,8 @@ static const char *s_program_dir(const char *name)
         return "broker";
     if (strcmp(name, "hone") == 0 || strcmp(name, "hone-worker") == 0)
         return "worker-sdk/cli";
+    if (strcmp(name, "hone-eval") == 0)
+        return "bench";
     return "";
 }
 
@@ -80,15 +92,29 @@ char *hone_test_read_file(const char *path, size_t *size)
     return buf;
 }
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
-
 void hone_test_sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
+}
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool hone_test_poll(bool (*done)(void *arg), void *arg, int timeout_ms, int poll_ms)
+{
+    int64_t deadline = s_mono_ms() + timeout_ms;
+    for (;;) {
+        if (done(arg))
+            return true;
+        if (s_mono_ms() > deadline)
+            return false;
+        hone_test_sleep_ms(poll_ms);
+    }
 }
 
 static void s_redirect(const char *path, int fd)
@@ -140,38 +166,101 @@ void hone_test_stop(pid_t pid, int sig)
     }
 }
 
-static int s_count_listening(const char *log_path)
+/* Program output files: dir/run-XXXXXX.out and .err (the stem made unique by .out). */
+static void s_output_paths(const char *dir, char **out, char **err)
 {
-    char *log = hone_test_read_file(log_path, NULL);
-    int lines = 0;
-    for (char *p = log; p && (p = strstr(p, "listening")); p++)
-        lines++;
-    free(log);
-    return lines;
+    if (asprintf(out, "%s/run-XXXXXX.out", dir) < 0)
+        abort();
+    int fd = mkstemps(*out, 4);
+    assert_true(fd >= 0);
+    close(fd);
+    if (asprintf(err, "%.*s.err", (int) strlen(*out) - 4, *out) < 0)
+        abort();
+}
+
+hone_test_output_t hone_test_run(const char *dir, char *const argv[], int timeout_ms)
+{
+    char *out = NULL, *err = NULL;
+    s_output_paths(dir, &out, &err);
+    hone_test_output_t r = { .status = -1 };
+    pid_t pid = hone_test_spawn(argv, out, err);
+    assert_true(pid > 0);
+    int status = 0;
+    if (hone_test_wait(pid, timeout_ms, &status) != 0) {
+        hone_test_stop(pid, SIGKILL);
+        fail_msg("%s did not finish within %d ms", argv[0], timeout_ms);
+    }
+    if (WIFEXITED(status))
+        r.status = WEXITSTATUS(status);
+    r.out = hone_test_read_file(out, NULL);
+    r.err = hone_test_read_file(err, NULL);
+    if (!r.out)
+        r.out = calloc(1, 1);
+    if (!r.err)
+        r.err = calloc(1, 1);
+    free(out);
+    free(err);
+    return r;
+}
+
+void hone_test_output_free(hone_test_output_t *output)
+{
+    free(output->out);
+    free(output->err);
+    memset(output, 0, sizeof *output);
+}
+
+int hone_test_file_count(const char *path, const char *needle)
+{
+    char *text = hone_test_read_file(path, NULL);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)); p++)
+        n++;
+    free(text);
+    return n;
 }
 
 /* The broker is ready once its log gains a "listening" line (logged after binding);
  * counting lines first lets a restarted broker append to the same log. */
-pid_t hone_test_start_broker(const char *data_dir, const char *endpoint, const char *log_path)
+pid_t hone_test_start_broker_args(const char *data_dir, const char *endpoint, const char *log_path,
+                                  const char *const extra[], int *status)
 {
-    int before = s_count_listening(log_path);
+    int before = hone_test_file_count(log_path, "listening");
     char *program = hone_test_program("hone-broker");
-    char *argv[] = { program, "--data", (char *) data_dir, "--bind", (char *) endpoint,
-                     "--log-level", "info", NULL };
+    char *argv[32] = { program, "--data", (char *) data_dir };
+    int n = 3;
+    if (endpoint) {
+        argv[n++] = "--bind";
+        argv[n++] = (char *) endpoint;
+    }
+    argv[n++] = "--log-level";
+    argv[n++] = "info";
+    for (int i = 0; extra && extra[i] && n < 31; i++)
+        argv[n++] = (char *) extra[i];
+    argv[n] = NULL;
     pid_t pid = hone_test_spawn(argv, NULL, log_path);
     free(program);
+    int ignored;
+    if (!status)
+        status = &ignored;
+    *status = -1;
     if (pid < 0)
         return -1;
-    for (int waited = 0; waited < 10000; waited += 20) {
-        if (s_count_listening(log_path) > before)
+    for (int waited = 0; waited < 10000; waited += 5) {
+        if (hone_test_file_count(log_path, "listening") > before)
             return pid;
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid)
+        if (waitpid(pid, status, WNOHANG) == pid)
             return -1;
-        hone_test_sleep_ms(20);
+        hone_test_sleep_ms(5);
     }
     hone_test_stop(pid, SIGKILL);
+    *status = -1;
     return -1;
+}
+
+pid_t hone_test_start_broker(const char *data_dir, const char *endpoint, const char *log_path)
+{
+    return hone_test_start_broker_args(data_dir, endpoint, log_path, NULL, NULL);
 }
 
 int hone_test_free_port(void)
