@@ -28,7 +28,16 @@
  * f_x^{s,j} = μ_x^j + c_x^{jT} z_b^{s,j} + s_x^j z_x^{s,j}. The base samples are one
  * scrambled Sobol sequence of dimension m·(nb + 1) mapped to normals (BoTorch's
  * SobolQMCNormalSampler over the (nb + 1)·m joint outputs), fixed for the object's life,
- * so the value is deterministic and smooth.
+ * so the value is deterministic and smooth; the constraint models take a second sequence
+ * (mc_joint.h's sets), so constraints leave the objectives' draws unchanged.
+ *
+ * Outcome constraints (acqf_mo.h; BoTorch's qLogNEHVI with constraints): each sample's
+ * front and decomposition use only the baseline points feasible in that sample (g_k <= 0,
+ * as _set_cell_bounds' feasibility mask), the candidate's log HVI_s gets
+ * Σ_k log fatmoid(−g_k(x)^s/η), η = 1e-3, and the pruning counts a point in a draw only
+ * when it is feasible there (prune_inferior_points_multi_objective sets infeasible points
+ * to the reference point). The pre-filter lets only surely feasible points (μ_g + 4σ_g
+ * <= 0) dominate others.
  *
  * The decompositions are stored compactly. The smoothed length of a cell's side in
  * objective j depends on the candidate only through y_j, so per sample and objective
@@ -52,8 +61,8 @@
  * forward pass): about 1.3× the value.
  *
  * Memory: every buffer is allocated by create; eval and eval_grad never allocate. */
+#include "acqf_feasible.h"
 #include "acqf_impl.h"
-#include "acqf_mo.h"
 
 #include <float.h>
 #include <math.h>
@@ -61,10 +70,8 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "gp_internal.h"
 #include "mc_joint.h"
 #include "pareto.h"
-#include "sobol.h"
 #include "special.h"
 
 #define S_SAMPLES 128                 /* MC base samples N (BoTorch's MOO default) */
@@ -84,10 +91,10 @@ typedef struct {
     hone_acqf_t base;             /* common head; must be first */
     size_t m;                     /* objectives */
     size_t nb;                    /* baseline points after pruning */
+    size_t k;                     /* outputs: the objectives, then the constraint models */
     double ref[S_M];              /* reference point */
-    hone_mc_joint_t *post[S_M];   /* per model: joint draws at X_b and candidates */
-    double *zb[S_M];              /* per model: N×nb baseline normals (ld N) */
-    double *zx[S_M];              /* per model: N candidate normals */
+    hone_acqf_feasible_t feas;    /* outcome constraints (n_con = 0: none) */
+    hone_mc_joint_set_t *set;     /* joint draws of the outputs at X_b and candidates */
     /* the N decompositions as levels and side pairs (see the header comment) */
     size_t *level_off;            /* N·m + 1: levels of (s, j) from [s·m + j] to [s·m + j + 1] */
     double *level_lo;             /* per level: a distinct lower bound l of the sides */
@@ -98,17 +105,13 @@ typedef struct {
     size_t *cell_off;             /* N + 1: cells of sample s from [s] to [s + 1] */
     uint32_t *cell_pair;          /* cells×m: the pair of side j, relative to pair_off[s·m] */
     size_t max_levels, max_pairs, max_cells;   /* largest counts of one sample */
-    size_t batch;                 /* candidates per batch */
-    /* eval scratch */
-    double *mean[S_M], *sd[S_M];  /* per model, batch: μ_x and s_x */
-    double *f[S_M];               /* per model, N×batch: c_xᵀz_b for every sample */
-    double *y;                    /* m×N: the draws at one candidate (y[j·N + s]) */
+    /* eval scratch (the draws y, k×N with y[j·N + s], are the set's) */
     double *a, *la, *dla;         /* max_levels: fatplus(y − l), its log, ∂log/∂y */
     double *e, *t, *dt;           /* max_pairs: smoothed side lengths, their logs, ∂t/∂y */
     double *pbar;                 /* max_pairs: Σ of the volumes of the cells using a pair */
     double *v;                    /* max_cells: cell volumes (or exp of the shifted logs) */
-    double *logh;                 /* N: log HVI_s */
-    double *ybar;                 /* m×N: ∂value/∂y */
+    double *logh;                 /* N: log HVI_s (+ log W_s with constraints) */
+    double *dlog;                 /* k×N: ∂log W_s/∂y (constraints) */
 } s_qlognehvi_t;
 
 static void s_destroy(hone_acqf_t **self_p)
@@ -116,18 +119,12 @@ static void s_destroy(hone_acqf_t **self_p)
     if (!self_p || !*self_p)
         return;
     s_qlognehvi_t *self = (s_qlognehvi_t *) *self_p;
-    for (size_t j = 0; j < S_M; j++) {
-        hone_mc_joint_destroy(&self->post[j]);
-        hone_free(self->zb[j]);
-        hone_free(self->zx[j]);
-        hone_free(self->mean[j]);
-        hone_free(self->sd[j]);
-        hone_free(self->f[j]);
-    }
+    hone_mc_joint_set_destroy(&self->set);
+    hone_acqf_feasible_release(&self->feas);
     void *buffers[] = { self->level_off, self->level_lo, self->pair_off, self->pair_level,
                         self->pair_len, self->pair_loglen, self->cell_off, self->cell_pair,
-                        self->y, self->a, self->la, self->dla, self->e, self->t, self->dt,
-                        self->pbar, self->v, self->logh, self->ybar };
+                        self->a, self->la, self->dla, self->e, self->t, self->dt, self->pbar,
+                        self->v, self->logh, self->dlog };
     for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
         hone_free(buffers[i]);
     hone_free(self);
@@ -136,44 +133,28 @@ static void s_destroy(hone_acqf_t **self_p)
 
 /* ---- create ------------------------------------------------------------------- */
 
-/* Posterior means and standard deviations of one model at nc points (rows of d), written
- * with stride m (mu[i·m], sd[i·m]), in chunks so that the GP's workspace stays small. */
-static int s_predict_all(const hone_gp_t *model, size_t nc, const double *x, size_t m,
-                         double *mu, double *sd)
-{
-    size_t d = hone_gp_dim(model), chunk = 256;
-    hone_gp_work_t *work = hone_gp_work_new(model, chunk);
-    double mean[256], var[256];
-    int rc = HONE_OK;
-    for (size_t start = 0; rc == HONE_OK && start < nc; start += chunk) {
-        size_t count = nc - start < chunk ? nc - start : chunk;
-        rc = hone_gp_predict(model, count, x + start * d, mean, var, work);
-        for (size_t i = 0; rc == HONE_OK && i < count; i++) {
-            mu[(start + i) * m] = mean[i];
-            sd[(start + i) * m] = sqrt(var[i]);
-        }
-    }
-    hone_gp_work_destroy(&work);
-    return rc;
-}
-
 /* The pre-filter (header comment): keep[i] when the upper bound of point i is above ref
- * in every objective and no point's lower bound weakly dominates it. mu, sd: nc×m rows.
- * A lower bound that weakly dominates U_i is weakly dominated by a member of the lower
- * bounds' front, so only that front is scanned: O(nc·k·m). */
-static void s_prefilter(size_t m, size_t nc, const double *mu, const double *sd,
-                        const double *ref, bool *keep)
+ * in every objective and no surely feasible point's lower bound weakly dominates it.
+ * mu, sd: nc rows of the ko outputs (objectives first). A lower bound that weakly
+ * dominates U_i is weakly dominated by a member of the lower bounds' front, so only that
+ * front is scanned: O(nc·k·m). */
+static void s_prefilter(const hone_acqf_feasible_t *feas, size_t m, size_t ko, size_t nc,
+                        const double *mu, const double *sd, const double *ref, bool *keep)
 {
     double *lower = hone_alloc_array(nc * m, sizeof(double));
     size_t *front = hone_alloc_array(nc, sizeof(size_t));
-    for (size_t i = 0; i < nc * m; i++)
-        lower[i] = mu[i] - S_FILTER_SIGMAS * sd[i];
+    for (size_t i = 0; i < nc; i++) {
+        bool surely = hone_acqf_feasible_surely(feas, mu + i * ko, sd + i * ko, 1,
+                                                S_FILTER_SIGMAS);
+        for (size_t j = 0; j < m; j++)   /* NaN rows are on no front */
+            lower[i * m + j] = surely ? mu[i * ko + j] - S_FILTER_SIGMAS * sd[i * ko + j] : NAN;
+    }
     size_t k = hone_pareto_front(lower, nc, m, NULL, true, front);
     for (size_t i = 0; i < nc; i++) {
         double upper[S_M];
         bool ok = true;
         for (size_t j = 0; j < m; j++) {
-            upper[j] = mu[i * m + j] + S_FILTER_SIGMAS * sd[i * m + j];
+            upper[j] = mu[i * ko + j] + S_FILTER_SIGMAS * sd[i * ko + j];
             ok = ok && upper[j] > ref[j];
         }
         for (size_t f = 0; ok && f < k; f++) {
@@ -190,8 +171,9 @@ static void s_prefilter(size_t m, size_t nc, const double *mu, const double *sd,
 }
 
 /* More than cap points kept: keep the first Pareto layers of the means (by index within
- * the last layer that fits partly). */
-static void s_cap_layers(size_t m, size_t nc, const double *mu, bool *keep, size_t cap)
+ * the last layer that fits partly). mu: nc rows of ko values, the m objectives first. */
+static void s_cap_layers(size_t m, size_t ko, size_t nc, const double *mu, bool *keep,
+                         size_t cap)
 {
     size_t *rem = hone_alloc_array(nc, sizeof(size_t)), nrem = 0;
     size_t *front = hone_alloc_array(nc, sizeof(size_t));
@@ -203,7 +185,7 @@ static void s_cap_layers(size_t m, size_t nc, const double *mu, bool *keep, size
     size_t taken = 0;
     while (taken < cap && nrem > 0) {
         for (size_t r = 0; r < nrem; r++)
-            memcpy(rows + r * m, mu + rem[r] * m, m * sizeof(double));
+            memcpy(rows + r * m, mu + rem[r] * ko, m * sizeof(double));
         size_t k = hone_pareto_front(rows, nrem, m, NULL, true, front);
         for (size_t f = 0; f < k && taken < cap; f++, taken++)
             chosen[rem[front[f]]] = true;
@@ -222,38 +204,47 @@ static void s_cap_layers(size_t m, size_t nc, const double *mu, bool *keep, size
 }
 
 /* BoTorch's prune_inferior_points_multi_objective: count[i] = the number of S_PRUNE_DRAWS
- * joint draws in which baseline point i is on the Pareto front and better than ref. */
-static void s_prune_counts(size_t m, hone_mc_joint_t *const *post, size_t nb,
-                           const double *ref, uint64_t seed, size_t *count)
+ * joint draws in which baseline point i is feasible, on the Pareto front of the feasible
+ * points and better than ref. The objectives' normals come from one stream (in the
+ * order of the unconstrained version), the constraint models' from another. */
+static void s_prune_counts(const s_qlognehvi_t *self, uint64_t seed, size_t *count)
 {
-    hone_rng_t rng;
+    size_t m = self->m, k = self->k, nb = self->nb;
+    hone_rng_t rng, rng_con;
     hone_rng_seed(&rng, seed);
+    hone_rng_seed(&rng_con, hone_rng_derive(seed, 1));
     double *z = hone_alloc_array(S_PRUNE_CHUNK * nb, sizeof(double));
-    double *fb[S_M];
-    for (size_t j = 0; j < m; j++)
-        fb[j] = hone_alloc_array(S_PRUNE_CHUNK * nb, sizeof(double));
+    double *fb = hone_alloc_array(k * S_PRUNE_CHUNK * nb, sizeof(double));   /* j: C×nb */
     double *y = hone_alloc_array(nb * m, sizeof(double));
     size_t *front = hone_alloc_array(nb, sizeof(size_t));
+    double row[HONE_ACQF_MO_MAX_OUTPUTS];
     memset(count, 0, nb * sizeof *count);
     for (size_t done = 0; done < S_PRUNE_DRAWS; done += S_PRUNE_CHUNK) {
-        for (size_t j = 0; j < m; j++) {
+        for (size_t j = 0; j < k; j++) {
+            hone_mc_joint_t *post = hone_mc_joint_set_output(self->set, j);
+            if (!post)
+                continue;
+            hone_rng_t *r = j < m ? &rng : &rng_con;
             for (size_t i = 0; i < S_PRUNE_CHUNK * nb; i++)
-                z[i] = hone_special_normal_from_uniform(hone_rng_uniform(&rng));
-            hone_mc_joint_sample_baseline(post[j], S_PRUNE_CHUNK, z, S_PRUNE_CHUNK, fb[j],
-                                          S_PRUNE_CHUNK);
+                z[i] = hone_special_normal_from_uniform(hone_rng_uniform(r));
+            hone_mc_joint_sample_baseline(post, S_PRUNE_CHUNK, z, S_PRUNE_CHUNK,
+                                          fb + j * S_PRUNE_CHUNK * nb, S_PRUNE_CHUNK);
         }
         for (size_t s = 0; s < S_PRUNE_CHUNK; s++) {
-            for (size_t i = 0; i < nb; i++)
+            for (size_t i = 0; i < nb; i++) {
+                for (size_t j = 0; j < k; j++)
+                    row[j] = fb[j * S_PRUNE_CHUNK * nb + s + i * S_PRUNE_CHUNK];
+                bool feasible = hone_acqf_feasible_ok(&self->feas, row, 1);
                 for (size_t j = 0; j < m; j++)
-                    y[i * m + j] = fb[j][s + i * S_PRUNE_CHUNK];
-            size_t k = hone_pareto_front(y, nb, m, ref, true, front);
-            for (size_t f = 0; f < k; f++)
+                    y[i * m + j] = feasible ? row[j] : NAN;
+            }
+            size_t nf = hone_pareto_front(y, nb, m, self->ref, true, front);
+            for (size_t f = 0; f < nf; f++)
                 count[front[f]]++;
         }
     }
     hone_free(z);
-    for (size_t j = 0; j < m; j++)
-        hone_free(fb[j]);
+    hone_free(fb);
     hone_free(y);
     hone_free(front);
 }
@@ -281,18 +272,15 @@ static size_t s_select_pruned(size_t nb, const size_t *count, bool *keep)
     return kept;
 }
 
-/* Builds one cached root per model at the nb points xb; false if one does not factorize. */
-static bool s_build_roots(s_qlognehvi_t *self, const hone_gp_t *const *models, size_t nb,
+/* Builds one cached root per output at the nb points xb; false if one does not
+ * factorize. */
+static bool s_build_roots(s_qlognehvi_t *self, const hone_gp_t *const *outputs, size_t nb,
                           const double *xb)
 {
-    for (size_t j = 0; j < self->m; j++) {
-        hone_mc_joint_destroy(&self->post[j]);
-        self->post[j] = hone_mc_joint_new(models[j], nb, xb, S_BATCH);
-        if (!self->post[j])
-            return false;
-    }
+    hone_mc_joint_set_destroy(&self->set);
+    self->set = hone_mc_joint_set_new(self->k, outputs, nb, xb, S_SAMPLES, S_BATCH);
     self->nb = nb;
-    return true;
+    return self->set != NULL;
 }
 
 /* Keeps the rows of x (d wide) whose flag is set, in place; returns how many. */
@@ -307,30 +295,6 @@ static size_t s_compact_rows(size_t n, size_t d, double *x, const bool *keep)
         k++;
     }
     return k;
-}
-
-/* The fixed base samples: one scrambled Sobol sequence of dimension m·(nb + 1), model j
- * taking coordinates j·(nb + 1) .. j·(nb + 1) + nb (the last one for the candidate). */
-static void s_draw_base_samples(s_qlognehvi_t *self, uint64_t seed)
-{
-    size_t m = self->m, nb = self->nb, dim = m * (nb + 1);
-    hone_sobol_t *sobol = hone_sobol_new((uint32_t) dim, true, seed);
-    HONE_ASSERT(sobol);   /* dim <= 4·(S_MAX_BASELINE + 1), far below the table's size */
-    double *u = hone_alloc_array(S_SAMPLES * dim, sizeof(double));
-    int rc = hone_sobol_next(sobol, S_SAMPLES, u);
-    HONE_ASSERT(rc == HONE_OK);   /* 128 points of a fresh sequence */
-    hone_sobol_destroy(&sobol);
-    for (size_t j = 0; j < m; j++) {
-        self->zb[j] = hone_alloc_array(S_SAMPLES * (nb ? nb : 1), sizeof(double));
-        self->zx[j] = hone_alloc_array(S_SAMPLES, sizeof(double));
-        for (size_t s = 0; s < S_SAMPLES; s++) {
-            const double *row = u + s * dim + j * (nb + 1);
-            for (size_t i = 0; i < nb; i++)
-                self->zb[j][s + i * S_SAMPLES] = hone_special_normal_from_uniform(row[i]);
-            self->zx[j][s] = hone_special_normal_from_uniform(row[nb]);
-        }
-    }
-    hone_free(u);
 }
 
 typedef struct {
@@ -348,15 +312,15 @@ static int s_side_cmp(const void *pa, const void *pb)
     return (a->cell > b->cell) - (a->cell < b->cell);
 }
 
-/* The per-sample decompositions of the baseline draws, stored as side pairs. */
+/* The per-sample decompositions of the baseline draws (of the points feasible in the
+ * sample), stored as side pairs. */
 static void s_decompose_samples(s_qlognehvi_t *self)
 {
-    size_t m = self->m, nb = self->nb, N = S_SAMPLES;
-    double *fb[S_M];
-    for (size_t j = 0; j < m; j++) {
-        fb[j] = hone_alloc_array(N * (nb ? nb : 1), sizeof(double));
-        hone_mc_joint_sample_baseline(self->post[j], N, self->zb[j], N, fb[j], N);
-    }
+    size_t m = self->m, k = self->k, nb = self->nb, N = S_SAMPLES;
+    double *fb = hone_alloc_array(k * N * (nb ? nb : 1), sizeof(double));   /* j: N×nb */
+    for (size_t j = 0; j < k && nb > 0; j++)
+        hone_mc_joint_set_sample_baseline(self->set, j, fb + j * N * nb);
+    double row[HONE_ACQF_MO_MAX_OUTPUTS];
     double *ys = hone_alloc_array((nb ? nb : 1) * m, sizeof(double));
     hone_cells_t *cells = hone_cells_new(m);
     self->level_off = hone_alloc_array(N * m + 1, sizeof(size_t));
@@ -370,10 +334,16 @@ static void s_decompose_samples(s_qlognehvi_t *self)
     self->cell_pair = hone_alloc_array(cell_cap * m, sizeof(uint32_t));
     s_side_t *sides = NULL;
     for (size_t s = 0; s < N; s++) {
-        for (size_t i = 0; i < nb; i++)
-            for (size_t j = 0; j < m; j++)
-                ys[i * m + j] = fb[j][s + i * N];
-        hone_cells_decompose(cells, ys, nb, self->ref);
+        size_t nf = 0;
+        for (size_t i = 0; i < nb; i++) {
+            for (size_t j = 0; j < k; j++)
+                row[j] = fb[j * N * nb + s + i * N];
+            if (!hone_acqf_feasible_ok(&self->feas, row, 1))
+                continue;
+            memcpy(ys + nf * m, row, m * sizeof(double));
+            nf++;
+        }
+        hone_cells_decompose(cells, ys, nf, self->ref);
         size_t nc = cells->ncell, first_pair = npair, first_level = nlevel;
         HONE_ASSERT(nc >= 1 && nc * m < UINT32_MAX);
         if (ncell + nc > cell_cap) {
@@ -432,8 +402,7 @@ static void s_decompose_samples(s_qlognehvi_t *self)
     hone_free(sides);
     hone_cells_destroy(&cells);
     hone_free(ys);
-    for (size_t j = 0; j < m; j++)
-        hone_free(fb[j]);
+    hone_free(fb);
 }
 
 static bool s_finite(size_t n, const double *x)
@@ -446,35 +415,17 @@ static bool s_finite(size_t n, const double *x)
 
 static hone_acqf_t *s_create_mo(const hone_acqf_mo_context_t *ctx)
 {
-    if (!ctx || ctx->m < 2 || ctx->m > S_M || !ctx->models || !ctx->ref ||
-        !s_finite(ctx->m, ctx->ref) || (ctx->n_pending > 0 && !ctx->pending))
+    size_t d;
+    if (!hone_acqf_feasible_check_context(ctx, &d) || ctx->m < 2 || ctx->m > S_M ||
+        !ctx->ref || !s_finite(ctx->m, ctx->ref))
         return NULL;
-    size_t m = ctx->m;
-    hone_gp_view_t view[S_M];
-    for (size_t j = 0; j < m; j++) {
-        if (!ctx->models[j] || hone_gp_view(ctx->models[j], &view[j]) != HONE_OK ||
-            view[j].n == 0 || view[j].d != view[0].d)
-            return NULL;
-    }
-    size_t d = view[0].d;
-    size_t n_obs = ctx->baseline ? ctx->n_baseline : view[0].n;
-    size_t nc = n_obs + ctx->n_pending;
-    if ((ctx->baseline && !s_finite(n_obs * d, ctx->baseline)) ||
-        (ctx->n_pending > 0 && !s_finite(ctx->n_pending * d, ctx->pending)))
-        return NULL;
+    size_t m = ctx->m, k = m + ctx->n_con_models;
 
     /* Candidates for the baseline: observed points, then pending points. */
-    double *xc = hone_alloc_array((nc ? nc : 1) * d, sizeof(double));
-    if (ctx->baseline)
-        memcpy(xc, ctx->baseline, n_obs * d * sizeof(double));
-    else
-        for (size_t i = 0; i < n_obs; i++)
-            for (size_t a = 0; a < d; a++)
-                xc[i * d + a] = view[0].u[a + i * d] / view[0].inv_ls[a] + 0.5;
-    if (ctx->n_pending > 0)
-        memcpy(xc + n_obs * d, ctx->pending, ctx->n_pending * d * sizeof(double));
-    double *mu = hone_alloc_array((nc ? nc : 1) * m, sizeof(double));
-    double *sd = hone_alloc_array((nc ? nc : 1) * m, sizeof(double));
+    size_t nc, n_obs;
+    double *xc = hone_acqf_feasible_baseline_points(ctx, ctx->models[0], d, &nc, &n_obs);
+    double *mu = hone_alloc_array((nc ? nc : 1) * k, sizeof(double));
+    double *sd = hone_alloc_array((nc ? nc : 1) * k, sizeof(double));
     bool *keep = hone_alloc_array(nc ? nc : 1, sizeof(bool));
     size_t *count = hone_alloc_array(nc ? nc : 1, sizeof(size_t));
 
@@ -482,31 +433,35 @@ static hone_acqf_t *s_create_mo(const hone_acqf_mo_context_t *ctx)
     self->base.type = &hone_acqf_qlognehvi;
     self->base.d = d;
     self->m = m;
+    self->k = k;
     memcpy(self->ref, ctx->ref, m * sizeof(double));
-    bool ok = true;
-    for (size_t j = 0; ok && j < m; j++)
-        ok = s_predict_all(ctx->models[j], nc, xc, m, mu + j, sd + j) == HONE_OK;
+    hone_acqf_feasible_init(&self->feas, ctx);
+    const hone_gp_t *outputs[HONE_ACQF_MO_MAX_OUTPUTS];
+    hone_acqf_feasible_outputs(&self->feas, ctx, true, outputs);
+    bool ok = hone_acqf_feasible_predict_outputs(outputs, k, nc, xc, mu, sd) == HONE_OK;
 
     /* pre-filter and cap, then the pruning draws */
     size_t nb = 0;
     if (ok && nc > 0) {
-        s_prefilter(m, nc, mu, sd, self->ref, keep);
+        s_prefilter(&self->feas, m, k, nc, mu, sd, self->ref, keep);
         nb = 0;
         for (size_t i = 0; i < nc; i++)
             nb += keep[i];
         if (nb > S_MAX_CANDIDATES)
-            s_cap_layers(m, nc, mu, keep, S_MAX_CANDIDATES);
+            s_cap_layers(m, k, nc, mu, keep, S_MAX_CANDIDATES);
         nb = s_compact_rows(nc, d, xc, keep);
     }
-    ok = ok && s_build_roots(self, ctx->models, nb, xc);
+    ok = ok && s_build_roots(self, outputs, nb, xc);
     if (ok && nb > 0) {
-        s_prune_counts(m, self->post, nb, self->ref, hone_rng_derive(ctx->seed, 1), count);
+        s_prune_counts(self, hone_rng_derive(ctx->seed, 1), count);
         size_t kept = s_select_pruned(nb, count, keep);
         if (kept < nb) {
             s_compact_rows(nb, d, xc, keep);
-            ok = s_build_roots(self, ctx->models, kept, xc);
+            ok = s_build_roots(self, outputs, kept, xc);
         }
     }
+    ok = ok && hone_mc_joint_set_base_samples(self->set, m,
+                                              hone_rng_derive(ctx->seed, HONE_RNG_MC_BASE)) == HONE_OK;
     hone_free(xc);
     hone_free(mu);
     hone_free(sd);
@@ -517,18 +472,9 @@ static hone_acqf_t *s_create_mo(const hone_acqf_mo_context_t *ctx)
         s_destroy(&base);
         return NULL;
     }
-
-    s_draw_base_samples(self, hone_rng_derive(ctx->seed, HONE_RNG_MC_BASE));
     s_decompose_samples(self);
 
     size_t N = S_SAMPLES;
-    self->batch = S_BATCH;
-    for (size_t j = 0; j < m; j++) {
-        self->mean[j] = hone_alloc_array(S_BATCH, sizeof(double));
-        self->sd[j] = hone_alloc_array(S_BATCH, sizeof(double));
-        self->f[j] = hone_alloc_array(N * S_BATCH, sizeof(double));
-    }
-    self->y = hone_alloc_array(m * N, sizeof(double));
     self->a = hone_alloc_array(self->max_levels, sizeof(double));
     self->la = hone_alloc_array(self->max_levels, sizeof(double));
     self->dla = hone_alloc_array(self->max_levels, sizeof(double));
@@ -538,7 +484,7 @@ static hone_acqf_t *s_create_mo(const hone_acqf_mo_context_t *ctx)
     self->pbar = hone_alloc_array(self->max_pairs, sizeof(double));
     self->v = hone_alloc_array(self->max_cells, sizeof(double));
     self->logh = hone_alloc_array(N, sizeof(double));
-    self->ybar = hone_alloc_array(m * N, sizeof(double));
+    self->dlog = hone_alloc_array(k * N, sizeof(double));
     return &self->base;
 }
 
@@ -573,14 +519,14 @@ static inline double s_side(double a, double la, double dla, double len, double 
 }
 
 /* log HVI_s at the draws y[j·N + s]; with gy not NULL, gy[j] = ∂log HVI_s/∂y_j. */
-static double s_log_hvi(s_qlognehvi_t *self, size_t s, double *gy)
+static double s_log_hvi(s_qlognehvi_t *self, const double *y, size_t s, double *gy)
 {
     size_t m = self->m, N = S_SAMPLES;
     size_t p0 = self->pair_off[s * m], l0 = self->level_off[s * m];
     double *e = self->e, *t = self->t, *dt = self->dt, *v = self->v;
     double *fp = self->a, *la = self->la, *dla = self->dla;
     for (size_t j = 0; j < m; j++) {
-        double yj = self->y[j * N + s];
+        double yj = y[j * N + s];
         for (size_t l = self->level_off[s * m + j]; l < self->level_off[s * m + j + 1]; l++) {
             double da;
             double al = hone_special_fatplus(yj - self->level_lo[l], S_TAU_RELU, &da);
@@ -650,81 +596,48 @@ static double s_log_hvi(s_qlognehvi_t *self, size_t s, double *gy)
     return logh;
 }
 
-/* logmeanexp_s log HVI_s for the draws in self->y; with grad, self->ybar receives
- * ∂value/∂y (softmax weight of the sample times ∂log HVI_s/∂y). */
-static double s_value(s_qlognehvi_t *self, bool grad)
+/* logmeanexp_s (log HVI_s + log W_s) for the draws y; with ybar, ∂value/∂y (softmax
+ * weight of the sample times ∂(log HVI_s + log W_s)/∂y; hone_mc_joint_value_fn). */
+static double s_value(void *arg, const double *y, double *ybar)
 {
-    size_t m = self->m, N = S_SAMPLES;
+    s_qlognehvi_t *self = arg;
+    size_t m = self->m, k = self->k, N = S_SAMPLES;
+    bool con = self->feas.n_con > 0;
     double gy[S_M];
     for (size_t s = 0; s < N; s++) {
-        self->logh[s] = s_log_hvi(self, s, grad ? gy : NULL);
-        if (grad)
+        self->logh[s] = s_log_hvi(self, y, s, ybar ? gy : NULL);
+        if (con)
+            self->logh[s] += hone_acqf_feasible_log_weight(&self->feas, y + s, N,
+                                                           ybar ? self->dlog + s : NULL, N);
+        if (ybar) {
             for (size_t j = 0; j < m; j++)
-                self->ybar[j * N + s] = gy[j];
+                ybar[j * N + s] = gy[j] + (con ? self->dlog[j * N + s] : 0.0);
+            for (size_t j = m; j < k; j++)
+                ybar[j * N + s] = self->dlog[j * N + s];
+        }
     }
     double lse = hone_special_logsumexp(N, self->logh);
-    if (grad)
+    if (ybar)
         for (size_t s = 0; s < N; s++) {
             double w = exp(self->logh[s] - lse);
-            for (size_t j = 0; j < m; j++)
-                self->ybar[j * N + s] *= w;
+            for (size_t j = 0; j < k; j++)
+                ybar[j * N + s] *= w;
         }
     return lse - log((double) N);
-}
-
-/* The draws at candidate i of the current batch. */
-static void s_fill_draws(s_qlognehvi_t *self, size_t i)
-{
-    size_t N = S_SAMPLES;
-    for (size_t j = 0; j < self->m; j++) {
-        double mu = self->mean[j][i], sd = self->sd[j][i];
-        const double *f = self->f[j] + i * N, *zx = self->zx[j];
-        double *y = self->y + j * N;
-        for (size_t s = 0; s < N; s++)
-            y[s] = mu + f[s] + sd * zx[s];
-    }
-}
-
-static void s_posterior(s_qlognehvi_t *self, size_t count, const double *x)
-{
-    for (size_t j = 0; j < self->m; j++)
-        hone_mc_joint_eval(self->post[j], count, x, S_SAMPLES, self->zb[j], S_SAMPLES,
-                           self->mean[j], self->sd[j], self->f[j], S_SAMPLES);
 }
 
 static int s_eval(hone_acqf_t *base, size_t n, const double *x, double *value)
 {
     s_qlognehvi_t *self = (s_qlognehvi_t *) base;
     HONE_ASSERT(self && (n == 0 || (x && value)));
-    size_t d = base->d;
-    if (!s_finite(n * d, x))
-        return HONE_EINVAL;
-    for (size_t start = 0; start < n; start += self->batch) {
-        size_t count = n - start < self->batch ? n - start : self->batch;
-        s_posterior(self, count, x + start * d);
-        for (size_t i = 0; i < count; i++) {
-            s_fill_draws(self, i);
-            value[start + i] = s_value(self, false);
-        }
-    }
-    return HONE_OK;
+    return hone_mc_joint_set_values(self->set, n, x, s_value, self, value);
 }
 
 static int s_eval_grad(hone_acqf_t *base, const double *x, double *value, double *grad)
 {
     s_qlognehvi_t *self = (s_qlognehvi_t *) base;
     HONE_ASSERT(self && x && value && grad);
-    size_t d = base->d, N = S_SAMPLES;
-    if (!s_finite(d, x))
-        return HONE_EINVAL;
-    s_posterior(self, 1, x);
-    s_fill_draws(self, 0);
-    *value = s_value(self, true);
-    memset(grad, 0, d * sizeof *grad);
-    for (size_t j = 0; j < self->m; j++)
-        hone_mc_joint_backprop(self->post[j], N, self->zb[j], N, self->zx[j],
-                               self->ybar + j * N, grad);
-    return HONE_OK;
+    return hone_mc_joint_set_value_grad(self->set, x, s_value, self, value, grad);
 }
 
 /* A single-model context cannot describe the objectives: see hone_acqf_mo_new. */

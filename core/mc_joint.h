@@ -1,8 +1,9 @@
 /* mc_joint.h: Monte-Carlo draws of one GP's posterior jointly at a fixed baseline X_b and
  * at candidate points, with a cached root decomposition (reference/bo-numerics.md §2.2,
  * "Cached root"; BoTorch's cache_root=True). Shared by the Monte-Carlo acquisitions that
- * need joint draws of f(X_b) and f(x) for several models (qLogNEHVI, one object per
- * objective); internal to core, not installed.
+ * need joint draws of f(X_b) and f(x) (qLogNEI and qLogNParEGO, qLogNEHVI, qLogPF with
+ * pending points; one object per model, gathered in a set below); internal to core, not
+ * installed.
  *
  * With L the factor of the model's K (noise included), V_b = L⁻¹K(X, X_b) and
  * L_bb = chol(K(X_b, X_b) − V_bᵀV_b) (jittered when needed), a draw with standard normals
@@ -67,5 +68,78 @@ void hone_mc_joint_eval(hone_mc_joint_t *self, size_t count, const double *x, si
  * fail. */
 void hone_mc_joint_backprop(hone_mc_joint_t *self, size_t ns, const double *z, size_t ldz,
                             const double *zx, const double *ybar, double *grad);
+
+/* ---- A set of outputs drawn together, with fixed base samples ------------------------
+ *
+ * The Monte-Carlo acquisitions draw several independent GPs (objectives, constraint
+ * metrics) jointly at one baseline and a candidate, always with the same ns base samples.
+ * A set holds one cached root per output, the outputs' base samples and the per-batch
+ * candidate results, so that each acquisition only combines the draws.
+ *
+ * Base samples (hone_mc_joint_set_base_samples): the outputs are split into a primary
+ * block [0, k_primary) (the objectives) and a secondary block [k_primary, k) (the
+ * constraint metrics). Each block takes one scrambled Sobol sequence of dimension
+ * (outputs in the block)·(nb + 1): output j of the block has coordinates j·(nb + 1) ..
+ * j·(nb + 1) + nb − 1 for the baseline and j·(nb + 1) + nb for the candidate (BoTorch's
+ * SobolQMCNormalSampler over the joint outputs, per block), mapped to normals with
+ * hone_special_normal_from_uniform. The primary block is seeded with seed, the secondary
+ * one with hone_rng_derive(seed, 1): adding constraint metrics leaves the objectives'
+ * samples unchanged (the two blocks are independent randomized QMC point sets, so the
+ * estimate stays unbiased; BoTorch uses one sequence for all outputs).
+ *
+ * Draws are stored output-major: y[j·ns + s] is draw s of output j. An output whose
+ * model is NULL is not drawn (its draws are 0 and backprop skips it): outputs that no
+ * term of the acquisition reads. hone_mc_joint_set_values and _value_grad run the
+ * acquisition's per-candidate function over the draws (its eval and eval_grad). */
+typedef struct _hone_mc_joint_set_t hone_mc_joint_set_t;
+
+/* k >= 1 outputs, models[j] borrowed or NULL, at the nb baseline points xb (rows of d;
+ * nb may be 0), for batches of up to max_batch candidates and ns base samples. NULL
+ * when a model is not factorized or has no data, when the models' dimensions differ, or
+ * when a baseline covariance does not factorize (as hone_mc_joint_new). Aborts on
+ * out-of-memory. Allocates everything eval, draws and backprop need. */
+hone_mc_joint_set_t *hone_mc_joint_set_new(size_t k, const hone_gp_t *const *models, size_t nb,
+                                           const double *xb, size_t ns, size_t max_batch);
+/* Frees self and sets *self_p to NULL; NULL and a NULL *self_p are no-ops. */
+void hone_mc_joint_set_destroy(hone_mc_joint_set_t **self_p);
+
+/* The cached root of output j (NULL when the output is not drawn), for draws with other
+ * normals (the pruning draws). Borrowed: valid while the set lives. */
+hone_mc_joint_t *hone_mc_joint_set_output(const hone_mc_joint_set_t *self, size_t j);
+
+/* Draws the fixed base samples (see above). HONE_EINVAL, nothing drawn, when a block's
+ * dimension exceeds HONE_SOBOL_MAXDIM (21201, BoTorch's limit too). */
+int hone_mc_joint_set_base_samples(hone_mc_joint_set_t *self, size_t k_primary, uint64_t seed);
+
+/* Draws of output j at the baseline with the base samples: f (ns×nb, ld ns). Zeros for
+ * an output not drawn. Cannot fail; the base samples must have been drawn. */
+void hone_mc_joint_set_sample_baseline(const hone_mc_joint_set_t *self, size_t j, double *f);
+
+/* The candidate part for count (1..max_batch) candidates x (rows of d, finite): every
+ * drawn output's hone_mc_joint_eval with its base samples. Never allocates. */
+void hone_mc_joint_set_eval(hone_mc_joint_set_t *self, size_t count, const double *x);
+/* The draws at candidate i (< count) of the last eval: y[j·ns + s] (k×ns values). */
+void hone_mc_joint_set_draws(const hone_mc_joint_set_t *self, size_t i, double *y);
+/* Reverse mode through the last eval's candidate 0: ybar[j·ns + s] = ∂L/∂y[j·ns + s];
+ * WRITES ∂L/∂x (d values) to grad. Never allocates. */
+void hone_mc_joint_set_backprop(hone_mc_joint_set_t *self, const double *ybar, double *grad);
+
+/* What a Monte-Carlo acquisition computes from the draws at one candidate: its value from
+ * y (k×ns, y[j·ns + s]) and, when ybar is not NULL, ∂value/∂y written to ybar (k×ns, all
+ * of it). arg is the acquisition's. Called on the caller's thread, within the calls
+ * below. */
+typedef double (*hone_mc_joint_value_fn)(void *arg, const double *y, double *ybar);
+
+/* The values at n candidates x (rows of d): batch by batch, the set's eval, then
+ * out[i] = value(arg, draws at candidate i, NULL). HONE_EINVAL, nothing computed, when
+ * an x is not finite. Never allocates (the draws live in the set). */
+int hone_mc_joint_set_values(hone_mc_joint_set_t *self, size_t n, const double *x,
+                             hone_mc_joint_value_fn value, void *arg, double *out);
+/* The value (*out) and its gradient (grad, d values) at one candidate x: the draws,
+ * value(arg, y, ybar), then backprop. HONE_EINVAL when x is not finite. Never
+ * allocates. */
+int hone_mc_joint_set_value_grad(hone_mc_joint_set_t *self, const double *x,
+                                 hone_mc_joint_value_fn value, void *arg, double *out,
+                                 double *grad);
 
 #endif

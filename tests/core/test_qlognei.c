@@ -1,8 +1,9 @@
 /* Unit tests for core/acqf_qlognei.c: MC qLogNEI with a cached root decomposition.
  *
  * The reference is independent of the implementation: a small GP with known
- * hyperparameters whose joint posterior over (baseline, x) is built here with explicit
- * matrices and a textbook Cholesky, sampled with 200 000 pseudo-random draws, and
+ * hyperparameters whose joint posterior over (baseline, x) is built with explicit
+ * matrices and a textbook Cholesky (mc_check.h), sampled with 200 000 pseudo-random
+ * draws, and
  * E[max(f_x − max f_b, 0)] estimated directly. Also: the gradient against central
  * differences (with and without pending points, both kernels), the pending-point effect,
  * agreement with LogEI when the baseline is certain, batches, reproducibility and the
@@ -24,6 +25,7 @@
 #include "special.h"
 #include "test_support.h"
 #include "acqf_check.h"
+#include "mc_check.h"
 
 #define S_MAXD 8
 
@@ -89,52 +91,7 @@ static hone_acqf_t *s_qlognei(const s_model_t *m, size_t n_pending, const double
     return acqf;
 }
 
-/* ---- the reference: explicit joint posterior and plain Monte Carlo ---- */
-
-static double s_rbf(const double *a, const double *b, size_t d, double ls)
-{
-    double r2 = 0.0;
-    for (size_t k = 0; k < d; k++)
-        r2 += (a[k] - b[k]) * (a[k] - b[k]) / (ls * ls);
-    return exp(-0.5 * r2);
-}
-
-/* In-place textbook Cholesky of the p×p row-major matrix a (lower); false if not PD. */
-static bool s_cholesky(size_t p, double *a)
-{
-    for (size_t j = 0; j < p; j++) {
-        double s = a[j * p + j];
-        for (size_t k = 0; k < j; k++)
-            s -= a[j * p + k] * a[j * p + k];
-        if (!(s > 0.0))
-            return false;
-        a[j * p + j] = sqrt(s);
-        for (size_t i = j + 1; i < p; i++) {
-            double t = a[i * p + j];
-            for (size_t k = 0; k < j; k++)
-                t -= a[i * p + k] * a[j * p + k];
-            a[i * p + j] = t / a[j * p + j];
-        }
-        for (size_t k = j + 1; k < p; k++)
-            a[j * p + k] = 0.0;
-    }
-    return true;
-}
-
-/* Solves (L·Lᵀ)·x = b for the row-major factor l (p×p). */
-static void s_chol_solve(size_t p, const double *l, double *b)
-{
-    for (size_t i = 0; i < p; i++) {
-        for (size_t k = 0; k < i; k++)
-            b[i] -= l[i * p + k] * b[k];
-        b[i] /= l[i * p + i];
-    }
-    for (size_t i = p; i-- > 0;) {
-        for (size_t k = i + 1; k < p; k++)
-            b[i] -= l[k * p + i] * b[k];
-        b[i] /= l[i * p + i];
-    }
-}
+/* ---- the reference: explicit joint posterior and plain Monte Carlo (mc_check.h) ---- */
 
 /* log E[max(f_x − max_i f_b,i, 0)] under the GP posterior (RBF, lengthscale ls, noise
  * variance noise, mean 0) with baseline = training points + pending points. */
@@ -146,58 +103,24 @@ static double s_reference(const s_model_t *m, double ls, double noise, size_t n_
     memcpy(z, m->x, n * d * sizeof(double));
     memcpy(z + n * d, pending, n_pending * d * sizeof(double));
     memcpy(z + (p - 1) * d, x, d * sizeof(double));
-    /* K⁻¹ through the factor of K + noise·I */
-    double *l = calloc(n * n, sizeof(double)), *alpha = calloc(n, sizeof(double));
     double *cov = calloc(p * p, sizeof(double)), *mu = calloc(p, sizeof(double));
-    double *col = calloc(n, sizeof(double)), *kz = calloc(n * p, sizeof(double));
-    assert_true(l && alpha && cov && mu && col && kz);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            l[i * n + j] = s_rbf(m->x + i * d, m->x + j * d, d, ls) + (i == j ? noise : 0.0);
-    assert_true(s_cholesky(n, l));
-    memcpy(alpha, m->y, n * sizeof(double));
-    s_chol_solve(n, l, alpha);
-    for (size_t a = 0; a < p; a++)
-        for (size_t i = 0; i < n; i++)
-            kz[a * n + i] = s_rbf(z + a * d, m->x + i * d, d, ls);
-    for (size_t a = 0; a < p; a++) {
-        for (size_t i = 0; i < n; i++)
-            mu[a] += kz[a * n + i] * alpha[i];
-        memcpy(col, kz + a * n, n * sizeof(double));
-        s_chol_solve(n, l, col);
-        for (size_t b = 0; b < p; b++) {
-            double q = 0.0;
-            for (size_t i = 0; i < n; i++)
-                q += kz[b * n + i] * col[i];
-            cov[a * p + b] = s_rbf(z + a * d, z + b * d, d, ls) - q;
-        }
-    }
-    for (size_t a = 0; a < p; a++)
-        cov[a * p + a] += 1e-9;
-    assert_true(s_cholesky(p, cov));
+    assert_true(cov && mu);
+    mc_joint_posterior(n, d, m->x, m->y, ls, noise, p, z, mu, cov);
     hone_rng_t rng;
     hone_rng_seed(&rng, 4242);
     double sum = 0.0, e[80], f[80];
     const size_t draws = 200000;
     for (size_t s = 0; s < draws; s++) {
         for (size_t a = 0; a < p; a++)
-            e[a] = hone_special_normal_from_uniform(hone_rng_uniform(&rng));
+            e[a] = mc_normal(&rng);
+        mc_draw(p, mu, cov, e, f);
         double best = -INFINITY;
-        for (size_t a = 0; a < p; a++) {
-            f[a] = mu[a];
-            for (size_t k = 0; k <= a; k++)
-                f[a] += cov[a * p + k] * e[k];
-            if (a + 1 < p)
-                best = fmax(best, f[a]);
-        }
+        for (size_t a = 0; a + 1 < p; a++)
+            best = fmax(best, f[a]);
         sum += fmax(f[p - 1] - best, 0.0);
     }
-    free(l);
-    free(alpha);
     free(cov);
     free(mu);
-    free(col);
-    free(kz);
     return log(sum / (double) draws);
 }
 
