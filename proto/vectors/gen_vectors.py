@@ -216,7 +216,7 @@ GOLDEN = [
                                             "(no word from worker 'gpu-node-07/3' for 3000 ms); the trial was "
                                             "re-queued and runs again under lease 2; this report changed nothing"}),
     ("error_data", "error", 9, {"code": -16, "name": "HONE_EDATA",
-                                "message": "the model needs at least 2 COMPLETED trials with data for the "
+                                "message": "the model needs at least 2 COMPLETED or EARLY_STOPPED trials with data for the "
                                            "objective (1 so far)"}),
     # edge cases
     ("edge_params_all_types", "trial", 21, {
