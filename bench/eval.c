@@ -15,7 +15,20 @@
  *       the noise is drawn from S and $HONE_TRIAL together, so that each trial of each
  *       run (S) has its own;
  *   hone-eval --final curve X1 X2 ...
- *       prints the noise-free final value, {"final": V}, at once (for scoring). */
+ *       prints the noise-free final value, {"final": V}, at once (for scoring).
+ *
+ * The several-goals problems (functions.h; the multi-objective benchmark, moo.py) print
+ * every metric in one reading, objectives first (--metric does not apply):
+ *
+ *   hone-eval [--delay-ms MS] branincurrin X1 X2        {"branin": V, "currin": V}
+ *   hone-eval [--delay-ms MS] dtlz2 X1 .. X6            {"f1": V, "f2": V, "f3": V}
+ *   hone-eval [--delay-ms MS] branin_disc X1 X2         {"branin": V, "disc": C}
+ *   hone-eval --serve PROBLEM
+ *       one process for many points: reads one point a line on stdin, a JSON array of
+ *       coordinates ([0.1, 0.9]) or an object of them ({"x1": 0.1, "x2": 0.9}), and
+ *       answers each with its reading line, or {"error": REASON} for a point it cannot
+ *       evaluate (it goes on with the next line).
+ * A point outside the problem's box is refused (exit 2). */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -33,9 +46,11 @@ static int s_usage(FILE *out, int code)
     fprintf(out, "usage: hone-eval [--metric NAME] [--delay-ms MS] PROBLEM X1 X2 ...\n"
                  "       hone-eval [--metric NAME] [--epoch-ms MS] [--seed S] curve X1 X2 ...\n"
                  "       hone-eval --final curve X1 X2 ...\n"
+                 "       hone-eval --serve branincurrin|dtlz2|branin_disc   (points on stdin)\n"
                  "problems: branin (2), hartmann6 (6), ackley (any d), rosenbrock (any d),\n"
                  "          training (4: learning_rate layers dropout optimizer), branin_constrained (2),\n"
-                 "          curve (any d: a learning curve, one reading per epoch)\n");
+                 "          curve (any d: a learning curve, one reading per epoch),\n"
+                 "          several goals: branincurrin (2), dtlz2 (6), branin_disc (2)\n");
     return code;
 }
 
@@ -76,11 +91,118 @@ static int s_curve(const double *x, size_t d, const char *metric, long epoch_ms,
     return 0;
 }
 
+/* The reading of a several-goals problem at x, or NULL with the reason in why. */
+static json_t *s_moo_reading(const hone_bench_moo_t *p, const double *x, char *why, size_t why_len)
+{
+    for (size_t k = 0; k < p->dim; k++)
+        if (!(x[k] >= p->lower[k] && x[k] <= p->upper[k])) {
+            snprintf(why, why_len, "%s: x%zu = %.17g is outside [%g, %g]", p->name, k + 1, x[k], p->lower[k],
+                     p->upper[k]);
+            return NULL;
+        }
+    double out[HONE_BENCH_MOO_MAX_METRICS];
+    p->fn(x, p->dim, out);
+    json_t *reading = json_object();
+    for (size_t j = 0; j < p->n_metrics; j++) {
+        if (!isfinite(out[j])) {
+            snprintf(why, why_len, "%s: %s is not defined at this point", p->name, p->metrics[j]);
+            json_decref(reading);
+            return NULL;
+        }
+        json_object_set_new(reading, p->metrics[j], json_real(out[j]));
+    }
+    return reading;
+}
+
+static void s_print_json(json_t *value)
+{
+    char *line = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    puts(line);
+    free(line);
+}
+
+/* A point of p from a --serve line: an array of p->dim numbers or {"x1": .., ...}. */
+static int s_moo_point(const hone_bench_moo_t *p, const json_t *in, double *x, char *why, size_t why_len)
+{
+    for (size_t k = 0; k < p->dim; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "x%zu", k + 1);
+        const json_t *v = json_is_array(in) ? json_array_get(in, k) : json_object_get(in, key);
+        if (!json_is_number(v)) {
+            snprintf(why, why_len, "%s takes %zu coordinates: an array of numbers or {\"x1\": .., ...}",
+                     p->name, p->dim);
+            return -1;
+        }
+        x[k] = json_number_value(v);
+    }
+    if (json_is_array(in) && json_array_size(in) != p->dim) {
+        snprintf(why, why_len, "%s takes %zu coordinates, got %zu", p->name, p->dim, json_array_size(in));
+        return -1;
+    }
+    return 0;
+}
+
+static int s_moo_serve(const hone_bench_moo_t *p, long delay_ms)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&buf, &cap, stdin)) > 0) {
+        char why[256] = "";
+        double x[HONE_BENCH_MOO_MAX_DIM];
+        json_error_t jerr;
+        json_t *in = json_loadb(buf, (size_t) len, 0, &jerr);
+        json_t *reading = NULL;
+        if (!in)
+            snprintf(why, sizeof why, "not JSON: %s", jerr.text);
+        else if (s_moo_point(p, in, x, why, sizeof why) == 0) {
+            s_sleep_ms(delay_ms);
+            reading = s_moo_reading(p, x, why, sizeof why);
+        }
+        json_decref(in);
+        if (!reading)
+            reading = json_pack("{s:s}", "error", why);
+        s_print_json(reading);
+        json_decref(reading);
+        fflush(stdout);
+    }
+    free(buf);
+    return 0;
+}
+
+static int s_moo_once(const hone_bench_moo_t *p, char **args, size_t d, long delay_ms)
+{
+    double x[HONE_BENCH_MOO_MAX_DIM];
+    char why[256];
+    if (d != p->dim) {
+        fprintf(stderr, "hone-eval: %s takes %zu coordinates, got %zu\n", p->name, p->dim, d);
+        return 2;
+    }
+    for (size_t k = 0; k < d; k++) {
+        char *end = NULL;
+        errno = 0;
+        x[k] = strtod(args[k], &end);
+        if (errno || end == args[k] || *end) {
+            fprintf(stderr, "hone-eval: coordinate %zu is not a number: '%s'\n", k + 1, args[k]);
+            return 2;
+        }
+    }
+    s_sleep_ms(delay_ms);
+    json_t *reading = s_moo_reading(p, x, why, sizeof why);
+    if (!reading) {
+        fprintf(stderr, "hone-eval: %s\n", why);
+        return 2;
+    }
+    s_print_json(reading);
+    json_decref(reading);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *metric = NULL;
     long delay_ms = 0, epoch_ms = 0;
-    bool final = false;
+    bool final = false, serve = false;
     const char *trial = getenv("HONE_TRIAL");
     uint64_t seed = 0;
     int i = 1;
@@ -97,6 +219,8 @@ int main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--final") == 0)
             final = true;
+        else if (strcmp(argv[i], "--serve") == 0)
+            serve = true;
         else {
             fprintf(stderr, "hone-eval: unknown option '%s'\n", argv[i]);
             return s_usage(stderr, 2);
@@ -104,6 +228,20 @@ int main(int argc, char **argv)
     }
     if (i >= argc)
         return s_usage(stderr, 2);
+    const hone_bench_moo_t *moo = hone_bench_moo_find(argv[i]);
+    if (moo && serve) {
+        if (i + 1 != argc) {
+            fprintf(stderr, "hone-eval: --serve %s reads its points from stdin\n", moo->name);
+            return 2;
+        }
+        return s_moo_serve(moo, delay_ms);
+    }
+    if (serve) {
+        fprintf(stderr, "hone-eval: --serve: only branincurrin, dtlz2 and branin_disc (got '%s')\n", argv[i]);
+        return 2;
+    }
+    if (moo)
+        return s_moo_once(moo, argv + i + 1, (size_t) (argc - i - 1), delay_ms);
     if (strcmp(argv[i], "curve") == 0) {
         size_t d = (size_t) (argc - i - 1);
         double x[16];

@@ -180,3 +180,74 @@ double hone_bench_curve(const double *x, size_t d, int64_t progression, uint64_t
     double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
     return hone_bench_curve_mean(x, d, p) + HONE_BENCH_CURVE_NOISE * z;
 }
+
+/* ---- Several goals: the problems documented in functions.h ---- */
+
+void hone_bench_branincurrin(const double *x, size_t d, double *out)
+{
+    (void) d;
+    double native[2] = { 15.0 * x[0] - 5.0, 15.0 * x[1] };
+    out[0] = hone_bench_branin(native, 2);
+    double x1 = x[0], factor = 1.0 - exp(-1.0 / (2.0 * x[1]));
+    double numer = ((2300.0 * x1 + 1900.0) * x1 + 2092.0) * x1 + 60.0;
+    double denom = ((100.0 * x1 + 500.0) * x1 + 4.0) * x1 + 20.0;
+    out[1] = factor * numer / denom;
+}
+
+void hone_bench_dtlz2(const double *x, size_t d, size_t m, double *out)
+{
+    double g = 0.0;
+    for (size_t i = m - 1; i < d; i++)
+        g += (x[i] - 0.5) * (x[i] - 0.5);
+    for (size_t i = 0; i < m; i++) {
+        size_t last = m - 1 - i;   /* objective i: cosines of x[0..last), then sin(x[last]) */
+        double f = 1.0 + g;
+        for (size_t j = 0; j < last; j++)
+            f *= cos(x[j] * M_PI / 2.0);
+        if (i > 0)
+            f *= sin(x[last] * M_PI / 2.0);
+        out[i] = f;
+    }
+}
+
+static void s_dtlz2_3(const double *x, size_t d, double *out)
+{
+    hone_bench_dtlz2(x, d, 3, out);
+}
+
+void hone_bench_branin_disc(const double *x, size_t d, double *out)
+{
+    (void) d;
+    out[0] = hone_bench_branin(x, 2);
+    out[1] = (x[0] - 2.5) * (x[0] - 2.5) + (x[1] - 7.5) * (x[1] - 7.5);
+}
+
+static const hone_bench_moo_t s_moo_problems[] = {
+    { .name = "branincurrin", .source = "BoTorch BraninCurrin (botorch/test_functions/multi_objective.py)",
+      .dim = 2, .lower = { 0, 0 }, .upper = { 1, 1 }, .n_metrics = 2, .metrics = { "branin", "currin" },
+      /* max_hv: computed here; BoTorch's 59.3601 is short of it (functions.h) */
+      .n_obj = 2, .ref = { 18.0, 6.0 }, .max_hv = 59.4066, .optimum = NAN,
+      .fn = hone_bench_branincurrin },
+    { .name = "dtlz2", .source = "Deb et al. 2005; BoTorch DTLZ2(dim=6, num_objectives=3)", .dim = 6,
+      .lower = { 0, 0, 0, 0, 0, 0 }, .upper = { 1, 1, 1, 1, 1, 1 }, .n_metrics = 3,
+      .metrics = { "f1", "f2", "f3" }, .n_obj = 3, .ref = { 1.1, 1.1, 1.1 },
+      .max_hv = 1.1 * 1.1 * 1.1 - M_PI / 6.0, .optimum = NAN, .fn = s_dtlz2_3 },
+    { .name = "branin_disc",
+      .source = "Branin under Gelbart, Snoek & Adams 2014's disc (BoTorch ConstrainedBraninCurrin's constraint)",
+      .dim = 2, .lower = { -5, 0 }, .upper = { 10, 15 }, .n_metrics = 2, .metrics = { "branin", "disc" },
+      .n_obj = 1, .ref = { NAN }, .max_hv = NAN, .optimum = 0.397887357729739, .bound = { NAN, 50.0 },
+      .fn = hone_bench_branin_disc },
+};
+
+const hone_bench_moo_t *hone_bench_moo_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_moo_problems / sizeof s_moo_problems[0]; i++)
+        if (strcmp(s_moo_problems[i].name, name) == 0)
+            return &s_moo_problems[i];
+    return NULL;
+}
+
+const hone_bench_moo_t *hone_bench_moo_at(size_t i)
+{
+    return i < sizeof s_moo_problems / sizeof s_moo_problems[0] ? &s_moo_problems[i] : NULL;
+}
