@@ -36,14 +36,13 @@ Prints a markdown table (bench/README.md) and writes every run as a JSON line to
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench_common import ROOT, BrokerRun, BuildTools, parse_seeds
+
 HORIZON = 50                # HONE_BENCH_CURVE_HORIZON (bench/functions.h)
 
 # Ax's PercentileEarlyStoppingStrategy arguments, with hone's choices where Ax has no
@@ -55,22 +54,10 @@ PERCENTILE = {"type": "percentile", "percentile_threshold": 50, "min_progression
               "min_curves": 5}
 
 
-def parse_seeds(text):
-    if text.isdigit():
-        return list(range(int(text)))
-    return [int(s) for s in text.split(",") if s]
-
-
-class Tools:
+class Tools(BuildTools):
     def __init__(self, build):
-        self.eval = os.path.join(build, "bench", "hone-eval")
-        self.broker = os.path.join(build, "broker", "hone-broker")
-        self.hone = os.path.join(build, "worker-sdk", "cli", "hone")
-        self.worker = os.path.join(build, "worker-sdk", "cli", "hone-worker")
-        missing = [p for p in (self.eval, self.broker, self.hone, self.worker) if not os.access(p, os.X_OK)]
-        if missing:
-            sys.exit("early_stopping.py: not built: %s (build with cmake first, or pass --build DIR)"
-                     % ", ".join(missing))
+        super().__init__(build)
+        BuildTools.require("early_stopping.py", [self.eval, self.broker, self.hone, self.worker])
 
 
 def config_for(args, mode, seed):
@@ -103,61 +90,26 @@ def worst_final(dim):
     return 0.1 + sum(max(ci, 1 - ci) ** 2 for ci in c)
 
 
-def wait_for_broker(hone, broker, endpoint):
-    for _ in range(200):
-        probe = subprocess.run(hone + ["--timeout", "200", "status", "none"], capture_output=True, text=True)
-        if probe.returncode == 0 or "HONE_ENOTFOUND" in probe.stderr:
-            return
-        if broker.poll() is not None:
-            raise RuntimeError("hone-broker exited %d" % broker.returncode)
-        time.sleep(0.05)
-    raise RuntimeError("hone-broker did not answer on %s" % endpoint)
-
-
 def run_one(tools, args, mode, seed):
-    tmp = tempfile.mkdtemp(prefix="hone-es-", dir=args.data_root)
-    endpoint = "ipc://%s/broker.ipc" % tmp
-    hone = [tools.hone, "--broker", endpoint]
-    procs = []
-    try:
-        broker_log = open(os.path.join(tmp, "broker.log"), "w")
-        broker = subprocess.Popen([tools.broker, "--data", os.path.join(tmp, "data"), "--bind", endpoint,
-                                   "--log-level", "warn"], stdout=subprocess.DEVNULL, stderr=broker_log)
-        procs.append(broker)
-        wait_for_broker(hone, broker, endpoint)
-        config_path = os.path.join(tmp, "config.json")
+    with BrokerRun(tools, "hone-es-", dir=args.data_root) as run:
+        hone = run.hone
+        config_path = run.path("config.json")
         with open(config_path, "w") as f:
             json.dump(config_for(args, mode, seed), f)
         subprocess.run(hone + ["create", config_path], check=True, capture_output=True, text=True)
         started = time.monotonic()
-        workers, logs = [], []
+        workers = []
         for k in range(args.workers):
-            log = open(os.path.join(tmp, "worker-%d.log" % k), "w")
-            logs.append(log.name)
-            cmd = [tools.worker, "--broker", endpoint, "--experiment", "curve", "--name", "es-%d" % k]
+            cmd = [tools.worker, "--broker", run.endpoint, "--experiment", "curve", "--name", "es-%d" % k]
             if mode != "off":
                 cmd += ["--stop-grace", "5"]     # a stopped program gets SIGTERM, then SIGKILL after 5 s
             cmd += ["--", tools.eval, "--epoch-ms", str(args.epoch_ms), "--seed", str(seed),
                    "curve"] + ["{x%d}" % i for i in range(args.dim)]
-            workers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log))
-            procs.append(workers[-1])
-        for k, w in enumerate(workers):
-            if w.wait(timeout=1800) != 0:
-                with open(logs[k]) as f:
-                    raise RuntimeError("hone-worker exited %d: %s" % (w.returncode, f.read()[-2000:]))
+            workers.append(run.spawn(cmd, "worker-%d.log" % k))
+        run.wait_workers(workers)
         wall = time.monotonic() - started
         out = subprocess.run(hone + ["--json", "trials", "curve"], check=True, capture_output=True, text=True)
         trials = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
     steps, best, counts = 0, float("inf"), {}
     for t in trials:
         counts[t["status"]] = counts.get(t["status"], 0) + 1

@@ -33,7 +33,6 @@ and hone-bench-hv against brute-force hypervolumes (inclusion-exclusion; a
 coordinate-grid count) on small random sets.
 """
 import argparse
-import concurrent.futures
 import itertools
 import json
 import math
@@ -44,7 +43,9 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench_common import (ROOT, BuildTools, Server, default_build, describe, finish, find_optuna_python,
+                          gen_cell, one_blas_thread, parse_seeds, quartiles, run_jobs, run_lines, write_jsonl)
+
 BUDGETS = {"branincurrin": 30, "dtlz2": 50, "branin_disc": 30}
 DEFAULT_METHODS = ["hone/fast", "random", "optuna/nsga2", "optuna/nsga2_pop10", "optuna/tpe",
                    "optuna/tpe_multivariate"]
@@ -58,44 +59,18 @@ REGRET_FLOOR_DEFAULT = 1e-12
 NOT_AVAILABLE = "not available yet"
 
 
-def parse_seeds(text):
-    """'10' is ten seeds, 0..9; '0-4,7' is a list."""
-    if text.isdigit():
-        return list(range(int(text)))
-    seeds = []
-    for part in text.split(","):
-        if "-" in part:
-            lo, hi = part.split("-", 1)
-            seeds.extend(range(int(lo), int(hi) + 1))
-        elif part:
-            seeds.append(int(part))
-    return seeds
-
-
-def find_optuna_python():
-    for py in (sys.executable, "/usr/bin/python3"):
-        if py and subprocess.run([py, "-c", "import optuna"], capture_output=True).returncode == 0:
-            return py
-    return None
-
-
-class Tools:
+class Tools(BuildTools):
     def __init__(self, build, hone_bench=None):
-        self.build = build
-        self.eval = os.path.join(build, "bench", "hone-eval")
-        self.hv = os.path.join(build, "bench", "hone-bench-hv")
-        self.hone_bench = hone_bench or os.path.join(build, "bench", "hone-bench-quality")
+        super().__init__(build)
+        self.hone_bench = hone_bench or self.bench
         self.optuna_script = os.path.join(ROOT, "bench", "optuna_moo.py")
         self._hone_problems = None
 
     def check(self):
-        missing = [p for p in (self.eval, self.hv) if not os.access(p, os.X_OK)]
-        if missing:
-            sys.exit("moo.py: not built: %s (build with cmake first, or pass --build DIR)" % ", ".join(missing))
+        BuildTools.require("moo.py", [self.eval, self.hv])
 
     def describe(self, problem):
-        out = subprocess.run([self.hv, "--describe", problem], check=True, capture_output=True, text=True)
-        return json.loads(out.stdout)
+        return describe(self.hv, problem)
 
     def hone_problems(self):
         """The problems hone-bench-quality can run (empty when it is not built)."""
@@ -109,31 +84,11 @@ class Tools:
         return self._hone_problems
 
 
-class Evaluator:
+class Evaluator(Server):
     """One `hone-eval --serve PROBLEM` process: a point in, its reading out."""
 
     def __init__(self, tools, problem):
-        self.proc = subprocess.Popen([tools.eval, "--serve", problem], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, bufsize=1)
-
-    def __call__(self, x):
-        self.proc.stdin.write(json.dumps(x) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("hone-eval --serve stopped")
-        return json.loads(line)
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait()
-
-
-def run_lines(cmd, timeout=1800):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if p.returncode != 0:
-        raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()[-2000:]))
-    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+        super().__init__(tools.eval, problem)
 
 
 # ---------------------------------------------------------------------------- runs
@@ -229,13 +184,6 @@ def score(tools, problem, runs):
 
 # ---------------------------------------------------------------------------- tables
 
-def quartiles(xs):
-    if len(xs) == 1:
-        return xs[0], xs[0], xs[0]
-    q = statistics.quantiles(xs, n=4, method="inclusive")
-    return q[0], q[1], q[2]
-
-
 def fmt(x, digits=6):
     if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
         return "—"
@@ -284,12 +232,6 @@ def summarize(runs, desc, budget):
         "short": sum(len(r["feasible"]) < budget for r in runs),
         "no_feasible": sum(1 for f in final if math.isinf(f)),
     }
-
-
-def gen_cell(s):
-    if s["gen"] is None:
-        return "—"
-    return "%.3f / %.3f" % (s["gen"], s["gen_last"])
 
 
 def tables(results, problems, methods, descs):
@@ -558,7 +500,7 @@ def run_check(tools):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("--build", default=os.environ.get("HONE_BUILD", os.path.join(ROOT, "build")),
+    ap.add_argument("--build", default=default_build(),
                     help="build directory (default $HONE_BUILD, else ROOT/build)")
     ap.add_argument("--seeds", default="10", help="a count (10: seeds 0-9, the default) or a list (0-4,7)")
     ap.add_argument("--problems", default=",".join(BUDGETS), help="comma-separated, from: " + ", ".join(BUDGETS))
@@ -570,8 +512,7 @@ def main():
     ap.add_argument("--check", action="store_true", help="verify the problems and the scorer, then exit")
     args = ap.parse_args()
 
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    one_blas_thread()
     build = os.path.abspath(args.build)
     tools = Tools(build, args.hone_bench)
     tools.check()
@@ -612,21 +553,9 @@ def main():
         for p in problems:
             jobs.append(("random %s" % p, run_random, (tools, descs[p], seeds, BUDGETS[p])))
 
-    started = time.monotonic()
-    results, errors = [], []
     print("moo.py: %d jobs (%d seeds, problems %s), %d at a time" % (len(jobs), len(seeds), ",".join(problems),
                                                                      args.jobs), file=sys.stderr)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(fn, *a): name for name, fn, a in jobs}
-        for done, f in enumerate(concurrent.futures.as_completed(futures), 1):
-            try:
-                results.extend(f.result())
-            except Exception as e:          # keep the others; report at the end
-                errors.append("%s: %s" % (futures[f], e))
-            if done % 10 == 0 or done == len(futures):
-                print("  %d/%d jobs done (%.0f s)" % (done, len(futures), time.monotonic() - started),
-                      file=sys.stderr)
-    elapsed = time.monotonic() - started
+    results, errors, elapsed = run_jobs(jobs, args.jobs, "jobs", 10)
     for p in problems:
         try:
             score(tools, p, [r for r in results if r["problem"] == p])
@@ -636,23 +565,14 @@ def main():
 
     results.sort(key=lambda r: (r["problem"], r["method"], r["seed"]))
     out_path = args.out or os.path.join(build, "bench", "moo-results.jsonl")
-    with open(out_path, "w") as f:
-        for r in results:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(out_path, results)
     versions = sorted({r["optuna_version"] for r in results if "optuna_version" in r})
     lines = ["# hone several-goals benchmark", "",
              "%d seeds (%s); methods %s%s; %.0f s on %d jobs; raw runs: %s" % (
                  len(seeds), ",".join(map(str, seeds)), ", ".join(methods),
                  " (Optuna %s)" % ", ".join(versions) if versions else "", elapsed, args.jobs, out_path), ""]
     lines += tables(results, problems, methods, descs)
-    if errors:
-        lines += ["## Errors", ""] + ["- " + e for e in errors] + [""]
-    text = "\n".join(lines)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
-    return 1 if errors else 0
+    return finish(lines, errors, args.markdown)
 
 
 if __name__ == "__main__":

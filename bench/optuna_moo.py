@@ -28,46 +28,22 @@ black-box constraint. Uses Debian's python3-optuna (apt-get install python3-optu
 """
 import argparse
 import json
-import logging
 import re
-import subprocess
 import sys
 import time
-import warnings
+
+from bench_common import Server, describe, import_optuna, parse_seeds
 
 
-def parse_seeds(text):
-    seeds = []
-    for part in text.split(","):
-        if "-" in part:
-            lo, hi = part.split("-", 1)
-            seeds.extend(range(int(lo), int(hi) + 1))
-        elif part:
-            seeds.append(int(part))
-    return seeds
-
-
-class Evaluator:
-    """One `hone-eval --serve PROBLEM` process: a point in, its reading out."""
-
-    def __init__(self, eval_bin, problem):
-        self.proc = subprocess.Popen([eval_bin, "--serve", problem], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+class Evaluator(Server):
+    """One `hone-eval --serve PROBLEM` process: a point in, its reading out (an error
+    reading raises)."""
 
     def __call__(self, x):
-        self.proc.stdin.write(json.dumps(x) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("hone-eval --serve stopped")
-        reading = json.loads(line)
+        reading = super().__call__(x)
         if "error" in reading:
             raise RuntimeError("hone-eval: %s" % reading["error"])
         return reading
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait()
 
 
 def parse_constraint(text):
@@ -134,17 +110,12 @@ def main():
     ap.add_argument("--sampler", default="nsga2", choices=["nsga2", "nsga2_pop10", "tpe", "tpe_multivariate"])
     args = ap.parse_args()
 
-    import optuna
+    optuna = import_optuna()
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    logging.getLogger("optuna").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-    desc = json.loads(subprocess.run([args.hv, "--describe", args.problem], check=True, capture_output=True,
-                                     text=True).stdout)
+    desc = describe(args.hv, args.problem)
     evaluate = Evaluator(args.eval, args.problem)
     try:
-        for seed in parse_seeds(args.seeds):
+        for seed in parse_seeds(args.seeds, count=False):
             print(json.dumps(run(optuna, desc, evaluate, args.sampler, seed, args.budget)), flush=True)
     finally:
         evaluate.close()

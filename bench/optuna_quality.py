@@ -24,45 +24,25 @@ Uses Debian's python3-optuna (apt-get install python3-optuna).
 """
 import argparse
 import json
-import logging
-import subprocess
 import sys
 import time
-import warnings
 
-
-def parse_seeds(text):
-    seeds = []
-    for part in text.split(","):
-        if "-" in part:
-            lo, hi = part.split("-", 1)
-            seeds.extend(range(int(lo), int(hi) + 1))
-        elif part:
-            seeds.append(int(part))
-    return seeds
+from bench_common import Server, describe, import_optuna, parse_seeds
 
 
 class Problem:
     """The problem as hone-bench-quality describes it, scored by its --serve process."""
 
     def __init__(self, bench, name):
-        self.desc = json.loads(subprocess.run([bench, "--describe", name], check=True,
-                                              capture_output=True, text=True).stdout)
-        self.server = subprocess.Popen([bench, "--serve", name], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.desc = describe(bench, name)
+        self.server = Server(bench, name)
 
     def evaluate(self, params):
-        self.server.stdin.write(json.dumps(params) + "\n")
-        self.server.stdin.flush()
-        line = self.server.stdout.readline()
-        if not line:
-            raise RuntimeError("hone-bench-quality --serve stopped")
-        reply = json.loads(line)
+        reply = self.server(params)
         return reply["value"], reply["feasible"], reply["violation"]
 
     def close(self):
-        self.server.stdin.close()
-        self.server.wait()
+        self.server.close()
 
 
 def suggest(trial, param):
@@ -133,16 +113,11 @@ def main():
     ap.add_argument("--multivariate", action="store_true", help="TPESampler(multivariate=True)")
     args = ap.parse_args()
 
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    logging.getLogger("optuna").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
+    optuna = import_optuna()
     problem = Problem(args.bench, args.problem)
     try:
         budget = args.budget or problem.desc["budget"]
-        for seed in parse_seeds(args.seeds):
+        for seed in parse_seeds(args.seeds, count=False):
             print(json.dumps(run(optuna, problem, seed, budget, args.multivariate)), flush=True)
     finally:
         problem.close()

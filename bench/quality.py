@@ -25,71 +25,34 @@ one JSON line to --out (default BUILD/bench/quality-results.jsonl). At most --jo
 go at once (default 2).
 """
 import argparse
-import concurrent.futures
 import json
 import math
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench_common import (ROOT, BrokerRun, BuildTools, default_build, describe, finish, find_optuna_python,
+                          gen_cell, one_blas_thread, parse_seeds, quartiles, run_jobs, run_lines, write_jsonl)
+
 SEQ_METHODS = ["hone/fast", "hone/fast-rbf", "hone/fast-logei", "hone/fast-qlognei", "hone/fast-nowarp", "hone/random_search", "optuna/tpe", "optuna/tpe_multivariate"]
 ALL_METHODS = SEQ_METHODS
 REGRET_FLOOR = 1e-12        # the optima are known to about 15 digits
 OPTUNA_CHUNK = 5            # seeds per Optuna process (its import takes ~1 s)
 
 
-def parse_seeds(text):
-    """'10' is ten seeds, 0..9; '0-4,7' is a list."""
-    if text.isdigit():
-        return list(range(int(text)))
-    seeds = []
-    for part in text.split(","):
-        if "-" in part:
-            lo, hi = part.split("-", 1)
-            seeds.extend(range(int(lo), int(hi) + 1))
-        elif part:
-            seeds.append(int(part))
-    return seeds
-
-
-def find_optuna_python():
-    for py in (sys.executable, "/usr/bin/python3"):
-        if py and subprocess.run([py, "-c", "import optuna"], capture_output=True).returncode == 0:
-            return py
-    return None
-
-
-class Tools:
+class Tools(BuildTools):
     def __init__(self, build):
-        self.build = build
-        self.bench = os.path.join(build, "bench", "hone-bench-quality")
-        self.eval = os.path.join(build, "bench", "hone-eval")
-        self.broker = os.path.join(build, "broker", "hone-broker")
-        self.hone = os.path.join(build, "worker-sdk", "cli", "hone")
-        self.worker = os.path.join(build, "worker-sdk", "cli", "hone-worker")
+        super().__init__(build)
         self.optuna_script = os.path.join(ROOT, "bench", "optuna_quality.py")
 
     def check(self, need_async):
-        need = [self.bench] + ([self.eval, self.broker, self.hone, self.worker] if need_async else [])
-        missing = [p for p in need if not os.access(p, os.X_OK)]
-        if missing:
-            sys.exit("quality.py: not built: %s (build with cmake first, or pass --build DIR)" % ", ".join(missing))
+        BuildTools.require("quality.py", [self.bench] + ([self.eval, self.broker, self.hone, self.worker]
+                                                         if need_async else []))
 
     def describe(self, problem):
-        out = subprocess.run([self.bench, "--describe", problem], check=True, capture_output=True, text=True)
-        return json.loads(out.stdout)
-
-
-def run_lines(cmd, timeout=1800):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if p.returncode != 0:
-        raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()[-2000:]))
-    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+        return describe(self.bench, problem)
 
 
 def run_hone(tools, problem, method, seed):
@@ -107,27 +70,11 @@ def run_optuna(tools, python, problem, method, seeds):
 def run_async(tools, desc, method, seed, workers, delay_ms):
     """One experiment through a real broker with `workers` hone-workers."""
     problem = desc["problem"]
-    tmp = tempfile.mkdtemp(prefix="hone-quality-")
-    endpoint = "ipc://%s/broker.ipc" % tmp
-    hone = [tools.hone, "--broker", endpoint]
-    procs = []
-    try:
-        broker_log = open(os.path.join(tmp, "broker.log"), "w")
-        broker = subprocess.Popen([tools.broker, "--data", os.path.join(tmp, "data"), "--bind", endpoint,
-                                   "--log-level", "warn"], stdout=subprocess.DEVNULL, stderr=broker_log)
-        procs.append(broker)
-        for _ in range(200):
-            probe = subprocess.run(hone + ["--timeout", "200", "status", "none"], capture_output=True, text=True)
-            if probe.returncode == 0 or "HONE_ENOTFOUND" in probe.stderr:
-                break
-            if broker.poll() is not None:
-                raise RuntimeError("hone-broker exited %d" % broker.returncode)
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("hone-broker did not answer on %s" % endpoint)
+    with BrokerRun(tools, "hone-quality-") as run:
+        hone = run.hone
         config = subprocess.run([tools.bench, "--config", problem, "--method", method.split("/", 1)[1],
                                  "--seed", str(seed)], check=True, capture_output=True, text=True).stdout
-        config_path = os.path.join(tmp, "config.json")
+        config_path = run.path("config.json")
         with open(config_path, "w") as f:
             f.write(config)
         created = subprocess.run(hone + ["create", config_path], capture_output=True, text=True)
@@ -137,32 +84,16 @@ def run_async(tools, desc, method, seed, workers, delay_ms):
                          "budget": desc["budget"], "unsupported": created.stderr.strip()}]
             raise RuntimeError("hone create: %s" % created.stderr.strip())
         started = time.monotonic()
-        logs, workers_p = [], []
+        workers_p = []
         for k in range(workers):
-            log = open(os.path.join(tmp, "worker-%d.log" % k), "w")
-            logs.append(log)
-            cmd = [tools.worker, "--broker", endpoint, "--experiment", problem, "--name", "bench-%d" % k, "--",
+            cmd = [tools.worker, "--broker", run.endpoint, "--experiment", problem, "--name", "bench-%d" % k, "--",
                    tools.eval, "--metric", problem, "--delay-ms", str(delay_ms), desc["function"]]
-            workers_p.append(subprocess.Popen(cmd + desc["eval_args"], stdout=subprocess.DEVNULL, stderr=log))
-            procs.append(workers_p[-1])
-        for w in workers_p:
-            if w.wait(timeout=1800) != 0:
-                with open(logs[workers_p.index(w)].name) as f:
-                    raise RuntimeError("hone-worker exited %d: %s" % (w.returncode, f.read()[-2000:]))
+            workers_p.append(run.spawn(cmd + desc["eval_args"], "worker-%d.log" % k))
+        run.wait_workers(workers_p)
         wall = time.monotonic() - started
         out = subprocess.run(hone + ["--json", "trials", problem], check=True, capture_output=True, text=True)
         trials = sorted((json.loads(line) for line in out.stdout.splitlines() if line.strip()),
                         key=lambda t: t["trial"])
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
     values, best, best_y = [], [], math.inf
     for t in trials:
         if t["status"] == "COMPLETED" and problem in t.get("metrics", {}):
@@ -179,13 +110,6 @@ def run_async(tools, desc, method, seed, workers, delay_ms):
 
 
 # ---------------------------------------------------------------------------- tables
-
-def quartiles(xs):
-    if len(xs) == 1:
-        return xs[0], xs[0], xs[0]
-    q = statistics.quantiles(xs, n=4, method="inclusive")
-    return q[0], q[1], q[2]
-
 
 def log_regret(value, optimum):
     return math.log10(max(value - optimum, REGRET_FLOOR))
@@ -218,12 +142,6 @@ def summarize(runs, budget, optimum):
             "violations": sum(r.get("violations", 0) for r in runs),
             "wall": statistics.median(r["wall_s"] for r in runs) if all("wall_s" in r for r in runs) else None,
             "failed": sum(r.get("failed", 0) for r in runs)}
-
-
-def gen_cell(s):
-    if s["gen"] is None:
-        return "—"
-    return "%.3f / %.3f" % (s["gen"], s["gen_last"])
 
 
 def sequential_tables(results, problems, methods, descs):
@@ -316,7 +234,7 @@ def async_tables(results, problems, methods, workers, descs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("--build", default=os.environ.get("HONE_BUILD", os.path.join(ROOT, "build")),
+    ap.add_argument("--build", default=default_build(),
                     help="build directory (default $HONE_BUILD, else ROOT/build)")
     ap.add_argument("--seeds", default="10", help="a count (10: seeds 0-9, the default) or a list (0-4,7)")
     ap.add_argument("--quick", action="store_true", help="3 seeds")
@@ -333,10 +251,7 @@ def main():
     ap.add_argument("--markdown", help="also write the tables to this file")
     args = ap.parse_args()
 
-    # Two runs at a time on two cores: keep OpenBLAS (hone's GP, numpy under Optuna)
-    # to one thread per run, so that runs do not steal each other's cores.
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    one_blas_thread()
     build = os.path.abspath(args.build)
     tools = Tools(build)
     seeds = [0, 1, 2] if args.quick else parse_seeds(args.seeds)
@@ -383,27 +298,13 @@ def main():
             for s in seeds:
                 jobs.append(("%s %s seed %d" % (m, p, s), run_hone, (tools, p, m, s)))
 
-    started = time.monotonic()
-    results, errors = [], []
     print("quality.py: %d runs (%d seeds, problems %s), %d at a time" % (
         len(jobs), len(seeds), ",".join(problems), args.jobs), file=sys.stderr)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(fn, *a): name for name, fn, a in jobs}
-        for done, f in enumerate(concurrent.futures.as_completed(futures), 1):
-            try:
-                results.extend(f.result())
-            except Exception as e:          # keep the others; report at the end
-                errors.append("%s: %s" % (futures[f], e))
-            if done % 20 == 0 or done == len(futures):
-                print("  %d/%d runs done (%.0f s)" % (done, len(futures), time.monotonic() - started),
-                      file=sys.stderr)
-    elapsed = time.monotonic() - started
+    results, errors, elapsed = run_jobs(jobs, args.jobs, "runs", 20)
 
     results.sort(key=lambda r: (r["problem"], r["method"], r["seed"]))
     out_path = args.out or os.path.join(build, "bench", "quality-results.jsonl")
-    with open(out_path, "w") as f:
-        for r in results:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(out_path, results)
 
     lines = ["# hone quality benchmark", "",
              "%d seeds (%s); %s; %.0f s on %d jobs; raw runs: %s" % (
@@ -420,14 +321,7 @@ def main():
                   "Each evaluation takes %d ms (hone-eval --delay-ms); trials in the order they were generated."
                   % args.async_delay_ms, ""]
         lines += async_tables(results, async_problems, async_methods, args.async_workers, descs)
-    if errors:
-        lines += ["## Errors", ""] + ["- " + e for e in errors] + [""]
-    text = "\n".join(lines)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
-    return 1 if errors else 0
+    return finish(lines, errors, args.markdown)
 
 
 if __name__ == "__main__":
