@@ -66,8 +66,8 @@ for name in frame reply; do
     rm -f "$work.profraw"
     LLVM_PROFILE_FILE="$work.profraw" "$FUZZ/cov_$name" "$work/corpus" tests/fuzz/corpus 2> /dev/null || true
     "$profdata" merge -sparse "$work.profraw" -o "$work.profdata"
-    sources=(proto/validate.c proto/msg.c)
-    [ "$name" = reply ] && sources+=(worker-sdk/c/result.c worker-sdk/c/points.c)
+    sources=(proto/*.c)
+    [ "$name" = reply ] && sources+=(worker-sdk/c/result*.c worker-sdk/c/points.c)
     for src in "${sources[@]}"; do
       "$llvmcov" report "$FUZZ/cov_$name" -instr-profile="$work.profdata" "$PWD/$src" \
         | awk -v t="fuzz_$name" -v f="$src" '$1 == "TOTAL" { printf "| %s | %s | %s | %s | %s |\n", t, f, $10, $13, $7 }'
