@@ -286,29 +286,42 @@ static inline void mc_check_constraint_split(hone_acqf_t *plain, hone_acqf_t *co
 
 /* One object a evaluated at n random points of [0,1]^d (rng) in one batch (past any
  * internal chunk) gives its one-by-one values (within 1e-12), b (made with the same
- * context and seed) gives the same values exactly, and NaN input is refused by eval and
- * eval_grad. d <= 16. */
-static inline void mc_check_batches(hone_acqf_t *a, hone_acqf_t *b, size_t d, size_t n,
-                                    hone_rng_t *rng)
+ * context and seed) gives the same values exactly, c (another seed; NULL: not checked)
+ * differs somewhere, and NaN input is refused by eval and eval_grad. d <= 16. */
+static inline void mc_check_seeded(hone_acqf_t *a, hone_acqf_t *b, hone_acqf_t *c, size_t d,
+                                   size_t n, hone_rng_t *rng)
 {
     double *x = calloc(n * d, sizeof(double)), *v = calloc(n, sizeof(double));
     assert_true(x && v && d <= 16);
     for (size_t i = 0; i < n * d; i++)
         x[i] = hone_rng_uniform(rng);
     assert_int_equal(hone_acqf_eval(a, n, x, v), HONE_OK);
+    size_t differ = 0;
     for (size_t i = 0; i < n; i += 7) {
-        double one, same;
+        double one, same, other;
         assert_int_equal(hone_acqf_eval(a, 1, x + d * i, &one), HONE_OK);
         assert_int_equal(hone_acqf_eval(b, 1, x + d * i, &same), HONE_OK);
         assert_true(fabs(one - v[i]) <= 1e-12 * fmax(1.0, fabs(one)));
         assert_true(one == same);
+        if (c) {
+            assert_int_equal(hone_acqf_eval(c, 1, x + d * i, &other), HONE_OK);
+            differ += one != other;
+        }
     }
+    assert_true(!c || differ > 0);
     double bad[16] = {0}, out, g[16];
     bad[d - 1] = NAN;
     assert_int_equal(hone_acqf_eval(a, 1, bad, &out), HONE_EINVAL);
     assert_int_equal(hone_acqf_eval_grad(a, bad, &out, g), HONE_EINVAL);
     free(x);
     free(v);
+}
+
+/* mc_check_seeded without the other-seed check. */
+static inline void mc_check_batches(hone_acqf_t *a, hone_acqf_t *b, size_t d, size_t n,
+                                    hone_rng_t *rng)
+{
+    mc_check_seeded(a, b, NULL, d, n, rng);
 }
 
 static inline double mc_now_ms(void)

@@ -281,27 +281,7 @@ static void test_batches_and_seed(void **state)
     hone_acqf_t *c = s_qlognei(&m, 1, pending, 15);
     hone_rng_t rng;
     hone_rng_seed(&rng, 16);
-    size_t n = 700;
-    double *x = calloc(n * 4, sizeof(double)), *v = calloc(n, sizeof(double));
-    assert_true(x && v);
-    for (size_t i = 0; i < n * 4; i++)
-        x[i] = hone_rng_uniform(&rng);
-    assert_int_equal(hone_acqf_eval(a, n, x, v), HONE_OK);
-    size_t differ = 0;
-    for (size_t i = 0; i < n; i += 7) {
-        double one, same, other;
-        assert_int_equal(hone_acqf_eval(a, 1, x + 4 * i, &one), HONE_OK);
-        assert_int_equal(hone_acqf_eval(b, 1, x + 4 * i, &same), HONE_OK);
-        assert_int_equal(hone_acqf_eval(c, 1, x + 4 * i, &other), HONE_OK);
-        assert_true(fabs(one - v[i]) <= 1e-12 * fmax(1.0, fabs(one)));
-        assert_true(one == same);
-        differ += one != other;
-    }
-    assert_true(differ > 0);
-    double bad[4] = {0.1, NAN, 0.2, 0.3}, out;
-    assert_int_equal(hone_acqf_eval(a, 1, bad, &out), HONE_EINVAL);
-    free(x);
-    free(v);
+    mc_check_seeded(a, b, c, 4, 700, &rng);
     hone_acqf_destroy(&a);
     hone_acqf_destroy(&b);
     hone_acqf_destroy(&c);
