@@ -8,6 +8,7 @@
 #include "experiment_settings.h"
 
 #include "alloc.h"
+#include "goals.h"
 #include "objective.h"
 #include "sobol.h"
 
@@ -20,8 +21,9 @@
 #define S_DEFAULT_MAX_FAILURES 100
 
 static const char *const s_top_fields[] = {
-    "name", "parameters", "objective", "parameter_constraints", "generation_strategy",
-    "max_trials", "max_failures", "leases", "early_stopping", NULL,
+    "name", "parameters", "objective", "outcome_constraints", "objective_thresholds",
+    "parameter_constraints", "generation_strategy", "max_trials", "max_failures", "leases",
+    "early_stopping", NULL,
 };
 static const char *const s_lease_fields[] = { "heartbeat_ms", "liveness", "max_retries", NULL };
 /* Ax's constructor arguments per strategy (stopping.h), plus "type" and "metric". */
@@ -294,7 +296,11 @@ static int s_parse_parameter(hone_space_t *space, const json_t *p, size_t index,
 
 typedef struct {
     hone_experiment_settings_t s;   /* what experiment.c needs */
-    char *metric;                    /* owned objective metric */
+    hone_goals_t *goals;             /* owned goals (objective, outcome constraints), until
+                                      * the experiment takes them */
+    const char *objective_text;      /* the objective string as given (borrowed from JSON) */
+    json_t *outcome_constraints;     /* the strings as given (borrowed), or NULL */
+    json_t *objective_thresholds;    /* the strings as given (borrowed), or NULL */
     char *es_metric;                 /* owned early-stopping metric, or NULL */
     const char *method;              /* static string */
     hone_constraint_set_t *constraints; /* owned parameter constraints (NULL until parsed) */
@@ -499,6 +505,10 @@ static int s_parse_early_stopping(const json_t *root, s_parsed_t *out, hone_erro
         return rc;
     const json_t *m = s_get(es, "metric");
     if (!m) {
+        if (!out->s.single_metric)
+            return hone_error_set(err, HONE_EINVAL, "early_stopping.metric: required when the objective is not "
+                                  "a single metric (\"%s\"): name the metric whose curves decide, such as "
+                                  "\"-%s\"", out->objective_text, out->s.objective_metric);
         out->s.early_stopping_metric = out->s.objective_metric;
         out->s.early_stopping_minimize = out->s.minimize;
         return HONE_OK;
@@ -514,6 +524,71 @@ static int s_parse_early_stopping(const json_t *root, s_parsed_t *out, hone_erro
     }
     out->s.early_stopping_metric = out->es_metric;
     return rc;
+}
+
+/* A JSON array of strings (optional; null is absent) into a new array of borrowed
+ * strings, *n_out of them. At most HONE_GOALS_MAX_BOUNDS: the goals' own limit. */
+static int s_string_list(const json_t *root, const char *field, const char *example,
+                         const char ***out, size_t *n_out, hone_error_t *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    const json_t *list = s_get(root, field);
+    if (!list)
+        return HONE_OK;
+    if (!json_is_array(list))
+        return hone_error_set(err, HONE_EINVAL, "%s: must be an array of strings such as [\"%s\"]", field,
+                              example);
+    size_t n = json_array_size(list);
+    if (n > HONE_GOALS_MAX_BOUNDS)
+        return hone_error_set(err, HONE_EINVAL, "%s: at most %d strings", field, HONE_GOALS_MAX_BOUNDS);
+    const char **texts = hone_alloc_array(n ? n : 1, sizeof *texts);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *item = json_array_get(list, i);
+        if (!json_is_string(item)) {
+            hone_free(texts);
+            return hone_error_set(err, HONE_EINVAL, "%s[%zu]: must be a string such as \"%s\"", field, i,
+                                  example);
+        }
+        texts[i] = json_string_value(item);
+    }
+    *out = texts;
+    *n_out = n;
+    return HONE_OK;
+}
+
+/* "objective", "outcome_constraints" and "objective_thresholds": Ax's
+ * configure_optimization strings, parsed and validated together (goals.h). A
+ * single-metric objective keeps its short canonical form ("-loss"); the experiment's
+ * first metric is the objective's first. */
+static int s_parse_goals(const json_t *root, s_parsed_t *out, hone_error_t *err)
+{
+    const json_t *objective = s_get(root, "objective");
+    if (!objective)
+        return hone_error_set(err, HONE_EINVAL, "objective: required");
+    if (!json_is_string(objective))
+        return hone_error_set(err, HONE_EINVAL, "objective: must be a string such as \"loss\", \"-loss\", "
+                              "\"a + 2 * b\" or \"-loss, qps\"");
+    const char **constraints = NULL, **thresholds = NULL;
+    size_t n_constraints = 0, n_thresholds = 0;
+    int rc = s_string_list(root, "outcome_constraints", "qps >= 100", &constraints, &n_constraints, err);
+    if (rc == HONE_OK)
+        rc = s_string_list(root, "objective_thresholds", "loss <= 0.5", &thresholds, &n_thresholds, err);
+    if (rc == HONE_OK)
+        rc = hone_goals_parse(&out->goals, json_string_value(objective), constraints, n_constraints,
+                              thresholds, n_thresholds, err);
+    hone_free(constraints);
+    hone_free(thresholds);
+    if (rc != HONE_OK)
+        return rc;
+    out->objective_text = json_string_value(objective);
+    out->outcome_constraints = (json_t *) s_get(root, "outcome_constraints");
+    out->objective_thresholds = (json_t *) s_get(root, "objective_thresholds");
+    const hone_goals_objective_t *first = hone_goals_objective(out->goals, 0);
+    out->s.objective_metric = hone_goals_metric(out->goals, 0);
+    out->s.minimize = hone_goals_n_objectives(out->goals) == 1 && first->metric >= 0 && first->minimize;
+    out->s.single_metric = hone_goals_n_objectives(out->goals) == 1 && first->metric >= 0;
+    return HONE_OK;
 }
 
 static int s_parse(const json_t *root, s_parsed_t *out, hone_space_t *space, uint64_t default_seed,
@@ -562,15 +637,9 @@ static int s_parse(const json_t *root, s_parsed_t *out, hone_space_t *space, uin
             return rc;
     }
 
-    const json_t *objective = s_get(root, "objective");
-    if (!objective)
-        return hone_error_set(err, HONE_EINVAL, "objective: required");
-    if (!json_is_string(objective))
-        return hone_error_set(err, HONE_EINVAL, "objective: must be a string such as \"loss\" or \"-loss\"");
-    rc = hone_objective_parse(json_string_value(objective), &out->metric, &out->s.minimize, err);
+    rc = s_parse_goals(root, out, err);
     if (rc != HONE_OK)
         return rc;
-    out->s.objective_metric = out->metric;
 
     rc = s_parse_strategy(root, out, default_seed, err);
     if (rc != HONE_OK)
@@ -680,7 +749,10 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
         HONE_ASSERT(text);   /* came from JSON, so it is UTF-8 */
         json_array_append_new(constraints, text);
     }
-    char *objective = hone_sprintf("%s%s", cfg->s.minimize ? "-" : "", cfg->s.objective_metric);
+    /* A single metric in its short form; anything else as given (it parsed). */
+    char *objective = cfg->s.single_metric
+                          ? hone_sprintf("%s%s", cfg->s.minimize ? "-" : "", cfg->s.objective_metric)
+                          : hone_strdup(cfg->objective_text);
     json_t *gs = json_object();
     json_object_set_new(gs, "method", json_string(cfg->s.method));
     json_object_set_new(gs, "initialization_random_seed", json_integer((json_int_t) cfg->s.seed));
@@ -698,6 +770,10 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     json_object_set_new(root, "parameters", params);
     json_object_set_new(root, "parameter_constraints", constraints);
     json_object_set_new(root, "objective", json_string(objective));
+    if (cfg->outcome_constraints && json_array_size(cfg->outcome_constraints) > 0)
+        json_object_set(root, "outcome_constraints", cfg->outcome_constraints);
+    if (cfg->objective_thresholds && json_array_size(cfg->objective_thresholds) > 0)
+        json_object_set(root, "objective_thresholds", cfg->objective_thresholds);
     json_object_set_new(root, "generation_strategy", gs);
     json_object_set_new(root, "max_trials", json_integer(cfg->s.max_trials));
     json_object_set_new(root, "max_failures", json_integer(cfg->s.max_failures));
@@ -735,12 +811,12 @@ int hone_experiment_from_json(hone_experiment_t **out, const char *json, size_t 
     int rc = s_parse(root, &cfg, space, default_seed, err);
     if (rc == HONE_OK) {
         char *canonical = s_canonical(&cfg, space);
-        *out = hone_experiment_new(&cfg.s, &space, &cfg.constraints, &canonical);
+        *out = hone_experiment_new(&cfg.s, &space, &cfg.constraints, &cfg.goals, &canonical);
         hone_error_clear(err);
     }
     hone_constraint_set_destroy(&cfg.constraints);
     hone_space_destroy(&space);
-    hone_strfree(cfg.metric);
+    hone_goals_destroy(&cfg.goals);
     hone_strfree(cfg.es_metric);
     json_decref(root);
     return rc;

@@ -54,9 +54,9 @@ static void s_sobol_reset(hone_experiment_t *self)
 
 hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *settings,
                                        hone_space_t **space_p, hone_constraint_set_t **constraints_p,
-                                       char **config_json_p)
+                                       hone_goals_t **goals_p, char **config_json_p)
 {
-    HONE_ASSERT(settings && space_p && *space_p && config_json_p && *config_json_p);
+    HONE_ASSERT(settings && space_p && *space_p && goals_p && *goals_p && config_json_p && *config_json_p);
     size_t dim = hone_space_size(*space_p);
     HONE_ASSERT(dim >= 1 && dim <= HONE_SOBOL_MAXDIM);
     hone_experiment_t *self = hone_alloc(sizeof(hone_experiment_t));
@@ -90,9 +90,17 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->stop_metric = hone_strdup(self->has_stopping ? settings->early_stopping_metric
                                                        : settings->objective_metric);
     self->stop_minimize = self->has_stopping ? settings->early_stopping_minimize : settings->minimize;
-    self->cap_metrics = 4;
+    self->goals = *goals_p;
+    *goals_p = NULL;
+    self->single_metric = settings->single_metric;
+    self->baseline = -1;
+    /* The goals' metrics first, in their order: metric 0 is the objective's (first). */
+    size_t n_goal_metrics = hone_goals_n_metrics(self->goals);
+    HONE_ASSERT(n_goal_metrics >= 1 && streq(hone_goals_metric(self->goals, 0), settings->objective_metric));
+    self->cap_metrics = n_goal_metrics < 4 ? 4 : n_goal_metrics;
     self->metrics = hone_alloc_array(self->cap_metrics, sizeof(char *));
-    self->metrics[self->n_metrics++] = hone_strdup(settings->objective_metric);
+    for (size_t i = 0; i < n_goal_metrics; i++)
+        self->metrics[self->n_metrics++] = hone_strdup(hone_goals_metric(self->goals, i));
     self->unit = hone_alloc_array(dim, sizeof(double));
     self->scratch = hone_alloc_array(dim, sizeof(hone_value_t));
     self->cardinality = s_cardinality(self->space);
@@ -146,6 +154,7 @@ void hone_experiment_destroy(hone_experiment_t **self_p)
     hone_free(self->stop_checks);
     hone_bo_destroy(&self->bo);
     hone_constraint_set_destroy(&self->constraints);
+    hone_goals_destroy(&self->goals);
     hone_free(self);
     *self_p = NULL;
 }
@@ -166,6 +175,18 @@ const char *hone_experiment_objective(const hone_experiment_t *self, bool *minim
     if (minimize)
         *minimize = self->minimize;
     return self->metrics[0];
+}
+
+const hone_goals_t *hone_experiment_goals(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    return self->goals;
+}
+
+bool hone_experiment_is_single_objective(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    return self->single_metric && hone_goals_n_constraints(self->goals) == 0;
 }
 
 const char *hone_experiment_method(const hone_experiment_t *self)

@@ -38,6 +38,7 @@
 #define HONE_EXPERIMENT_H
 
 #include "err.h"
+#include "goals.h"
 #include "space.h"
 #include "stopping.h"
 #include "trial.h"
@@ -85,6 +86,13 @@ const char *hone_experiment_config_json(const hone_experiment_t *self);
 const hone_space_t *hone_experiment_space(const hone_experiment_t *self);
 /* The objective metric name and whether it is minimized. */
 const char *hone_experiment_objective(const hone_experiment_t *self, bool *minimize);
+/* The goals: objective(s), outcome constraints, objective thresholds (goals.h); borrowed,
+ * valid for the experiment's life. Their metrics are the experiment's first metrics, in
+ * the goals' order (hone_goals_metric(g, i) is metric i). */
+const hone_goals_t *hone_experiment_goals(const hone_experiment_t *self);
+/* True when the objective is one metric (metric 0), without outcome constraints: the
+ * single-objective case of every answer (best point, predict). */
+bool hone_experiment_is_single_objective(const hone_experiment_t *self);
 /* The configured method: "fast" (Bayesian optimization) or "random_search". */
 const char *hone_experiment_method(const hone_experiment_t *self);
 /* A remark about the configuration that the caller should pass on to the user, or NULL

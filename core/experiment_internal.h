@@ -12,6 +12,7 @@
 
 #include "bo.h"
 #include "constraint.h"
+#include "goals.h"
 #include "sobol.h"
 #include "stopping.h"
 
@@ -33,7 +34,10 @@ struct _hone_experiment_t {
     hone_constraint_set_t *constraints; /* owned parameter constraints (possibly empty) */
     char *method;                   /* method as configured ("random_search" or "fast") */
     char *note;                     /* remark about the configuration, or NULL */
-    bool minimize;                  /* objective direction */
+    bool minimize;                  /* objective direction (single-metric objective) */
+    hone_goals_t *goals;            /* owned objective, outcome constraints, thresholds */
+    bool single_metric;             /* the objective is one metric: metric 0 */
+    int64_t baseline;               /* the baseline (status quo) trial, or -1 */
     uint64_t seed;                  /* initialization_random_seed in use */
     bool initialize_with_center;    /* first trial is the center */
     uint32_t initialization_budget; /* center + Sobol trials before BO */

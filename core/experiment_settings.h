@@ -5,14 +5,16 @@
 #define HONE_EXPERIMENT_SETTINGS_H
 
 #include "constraint.h"
+#include "goals.h"
 #include "experiment.h"
 #include "stopping.h"
 
 /* A validated configuration, everything but the search space. */
 typedef struct hone_experiment_settings {
     const char *name;                /* experiment name, already validated */
-    const char *objective_metric;    /* the single objective metric */
-    bool minimize;                   /* objective direction */
+    const char *objective_metric;    /* the objective's (first) metric */
+    bool minimize;                   /* its direction, when the objective is that one metric */
+    bool single_metric;              /* the objective is one metric (not scalarized, not MOO) */
     const char *method;              /* as configured: "random_search" or "fast" */
     uint64_t seed;                   /* initialization_random_seed actually used */
     bool initialize_with_center;     /* first trial is the center point */
@@ -36,11 +38,12 @@ typedef struct hone_experiment_settings {
 /* Builds an experiment from validated settings. Takes ownership of *space_p (which
  * must hold at least one and at most HONE_SOBOL_MAXDIM parameters), of *constraints_p
  * (the parameter constraints, validated against that space; *constraints_p may be NULL
- * for none) and of *config_json_p (the canonical config, allocated with hone_alloc),
+ * for none), of *goals_p (the objective and outcome constraints, whose metrics become the
+ * experiment's first ones) and of *config_json_p (the canonical config, allocated with hone_alloc),
  * setting all three to NULL. Strings in settings are copied. Cannot fail (aborts on
  * OOM). */
 hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *settings,
                                        hone_space_t **space_p, hone_constraint_set_t **constraints_p,
-                                       char **config_json_p);
+                                       hone_goals_t **goals_p, char **config_json_p);
 
 #endif

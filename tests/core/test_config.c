@@ -187,6 +187,49 @@ static void test_default_seed_and_nulls(void **state)
     hone_experiment_destroy(&e);
 }
 
+/* Several goals: the goals' metrics are the experiment's first, in order, and the
+ * strings survive the canonical form as given. */
+static void test_goals(void **state)
+{
+    (void) state;
+    const char *json = "{\"name\":\"g\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
+                       "\"objective\":\"-branin, -currin\",\"outcome_constraints\":[\"disc <= 50\"],"
+                       "\"objective_thresholds\":[\"branin <= 18\"]}";
+    hone_experiment_t *e = s_load_text(json, 1);
+    assert_int_equal(hone_experiment_metric_count(e), 3);
+    assert_string_equal(hone_experiment_metric_name(e, 0), "branin");
+    assert_string_equal(hone_experiment_metric_name(e, 1), "currin");
+    assert_string_equal(hone_experiment_metric_name(e, 2), "disc");
+    assert_false(hone_experiment_is_single_objective(e));
+    const hone_goals_t *g = hone_experiment_goals(e);
+    assert_int_equal(hone_goals_n_objectives(g), 2);
+    assert_non_null(hone_goals_threshold(g, 0));
+    assert_null(hone_goals_threshold(g, 1));
+    assert_int_equal(hone_goals_n_constraints(g), 1);
+    const char *canonical = hone_experiment_config_json(e);
+    s_assert_contains(canonical, "\"objective\":\"-branin, -currin\"");
+    s_assert_contains(canonical, "\"outcome_constraints\":[\"disc <= 50\"]");
+    s_assert_contains(canonical, "\"objective_thresholds\":[\"branin <= 18\"]");
+    hone_experiment_t *again = s_load_text(canonical, 2);
+    assert_string_equal(hone_experiment_config_json(again), canonical);
+    hone_experiment_destroy(&again);
+    hone_experiment_destroy(&e);
+
+    /* a single objective with a constraint is not the plain single-objective case */
+    e = s_load_text("{\"name\":\"c\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
+                    "\"objective\":\"-loss\",\"outcome_constraints\":[\"qps >= 0.95 * baseline\"]}", 1);
+    assert_false(hone_experiment_is_single_objective(e));
+    assert_true(hone_goals_constraint(hone_experiment_goals(e), 0)->relative);
+    assert_string_equal(hone_experiment_metric_name(e, 1), "qps");
+    hone_experiment_destroy(&e);
+    /* a scalarized objective keeps its string */
+    e = s_load_text("{\"name\":\"s\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
+                    "\"objective\":\"ne1 + 2 * ne2\"}", 1);
+    s_assert_contains(hone_experiment_config_json(e), "\"objective\":\"ne1 + 2 * ne2\"");
+    assert_int_equal(hone_experiment_metric_count(e), 2);
+    hone_experiment_destroy(&e);
+}
+
 typedef struct {
     const char *json;
     const char *message;   /* a part of the expected message */
@@ -255,18 +298,27 @@ static const s_bad_t s_bad[] = {
     { "{\"name\":\"e\",\"objective\":5,\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
       "objective: must be a string" },
     { "{\"name\":\"e\",\"objective\":\"  \",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
-      "objective must not be empty" },
-    { "{\"name\":\"e\",\"objective\":\"a + b\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
-      "scalarized ('a + 2*b') and multi-objective ('a, -b') objectives are not supported yet" },
-    { "{\"name\":\"e\",\"objective\":\"-ne, qps\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
-      "not supported yet" },
-    { "{\"name\":\"e\",\"objective\":\"2*acc\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
-      "cannot start with a digit" },
+      "objective: Objective expression string must not be empty." },
+    { "{\"name\":\"e\",\"objective\":\"a * b\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
+      "contains a non-linear term" },
+    { "{\"name\":\"e\",\"objective\":\"loss + 1\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
+      "contains a constant term" },
+    { "{\"name\":\"e\",\"objective\":\"-ne, ne\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
+      "Metric 'ne' appears more than once" },
     { "{\"name\":\"e\",\"objective\":\"lo;ss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
       "forbidden control characters" },
-    { "{\"name\":\"e\",\"objective\":\"--loss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
-      "not supported yet" },
-    { "{\"name\":\"e\",\"objective\":\"-\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}", "names no metric" },
+    { "{\"name\":\"e\",\"objective\":\"-\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
+      "Invalid objective expression" },
+    { TOP("\"outcome_constraints\":\"qps >= 1\""), "outcome_constraints: must be an array of strings" },
+    { TOP("\"outcome_constraints\":[\"qps >= 1\", 3]"), "outcome_constraints[1]: must be a string" },
+    { TOP("\"outcome_constraints\":[\"qps > 1\"]"), "outcome_constraints[0]: at column" },
+    { TOP("\"outcome_constraints\":[\"y <= 1\"]"),
+      "Outcome constraints may not be placed on the objective metric except in the multi-objective case" },
+    { TOP("\"objective_thresholds\":[\"y >= 1\"]"),
+      "Objective thresholds are only supported in the multi-objective case" },
+    { "{\"name\":\"e\",\"objective\":\"-a, b\",\"early_stopping\":{},"
+      "\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}",
+      "early_stopping.metric: required when the objective is not a single metric" },
     { TOP("\"parameter_constraints\":[\"x <= 1\", \"x + y <= 1\"]"),
       "parameter_constraints[1]: `y` does not exist in search space." },
     { TOP("\"parameter_constraints\":[\"x < 1\"]"), "parameter_constraints[0]: Expected an inequality, found x < 1" },
@@ -489,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_constraints),
         cmocka_unit_test(test_default_seed_and_nulls),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_goals),
         cmocka_unit_test(test_objective_forms),
         cmocka_unit_test(test_canonical_round_trip),
         cmocka_unit_test(test_leases),
