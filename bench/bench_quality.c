@@ -17,7 +17,9 @@
  *                                        by this same code
  *   hone-bench-quality --list           the problem names, one a line
  *
- * bench/quality.py drives it; bench/README.md explains the output. */
+ * bench/quality.py drives it; bench/README.md explains the output. The several-goals
+ * problems (branincurrin, dtlz2, branin_disc), which bench/moo.py drives, take
+ * --problem and --config and are run by bench_goals.c. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_goals.h"
 #include "clock.h"
 #include "experiment.h"
 #include "functions.h"
@@ -454,6 +457,7 @@ int main(int argc, char **argv)
         if (streq(a, "--list")) {
             for (size_t k = 0; k < HONE_ARRAY_LEN(s_problems); k++)
                 puts(s_problems[k].name);
+            bench_goals_list();
             return 0;
         }
         if (!has_value) {
@@ -482,6 +486,8 @@ int main(int argc, char **argv)
     }
     if (!problem)
         return s_usage(stderr, 2);
+    if (bench_goals_has(problem))
+        return bench_goals_main(mode, problem, method, have_seed, seed, (uint32_t) budget);
     s_bench_t b;
     if (s_setup(&b, problem) != 0)
         return 2;

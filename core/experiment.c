@@ -94,6 +94,10 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     *goals_p = NULL;
     self->single_metric = settings->single_metric;
     self->baseline = -1;
+    self->n_objective_labels = hone_goals_n_objectives(self->goals);
+    self->objective_labels = hone_alloc_array(self->n_objective_labels, sizeof(char *));
+    for (size_t k = 0; k < self->n_objective_labels; k++)
+        self->objective_labels[k] = hone_experiment_label_objective(self->goals, k);
     /* The goals' metrics first, in their order: metric 0 is the objective's (first). */
     size_t n_goal_metrics = hone_goals_n_metrics(self->goals);
     HONE_ASSERT(n_goal_metrics >= 1 && streq(hone_goals_metric(self->goals, 0), settings->objective_metric));
@@ -155,6 +159,9 @@ void hone_experiment_destroy(hone_experiment_t **self_p)
     hone_bo_destroy(&self->bo);
     hone_constraint_set_destroy(&self->constraints);
     hone_goals_destroy(&self->goals);
+    for (size_t k = 0; k < self->n_objective_labels; k++)
+        hone_strfree(self->objective_labels[k]);
+    hone_free(self->objective_labels);
     hone_free(self);
     *self_p = NULL;
 }
@@ -281,6 +288,10 @@ uint32_t hone_experiment_add_trial(hone_experiment_t *self, hone_trial_status_t 
     self->status_count[status]++;
     if (status != HONE_TRIAL_FAILED)
         hone_experiment_arms_add(self, index);
+    /* The baseline is known by its note, which the store and snapshots keep: only
+     * hone_experiment_attach_baseline gives it. */
+    if (self->baseline < 0 && note && streq(note, HONE_BASELINE_NOTE))
+        self->baseline = index;
     return index;
 }
 

@@ -208,6 +208,80 @@ int hone_experiment_best_ex(const hone_experiment_t *self, bool use_model, hone_
 int hone_experiment_best(const hone_experiment_t *self, uint32_t *trial_out,
                          double *mean_out, double *sem_out, hone_error_t *err);
 
+/* ---- several goals: baseline, feasibility, Pareto frontier (experiment_goals.c) ---- */
+
+/* The note of the baseline trial; a restored trial with this note is the baseline again. */
+#define HONE_BASELINE_NOTE "baseline"
+
+/* Ax's attach_baseline: a RUNNING trial with params (a member of the space, interned
+ * here; it may break the parameter constraints, as Ax's attached trials may) whose arm
+ * becomes the status quo that relative constraints and thresholds ("qps >= 0.95 *
+ * baseline") are measured against. Its readings are reported like any trial's. One
+ * baseline per experiment: HONE_EEXIST when there is one; HONE_EINVAL when params are
+ * not a member of the space ("params: ..."). Writes the trial's index. */
+int hone_experiment_attach_baseline(hone_experiment_t *self, hone_value_t *params, uint32_t *index_out,
+                                    hone_error_t *err);
+/* The baseline trial, or −1. */
+int64_t hone_experiment_baseline(const hone_experiment_t *self);
+
+/* The absolute bounds of the outcome constraints (hone_goals_constraint order) and
+ * thresholds (per objective; NAN when none was given): a relative bound p (percent) is
+ * sq + |sq|·p/100, sq the baseline's latest reading of the metric (Ax's Derelativize
+ * with the raw status quo). HONE_EDATA, naming the constraint, when a relative bound
+ * needs a baseline or its data that the experiment does not have. Either array may be
+ * NULL. */
+int hone_experiment_goal_bounds(const hone_experiment_t *self, double *constraint_bounds,
+                                double *threshold_bounds, hone_error_t *err);
+
+/* Objective k's value for a trial from its latest readings: Σ w·y over the objective's
+ * metrics (the metric itself for a single-metric objective) and its SEM (√Σ w²·sem²,
+ * NAN when a SEM is unknown). False when a metric has no reading. */
+bool hone_experiment_objective_value(const hone_experiment_t *self, const hone_trial_t *trial, size_t k,
+                                     double *mean, double *sem);
+/* Whether a trial's latest readings satisfy every outcome constraint, given their
+ * absolute bounds (hone_experiment_goal_bounds): a reading missing for a constraint's
+ * metric counts as infeasible (Ax's raw path). Stricter than Ax's 95% interval rule: a
+ * mean on the wrong side of a bound is infeasible whatever its SEM, so that an answer
+ * never names a point observed to break a constraint. */
+bool hone_experiment_trial_feasible(const hone_experiment_t *self, const hone_trial_t *trial,
+                                    const double *constraint_bounds);
+/* Objective k's name: its metric for a single-metric objective, else its weighted sum
+ * ("ne1 + 2*ne2"). Borrowed, valid for the experiment's life. */
+const char *hone_experiment_objective_label(const hone_experiment_t *self, size_t k);
+
+/* A Pareto frontier (Ax's get_pareto_frontier), owned by the caller: free with
+ * hone_frontier_clear. Values are in the objectives' own units and directions (each
+ * objective's value as hone_experiment_objective_value gives it); the reference point
+ * too. */
+typedef struct hone_frontier {
+    hone_best_source_t source;   /* model (posterior means at the observed arms) or raw */
+    size_t n_objectives;
+    size_t n_points;
+    uint32_t *trials;            /* n_points trials, by decreasing contribution */
+    double *values;              /* n_points × n_objectives */
+    double *sems;                /* n_points × n_objectives; NAN when unknown */
+    double *contributions;       /* n_points exclusive hypervolume contributions */
+    double *ref;                 /* n_objectives: the reference point used */
+    bool ref_inferred;           /* some coordinate was inferred (no threshold given) */
+    double hypervolume;          /* of the frontier against ref */
+} hone_frontier_t;
+
+/* The Pareto frontier of a multi-objective experiment, from the model (use_model, method
+ * "fast": one GP per objective metric fitted to all current data, its posterior means
+ * at the COMPLETED arms that satisfy the outcome constraints; Ax refits likewise) or
+ * from the raw latest readings of those trials. The points are the non-dominated ones
+ * among them (a frontier point need not beat the reference point; its contribution is
+ * then 0), ordered by decreasing exclusive hypervolume contribution against the
+ * reference point: the thresholds, with the missing coordinates inferred as Ax does
+ * (hone_pareto_infer_ref on the values of the feasible points). The model path falls
+ * back to raw when a model cannot be fitted (fewer than 2 points). Errors: HONE_EINVAL
+ * when the objective is not multi-objective ("use best"), HONE_EDATA when no COMPLETED
+ * trial has data for every objective and satisfies the constraints, or a relative bound
+ * lacks the baseline's data. */
+int hone_experiment_pareto(const hone_experiment_t *self, bool use_model, hone_frontier_t *out,
+                           hone_error_t *err);
+void hone_frontier_clear(hone_frontier_t *frontier);
+
 /* Ax's Client.predict for the objective: posterior mean and SEM (the posterior standard
  * deviation of f, without noise; Ax's tuple carries the variance) in the metric's own
  * units at n parameterizations, from a GP fitted to all current data (as the model path

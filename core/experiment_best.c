@@ -23,30 +23,46 @@ const char *hone_best_source_name(hone_best_source_t source)
     return source == HONE_BEST_MODEL ? "model" : "raw";
 }
 
-/* Ax's raw path. */
-static int s_best_raw(const hone_experiment_t *self, hone_best_point_t *out, hone_error_t *err)
+/* Whether the objective value v beats best (strict: ties keep the lowest index). A
+ * scalarized objective is maximized, its signs being in its weights (Ax). */
+static bool s_better(const hone_experiment_t *self, double v, double best)
+{
+    return self->minimize ? v < best : v > best;
+}
+
+/* Ax's raw path, among the trials that satisfy the outcome constraints (bounds, made
+ * absolute; hone_experiment_trial_feasible). */
+static int s_best_raw(const hone_experiment_t *self, const double *bounds, hone_best_point_t *out,
+                      hone_error_t *err)
 {
     const hone_trial_t *best = NULL;
     double best_mean = 0, best_sem = NAN;
+    size_t observed = 0;
     for (size_t i = 0; i < self->n_trials; i++) {
         const hone_trial_t *t = &self->trials[i];
         double mean, sem;
         /* Only COMPLETED trials, as Ax's raw path (reference §6.1; Ax's best_point.py:
          * "Only COMPLETED trials should be considered when identifying the best point").
          * An EARLY_STOPPED trial's latest reading is a partial value, not the arm's. */
-        if (t->status != HONE_TRIAL_COMPLETED || !hone_trial_latest(t, 0, &mean, &sem))
+        if (t->status != HONE_TRIAL_COMPLETED || !hone_experiment_objective_value(self, t, 0, &mean, &sem))
             continue;
-        /* strict comparison: ties keep the lowest index */
-        if (!best || (self->minimize ? mean < best_mean : mean > best_mean)) {
+        observed++;
+        if (!hone_experiment_trial_feasible(self, t, bounds))
+            continue;
+        if (!best || s_better(self, mean, best_mean)) {
             best = t;
             best_mean = mean;
             best_sem = sem;
         }
     }
+    if (!best && observed > 0)
+        return hone_error_set(err, HONE_EDATA,
+                              "experiment '%s': no point satisfied all outcome constraints: none of the %zu "
+                              "COMPLETED trials with data for the objective is feasible", self->name, observed);
     if (!best)
         return hone_error_set(err, HONE_EDATA,
                               "experiment '%s': no COMPLETED trial has data for the objective metric '%s' yet",
-                              self->name, self->metrics[0]);
+                              self->name, self->objective_labels[0]);
     out->trial = best->index;
     out->mean = best_mean;
     out->sem = best_sem;
@@ -120,7 +136,7 @@ static double s_spearman(size_t n, const double *a, const double *b)
 
 /* Ax's model path on a model of all current data; false (out untouched but loo_rho)
  * when the raw path must answer. */
-static bool s_best_model(const hone_experiment_t *self, hone_best_point_t *out)
+static bool s_best_model(const hone_experiment_t *self, const double *bounds, hone_best_point_t *out)
 {
     hone_bo_t *bo = NULL;
     if (s_model_fit(self, &bo, NULL) != HONE_OK)
@@ -146,7 +162,7 @@ static bool s_best_model(const hone_experiment_t *self, hone_best_point_t *out)
         /* The model learned from the EARLY_STOPPED trials too, but only a COMPLETED one can
          * be the best point (hone_experiment_best_ex): hone's model has no progression
          * input, so its mean at a stopped arm is anchored on a partial reading. */
-        if (t->status != HONE_TRIAL_COMPLETED)
+        if (t->status != HONE_TRIAL_COMPLETED || !hone_experiment_trial_feasible(self, t, bounds))
             continue;
         if (hone_space_check(self->space, t->params, NULL) != HONE_OK
             || !hone_constraint_set_feasible(self->constraints, t->params))
@@ -156,7 +172,7 @@ static bool s_best_model(const hone_experiment_t *self, hone_best_point_t *out)
         if (hone_bo_predict(bo, 1, &p, &mean, &sem) != HONE_OK)
             continue;
         /* strict comparison, in index order: ties keep the lowest index */
-        if (!best || (self->minimize ? mean < best_mean : mean > best_mean)) {
+        if (!best || s_better(self, mean, best_mean)) {
             best = t;
             best_mean = mean;
             best_sem = sem;
@@ -180,15 +196,27 @@ int hone_experiment_best_ex(const hone_experiment_t *self, bool use_model, hone_
 {
     HONE_ASSERT(self && out);
     hone_best_point_t b = { .sem = NAN, .source = HONE_BEST_RAW, .loo_rho = NAN };
-    int rc = s_best_raw(self, &b, err);
-    if (rc != HONE_OK)
-        return rc;
+    if (hone_goals_is_multi_objective(self->goals))
+        return hone_error_set(err, HONE_EINVAL, "experiment '%s' has %zu objectives: its answer is the Pareto "
+                              "frontier (pareto), not one best point", self->name,
+                              hone_goals_n_objectives(self->goals));
+    size_t n_con = hone_goals_n_constraints(self->goals);
+    double *bounds = hone_alloc_array(n_con + 1, sizeof(double));
+    int rc = hone_experiment_goal_bounds(self, bounds, NULL, err);
+    if (rc == HONE_OK)
+        rc = s_best_raw(self, bounds, &b, err);
     /* The model's observations come from COMPLETED and EARLY_STOPPED trials (bo.c); this
-     * bound on their number only spares a fit that s_best_model would reject. */
+     * bound on their number only spares a fit that s_best_model would reject. The model
+     * path ranks the feasible trials by the objective's posterior mean: unlike Ax, which
+     * weights by a modelled probability of feasibility, it never names a trial observed
+     * to break a constraint. A scalarized objective takes the raw path. */
     size_t modelled = hone_experiment_count_status(self, HONE_TRIAL_COMPLETED)
                       + hone_experiment_count_status(self, HONE_TRIAL_EARLY_STOPPED);
-    if (use_model && self->bo && modelled >= S_BEST_MODEL_MIN_N)
-        (void) s_best_model(self, &b);
+    if (rc == HONE_OK && use_model && self->bo && self->single_metric && modelled >= S_BEST_MODEL_MIN_N)
+        (void) s_best_model(self, bounds, &b);
+    hone_free(bounds);
+    if (rc != HONE_OK)
+        return rc;
     *out = b;
     return HONE_OK;
 }

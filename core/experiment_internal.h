@@ -38,6 +38,8 @@ struct _hone_experiment_t {
     hone_goals_t *goals;            /* owned objective, outcome constraints, thresholds */
     bool single_metric;             /* the objective is one metric: metric 0 */
     int64_t baseline;               /* the baseline (status quo) trial, or -1 */
+    char **objective_labels;        /* per objective (hone_experiment_objective_label) */
+    size_t n_objective_labels;
     uint64_t seed;                  /* initialization_random_seed in use */
     bool initialize_with_center;    /* first trial is the center */
     uint32_t initialization_budget; /* center + Sobol trials before BO */
@@ -91,6 +93,11 @@ void hone_experiment_arms_remove(hone_experiment_t *self, uint32_t trial);
  * its index; note is copied, reason truncated as Ax does. May move self->trials. */
 uint32_t hone_experiment_add_trial(hone_experiment_t *self, hone_trial_status_t status,
                                    const hone_value_t *params, const char *note, const char *reason);
+
+/* ---- experiment_goals.c ---- */
+
+/* Objective k's label (hone_experiment_objective_label), newly allocated. */
+char *hone_experiment_label_objective(const hone_goals_t *goals, size_t k);
 
 /* ---- experiment_leases.c ---- */
 
