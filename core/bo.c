@@ -79,6 +79,8 @@ struct _hone_bo_t {
     bool fixed_noise;           /* of the last encoding */
     double sign;                /* +1 maximize, −1 minimize: internal y = sign·metric */
     uint32_t metric;            /* objective metric of the last encoding */
+    double *weights;            /* or its scalarization's weights (n_weights, owned) */
+    size_t n_weights;           /* 0: the single metric above */
     double y_mean, y_std;       /* standardization: y = sign·metric = y_mean + y_std·ỹ */
     bool warped;                /* the last encoding warped the objective (warp below) */
     hone_warp_t warp;           /* output warping of the last encoding, if warped */
@@ -123,6 +125,7 @@ void hone_bo_destroy(hone_bo_t **self_p)
     hone_free(self->cur_raw);
     hone_free(self->cur_sem);
     hone_free(self->pos);
+    hone_free(self->weights);
     hone_free(self);
     *self_p = NULL;
 }
@@ -269,6 +272,61 @@ static void s_encode_all(hone_bo_t *self, size_t n_obs, bool fixed_noise, bool w
     s_standardize(self->y, self->yvar, fixed_noise, n_obs, &self->y_mean, &self->y_std);
 }
 
+/* The reading trial t contributes to the model of metric, as Ax's training data
+ * (reference/ax-client-behaviour.md §3.3 "Training data"): the latest reading
+ * (hone_trial_latest: the one at the largest progression, "no progression" beating every
+ * step) of a COMPLETED or EARLY_STOPPED trial. An early-stopped trial never reports a
+ * final value: its latest reading is all the model will learn of that arm, and without
+ * it the arm would be neither observed nor pending, leaving the hopeless region looking
+ * unexplored. FAILED and ABANDONED trials contribute nothing, as in Ax.
+ *
+ * Ax also trains on RUNNING trials' partial data (its model has the progression as an
+ * input, MapKeyToFloat); hone deliberately does not: a running trial is a pending point
+ * of the acquisition (a fantasy, or qLogNEI's baseline), and hone's model has no
+ * progression input, so its partial reading would be read as the arm's final value. */
+static bool s_observation(const hone_trial_t *t, const hone_bo_input_t *in, double *mean, double *sem)
+{
+    if (t->status != HONE_TRIAL_COMPLETED && t->status != HONE_TRIAL_EARLY_STOPPED)
+        return false;
+    if (!in->weights)
+        return hone_trial_latest(t, in->metric, mean, sem);
+    /* a scalarized objective: Σ w·y over its metrics, each of them observed */
+    double sum = 0.0, var = 0.0;
+    for (size_t i = 0; i < in->n_weights; i++) {
+        double m, e;
+        if (in->weights[i] == 0.0)
+            continue;
+        if (!hone_trial_latest(t, (uint32_t) i, &m, &e))
+            return false;
+        sum += in->weights[i] * m;
+        var += in->weights[i] * in->weights[i] * e * e;   /* NAN (unknown) stays NAN */
+    }
+    if (mean)
+        *mean = sum;
+    if (sem)
+        *sem = sqrt(var);
+    return true;
+}
+
+/* Whether in reads the same objective as the last encoding (metric or weights). */
+static bool s_same_objective(const hone_bo_t *self, const hone_bo_input_t *in)
+{
+    if (!in->weights)
+        return self->n_weights == 0 && in->metric == self->metric;
+    return in->n_weights == self->n_weights && memcmp(in->weights, self->weights, in->n_weights * sizeof(double)) == 0;
+}
+
+/* Remembers what in reads (s_same_objective). */
+static void s_keep_objective(hone_bo_t *self, const hone_bo_input_t *in)
+{
+    self->metric = in->metric;
+    self->n_weights = in->weights ? in->n_weights : 0;
+    if (self->n_weights > 0) {
+        self->weights = hone_realloc_array(self->weights, self->n_weights, sizeof(double));
+        memcpy(self->weights, in->weights, self->n_weights * sizeof(double));
+    }
+}
+
 /* Whether this step's observations are those the GP holds (same trials, values, SEMs and
  * features) plus new ones; if so, writes the new ones' indices in cur_* to new_idx
  * (trial order) and their count to *n_new. */
@@ -277,7 +335,7 @@ static bool s_can_append(hone_bo_t *self, const hone_bo_input_t *in, size_t n_ob
 {
     size_t d = self->dim, n_held = self->n_obs;
     if (!self->held || !self->gp || n_obs < n_held || fixed_noise != self->fixed_noise
-        || self->warping != self->warped || in->metric != self->metric
+        || self->warping != self->warped || !s_same_objective(self, in)
         || (in->minimize ? -1.0 : 1.0) != self->sign || hone_gp_size(self->gp) < n_held)
         return false;
     for (size_t t = 0; t < in->n_trials; t++)
@@ -327,24 +385,6 @@ static int s_append(hone_bo_t *self, const size_t *new_idx, size_t n_new)
     return HONE_OK;
 }
 
-/* The reading trial t contributes to the model of metric, as Ax's training data
- * (reference/ax-client-behaviour.md §3.3 "Training data"): the latest reading
- * (hone_trial_latest: the one at the largest progression, "no progression" beating every
- * step) of a COMPLETED or EARLY_STOPPED trial. An early-stopped trial never reports a
- * final value: its latest reading is all the model will learn of that arm, and without
- * it the arm would be neither observed nor pending, leaving the hopeless region looking
- * unexplored. FAILED and ABANDONED trials contribute nothing, as in Ax.
- *
- * Ax also trains on RUNNING trials' partial data (its model has the progression as an
- * input, MapKeyToFloat); hone deliberately does not: a running trial is a pending point
- * of the acquisition (a fantasy, or qLogNEI's baseline), and hone's model has no
- * progression input, so its partial reading would be read as the arm's final value. */
-static bool s_observation(const hone_trial_t *t, uint32_t metric, double *mean, double *sem)
-{
-    return (t->status == HONE_TRIAL_COMPLETED || t->status == HONE_TRIAL_EARLY_STOPPED)
-           && hone_trial_latest(t, metric, mean, sem);
-}
-
 /* The shared part of a BO step and of the model for predictions: encodes the observed
  * trials (and the pending ones and every arm to exclude), winsorizes and standardizes
  * the objective (maximized internally: a minimized metric is negated), then brings the
@@ -369,7 +409,7 @@ static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedul
             continue;
         hone_encoding_encode(self->enc, t->params, &self->excluded[n_excl * d]);
         double mean, sem;
-        if (s_observation(t, in->metric, &mean, &sem)) {
+        if (s_observation(t, in, &mean, &sem)) {
             self->cur_trial[n_obs] = (uint32_t) i;
             self->cur_arm[n_obs] = n_excl;
             self->cur_raw[n_obs] = in->minimize ? -mean : mean;
@@ -411,7 +451,7 @@ static int s_encode_fit(hone_bo_t *self, const hone_bo_input_t *in, bool schedul
     self->held = false;
     self->fixed_noise = fixed_noise;
     self->sign = in->minimize ? -1.0 : 1.0;
-    self->metric = in->metric;
+    s_keep_objective(self, in);
     if (path != HONE_BO_PATH_APPEND) {
         self->n_obs = n_obs;
         s_encode_all(self, n_obs, fixed_noise, schedule && self->warping);
@@ -558,6 +598,19 @@ int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *in, hone_value_t *ou
     return rc;
 }
 
+int hone_bo_fit_step(hone_bo_t *self, const hone_bo_input_t *in, hone_bo_stats_t *stats, hone_error_t *err)
+{
+    HONE_ASSERT(self && in);
+    if (self->dim == 0)
+        return hone_error_set(err, HONE_EEXHAUSTED, "every parameter is fixed: there is nothing to optimize");
+    hone_bo_stats_t st = { 0 };
+    size_t n_pend = 0, n_excl = 0;
+    int rc = s_encode_fit(self, in, true, &n_pend, &n_excl, &st, err);
+    if (stats)
+        *stats = st;
+    return rc;
+}
+
 /* ---------------------------------------------------------------------------------
  * The model of all current data (predict, model-based best point). */
 
@@ -569,7 +622,7 @@ int hone_bo_fit_model(hone_bo_t *self, const hone_bo_input_t *in, hone_error_t *
         return hone_error_set(err, HONE_ENUMERIC, "every parameter is fixed: there is no model to fit");
     size_t n_obs = 0;
     for (size_t i = 0; i < in->n_trials; i++)
-        n_obs += s_observation(&in->trials[i], in->metric, NULL, NULL);
+        n_obs += s_observation(&in->trials[i], in, NULL, NULL);
     if (n_obs < 2)
         return hone_error_set(err, HONE_EDATA,
                               "the model needs at least 2 COMPLETED or EARLY_STOPPED trials with data for the "
@@ -639,6 +692,7 @@ void hone_bo_state(const hone_bo_t *self, hone_bo_state_t *out)
         .y = self->y,
         .yvar = self->fixed_noise ? self->yvar : NULL,
         .trials = self->obs_trial,
+        .sign = self->sign,
         .y_mean = self->y_mean,
         .y_std = self->y_std,
         .warped = self->warped,

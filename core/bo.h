@@ -70,6 +70,11 @@ typedef struct hone_bo_input {
     size_t n_trials;
     uint32_t metric;              /* the objective's metric index */
     bool minimize;                /* objective direction */
+    /* Or a scalarized objective (Ax's "a + 2*b"): Σ weights[i]·metric i over n_weights
+     * metrics, modelled as one GP of the weighted sum (its SEM √Σ w²·sem²), observed
+     * where every metric with a weight is; NULL for the single metric above. */
+    const double *weights;
+    size_t n_weights;
     uint64_t seed;                /* experiment seed; each step derives its own streams */
 } hone_bo_input_t;
 
@@ -119,6 +124,13 @@ typedef struct hone_bo_stats {
 int hone_bo_suggest(hone_bo_t *self, const hone_bo_input_t *input, hone_value_t *out,
                     hone_bo_stats_t *stats, hone_error_t *err);
 
+/* The model part of a BO step alone: the encoding, transforms, refit schedule, warm
+ * start and appends of hone_bo_suggest, without the acquisition; what a step over
+ * several metrics (bo_goals.h) does for each metric. hone_bo_state then gives the GP and
+ * its transforms. Errors: HONE_EDATA (no observation), HONE_ENUMERIC (the fit failed),
+ * HONE_EEXHAUSTED (no free parameter). */
+int hone_bo_fit_step(hone_bo_t *self, const hone_bo_input_t *input, hone_bo_stats_t *stats, hone_error_t *err);
+
 /* The model of all current data, for predictions and the model-based best point: the
  * same encoding, winsorization, standardization and GP as a BO step, with the
  * hyperparameters always fitted (no refit schedule; pending points play no part).
@@ -154,6 +166,7 @@ typedef struct hone_bo_state {
     const double *y;              /* n standardized targets, in the GP's order */
     const double *yvar;           /* n standardized noise variances, or NULL (inferred noise) */
     const uint32_t *trials;       /* n trial indices, in the GP's order */
+    double sign;                  /* +1 maximize, −1 minimize: the model is of sign·metric */
     double y_mean, y_std;         /* standardization of the (warped) sign·metric: y_mean + y_std·ỹ */
     bool warped;                  /* the targets went through warp (BO steps with warping) */
     hone_warp_t warp;             /* output warp, applied to sign·metric before the fence */

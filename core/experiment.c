@@ -118,6 +118,11 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
         hone_bo_set_acquisition(self->bo, streq(acq, "logei") ? HONE_BO_LOGEI
                                           : streq(acq, "qlognei") ? HONE_BO_QLOGNEI : HONE_BO_AUTO);
         hone_bo_set_warping(self->bo, settings->output_warping);
+        /* Outcome constraints or several objectives: one model per metric (bo_goals.h). */
+        if (hone_goals_n_constraints(self->goals) > 0 || hone_goals_n_objectives(self->goals) > 1) {
+            self->bo_goals = hone_bo_goals_new(self->space, self->goals, self->kernel);
+            hone_bo_goals_set_constraints(self->bo_goals, self->constraints);
+        }
     }
     return self;
 }
@@ -157,6 +162,7 @@ void hone_experiment_destroy(hone_experiment_t **self_p)
     hone_strfree(self->stop_metric);
     hone_free(self->stop_checks);
     hone_bo_destroy(&self->bo);
+    hone_bo_goals_destroy(&self->bo_goals);
     hone_constraint_set_destroy(&self->constraints);
     hone_goals_destroy(&self->goals);
     for (size_t k = 0; k < self->n_objective_labels; k++)
@@ -485,6 +491,8 @@ hone_experiment_t *hone_experiment_snapshot(hone_experiment_t *self, bool take_m
     hone_experiment_restore_sobol(snap, hone_experiment_sobol_drawn(self));
     if (take_model && self->bo && snap->bo)
         hone_bo_swap_state(snap->bo, self->bo);
+    if (take_model && self->bo_goals && snap->bo_goals)
+        hone_bo_goals_swap_state(snap->bo_goals, self->bo_goals);
     return snap;
 }
 
@@ -511,5 +519,7 @@ void hone_experiment_adopt(hone_experiment_t *self, hone_experiment_t *snap, siz
         hone_experiment_restore_sobol(self, hone_experiment_sobol_drawn(snap));
     if (self->bo && snap->bo)
         hone_bo_swap_state(self->bo, snap->bo);
+    if (self->bo_goals && snap->bo_goals)
+        hone_bo_goals_swap_state(self->bo_goals, snap->bo_goals);
     self->bo_stats = snap->bo_stats;
 }

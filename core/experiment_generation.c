@@ -13,6 +13,8 @@
  * Out-of-memory policy: abort (hone_alloc*), as everywhere in core. */
 #include "experiment_internal.h"
 
+#include "alloc.h"
+
 #include <stdio.h>
 
 /* Consecutive Sobol draws that are duplicates or violate a parameter constraint after
@@ -94,12 +96,48 @@ static s_phase_t s_phase(const hone_experiment_t *self)
             continue;
         if (self->use_existing_trials || s_is_initialization_note(t->note))
             counted++;   /* (a) */
-        if (t->status == HONE_TRIAL_COMPLETED && hone_trial_latest(t, 0, &mean, &sem))
-            observed++;  /* (b) */
+        if (t->status != HONE_TRIAL_COMPLETED)
+            continue;
+        bool all = true;   /* (b): data for every metric the goals read, as Ax's */
+        for (size_t m = 0; m < hone_goals_n_metrics(self->goals) && all; m++)
+            all = hone_trial_latest(t, (uint32_t) m, &mean, &sem);
+        observed += all;
     }
     if (counted < self->initialization_budget)
         return S_PHASE_SOBOL;
     return observed >= self->min_observed ? S_PHASE_BO : S_PHASE_WAITING;
+}
+
+/* The single-objective step (bo.h): one metric, or a scalarized objective modelled as
+ * its weighted sum. */
+static int s_bo_step(hone_experiment_t *self, hone_value_t *out, hone_error_t *err)
+{
+    const hone_goals_objective_t *o = hone_goals_objective(self->goals, 0);
+    hone_bo_input_t in = {
+        .trials = self->trials, .n_trials = self->n_trials, .metric = 0,
+        .minimize = self->minimize, .seed = self->seed,
+        .weights = o->metric >= 0 ? NULL : o->weights,
+        .n_weights = o->metric >= 0 ? 0 : hone_goals_n_metrics(self->goals),
+    };
+    return hone_bo_suggest(self->bo, &in, out, &self->bo_stats, err);
+}
+
+/* The step over several metrics (bo_goals.h), with the goals' bounds made absolute
+ * (a relative one needs the baseline's data). */
+static int s_bo_goals_step(hone_experiment_t *self, hone_value_t *out, hone_error_t *err)
+{
+    size_t n_con = hone_goals_n_constraints(self->goals), m = hone_goals_n_objectives(self->goals);
+    double *bounds = hone_alloc_array(n_con + m, sizeof(double));
+    int rc = hone_experiment_goal_bounds(self, bounds, bounds + n_con, err);
+    if (rc == HONE_OK) {
+        hone_bo_goals_input_t in = {
+            .trials = self->trials, .n_trials = self->n_trials, .constraint_bounds = bounds,
+            .threshold_bounds = bounds + n_con, .seed = self->seed,
+        };
+        rc = hone_bo_goals_suggest(self->bo_goals, &in, out, &self->bo_goals_stats, err);
+    }
+    hone_free(bounds);
+    return rc;
 }
 
 /* A BO candidate, when the strategy has reached BO and the model gives a new arm.
@@ -116,13 +154,9 @@ static bool s_bo_arm(hone_experiment_t *self, hone_value_t *out, const char **fa
             *fallback = "sobol (initialization budget reached, waiting for data)";
         return false;
     }
-    hone_bo_input_t in = {
-        .trials = self->trials, .n_trials = self->n_trials, .metric = 0,
-        .minimize = self->minimize, .seed = self->seed,
-    };
     hone_error_t berr;
     hone_error_clear(&berr);
-    int rc = hone_bo_suggest(self->bo, &in, out, &self->bo_stats, &berr);
+    int rc = self->bo_goals ? s_bo_goals_step(self, out, &berr) : s_bo_step(self, out, &berr);
     HONE_ASSERT(rc != HONE_OK || hone_constraint_set_feasible(self->constraints, out));
     if (rc == HONE_OK
         && hone_experiment_arms_find(self, out, hone_experiment_arm_hash(out, hone_space_size(self->space)))
@@ -158,7 +192,14 @@ static int s_next_arm(hone_experiment_t *self, hone_value_t *out, const char **n
                               "experiment '%s': every one of the %.0f points of the search space is already "
                               "used by a trial", self->name, self->cardinality);
     if (self->bo && !fallback && s_bo_arm(self, out, &fallback)) {
-        *note = "bo";
+        /* which acquisition, when the goals leave a choice (bo_goals.h) */
+        if (self->bo_goals) {
+            snprintf(self->note_buf, sizeof self->note_buf, "bo (%s)",
+                     hone_bo_goals_acqf_name(self->bo_goals_stats.acqf));
+            *note = self->note_buf;
+        } else {
+            *note = "bo";
+        }
         return HONE_OK;
     }
     /* Rejection sampling: ints are rounded by from_unit, and a rounded point that breaks

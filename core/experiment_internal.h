@@ -11,6 +11,7 @@
 #include "experiment.h"
 
 #include "bo.h"
+#include "bo_goals.h"
 #include "constraint.h"
 #include "goals.h"
 #include "sobol.h"
@@ -47,8 +48,10 @@ struct _hone_experiment_t {
     bool use_existing_trials;       /* every trial counts toward the initialization budget */
     bool allow_exceeding_budget;    /* Sobol past the budget is normal, not a wait for data */
     hone_bo_t *bo;                  /* Bayesian optimization (method "fast"), or NULL */
+    hone_bo_goals_t *bo_goals;      /* its step over several metrics (constraints, MOO), or NULL */
     hone_kernel_kind_t kernel;      /* of the GP (BO, predict, model-based best) */
     hone_bo_stats_t bo_stats;       /* statistics of the last BO step */
+    hone_bo_goals_stats_t bo_goals_stats; /* of the last step over several metrics */
     char note_buf[192];             /* the note of the last generated trial, when composed */
     uint32_t max_trials;            /* 0: unlimited */
     uint32_t prefetch;              /* candidates kept generated ahead (broker) */
