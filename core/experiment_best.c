@@ -76,9 +76,13 @@ static int s_model_fit(const hone_experiment_t *self, hone_bo_t **out, hone_erro
 {
     hone_bo_t *bo = hone_bo_new(self->space, self->kernel);
     hone_bo_set_constraints(bo, self->constraints);
+    const hone_goals_objective_t *o = hone_goals_objective(self->goals, 0);
     hone_bo_input_t in = {
         .trials = self->trials, .n_trials = self->n_trials, .metric = 0,
-        .minimize = self->minimize, .seed = self->seed,
+        .minimize = o->metric >= 0 && o->minimize, .seed = self->seed,
+        /* a scalarized objective is modelled as its weighted sum, as in the BO step */
+        .weights = o->metric >= 0 ? NULL : o->weights,
+        .n_weights = o->metric >= 0 ? 0 : hone_goals_n_metrics(self->goals),
     };
     int rc = hone_bo_fit_model(bo, &in, err);
     if (rc != HONE_OK)
@@ -209,10 +213,10 @@ int hone_experiment_best_ex(const hone_experiment_t *self, bool use_model, hone_
      * bound on their number only spares a fit that s_best_model would reject. The model
      * path ranks the feasible trials by the objective's posterior mean: unlike Ax, which
      * weights by a modelled probability of feasibility, it never names a trial observed
-     * to break a constraint. A scalarized objective takes the raw path. */
+     * to break a constraint. With several objectives there is no best point (above). */
     size_t modelled = hone_experiment_count_status(self, HONE_TRIAL_COMPLETED)
                       + hone_experiment_count_status(self, HONE_TRIAL_EARLY_STOPPED);
-    if (rc == HONE_OK && use_model && self->bo && self->single_metric && modelled >= S_BEST_MODEL_MIN_N)
+    if (rc == HONE_OK && use_model && self->bo && modelled >= S_BEST_MODEL_MIN_N)
         (void) s_best_model(self, bounds, &b);
     hone_free(bounds);
     if (rc != HONE_OK)

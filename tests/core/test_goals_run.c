@@ -261,6 +261,12 @@ static void test_scalarized_objective(void **state)
     assert_true(fabs(x - 17.0 / 30.0) < 0.02);
     double a = -(x - 0.3) * (x - 0.3), bb = -(x - 0.7) * (x - 0.7);
     assert_double_equal(b.mean, a + 2 * bb, 1e-12);
+    /* the model path models the weighted sum: its mean there is the sum's */
+    assert_int_equal(hone_experiment_best_ex(e, true, &b, &err), HONE_OK);
+    assert_int_equal(b.source, HONE_BEST_MODEL);
+    x = s_param(e, b.trial, "x");
+    assert_true(fabs(x - 17.0 / 30.0) < 0.02);
+    assert_double_equal(b.mean, -(x - 0.3) * (x - 0.3) - 2 * (x - 0.7) * (x - 0.7), 1e-3);
     hone_experiment_destroy(&e);
 }
 
