@@ -12,7 +12,10 @@
  *     ],                                         ("type": "range"/"choice" optional)
  *     "parameter_constraints": ["x1 + x2 <= 1"], optional; Ax's linear inequalities
  *                                                (constraint.h); generated trials satisfy them
- *     "objective": "-loss",                      required; "m" maximizes, "-m" minimizes
+ *     "objective": "-loss",                      required; Ax's string (goals.h): "m" maximizes,
+ *                                                "-m" minimizes, "a + 2*b" scalarized, "-a, b" several
+ *     "outcome_constraints": ["qps >= 100"],     optional; Ax's strings, "0.9*baseline" relative
+ *     "objective_thresholds": ["a <= 3"],        optional; several objectives only
  *     "generation_strategy": {                   optional
  *       "method": "random_search",               "fast" (default) or "random_search"
  *       "initialization_random_seed": 7,         default: drawn at creation, then stored
