@@ -1,6 +1,7 @@
 /* client_role.c: the requests of the client role (Ax's Client): `create`, `next`,
  * `mark`, `best`, `status` (with the lease part), `list` (with learning curves) and
- * `predict`. `attach` is hone_worker_role_readings, `should_stop` is in early_stop.c. */
+ * `predict`. `attach` is hone_worker_role_readings, `should_stop` is in early_stop.c,
+ * `pareto` and `attach_baseline` in client_goals.c. */
 #include "handlers_internal.h"
 
 #include "alloc.h"
@@ -144,8 +145,11 @@ int hone_client_role_best_reply(const hone_msg_t *req, const hone_experiment_t *
     uint32_t index = best->trial;
     const hone_trial_t *trial = hone_experiment_trial(exp, index);
     HONE_ASSERT(trial);
+    /* The objective's label names a scalarized objective ("ne1 + 2*ne2") as a whole;
+     * for a single metric it is the metric. */
     bool minimize = false;
-    const char *metric = hone_experiment_objective(exp, &minimize);
+    (void) hone_experiment_objective(exp, &minimize);
+    const char *metric = hone_experiment_objective_label(exp, 0);
     *reply = hone_request_reply(HONE_MSG_OK, req);
     hone_node_t *body = hone_msg_body(*reply);
     S_ADD(hone_node_add_int(body, "trial", index));
@@ -258,7 +262,9 @@ int hone_client_role_status(hone_handlers_t *self, const hone_msg_t *req, hone_m
             S_ADD(hone_node_add_int(counts, hone_trial_status_name(others[i]), (int64_t) n));
     }
     S_ADD(hone_node_add_int(body, "total", (int64_t) hone_experiment_trial_count(exp)));
-    /* The raw path: no model fit for a status. */
+    /* The raw path: no model fit for a status. No best point at all for a
+     * multi-objective experiment (HONE_EINVAL: its answer is `pareto`) or while it lacks
+     * data: the status is answered without one. */
     hone_best_point_t raw;
     if (hone_experiment_best_ex(exp, false, &raw, NULL) == HONE_OK) {
         hone_node_t *best = hone_node_add_map(body, "best");

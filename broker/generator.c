@@ -85,6 +85,10 @@ void hone_generator_job_run(hone_generator_job_t *job)
         job->rc = hone_experiment_predict(job->experiment, job->n_points, job->rows, job->mean, job->sem,
                                           &job->err);
         break;
+    case HONE_GENERATOR_PARETO:
+        hone_frontier_clear(&job->frontier);
+        job->rc = hone_experiment_pareto(job->experiment, true, &job->frontier, &job->err);
+        break;
     case HONE_GENERATOR_STOP:
         job->rc = hone_stopping_decide_trials(&job->stop_cfg, job->curves, job->stop_minimize, job->stop_trials,
                                               job->n_stop, job->decisions, &job->err);
@@ -133,6 +137,17 @@ hone_generator_job_t *hone_generator_job_new_best(hone_experiment_t *experiment,
     HONE_ASSERT(experiment);
     hone_generator_job_t *job = hone_alloc(sizeof *job);
     job->kind = HONE_GENERATOR_BEST;
+    job->experiment = experiment;
+    job->arg = arg;
+    hone_error_clear(&job->err);
+    return job;
+}
+
+hone_generator_job_t *hone_generator_job_new_pareto(hone_experiment_t *experiment, void *arg)
+{
+    HONE_ASSERT(experiment);
+    hone_generator_job_t *job = hone_alloc(sizeof *job);
+    job->kind = HONE_GENERATOR_PARETO;
     job->experiment = experiment;
     job->arg = arg;
     hone_error_clear(&job->err);
@@ -193,6 +208,7 @@ void hone_generator_job_destroy(hone_generator_job_t **job_p)
     hone_curves_destroy(&job->curves);
     hone_free(job->stop_trials);
     hone_free(job->decisions);
+    hone_frontier_clear(&job->frontier);
     hone_free(job);
     *job_p = NULL;
 }

@@ -1,5 +1,6 @@
 /* generator.h: the broker's generator thread, which runs hone_experiment_generate, the
- * model path of hone_experiment_best_ex and hone_experiment_predict off the reactor
+ * model paths of hone_experiment_best_ex and hone_experiment_pareto, and
+ * hone_experiment_predict off the reactor
  * thread so that a model fit (up to about a second) never holds up heartbeats or other
  * experiments; and early-stopping decisions that cost too much for the reactor (the
  * check_safe replay, very large experiments), on a copy of the curves.
@@ -32,6 +33,7 @@ typedef enum {
     HONE_GENERATOR_BEST,            /* hone_experiment_best_ex with use_model true */
     HONE_GENERATOR_PREDICT,         /* hone_experiment_predict */
     HONE_GENERATOR_STOP,            /* hone_stopping_decide_trials, on curves (no experiment) */
+    HONE_GENERATOR_PARETO,          /* hone_experiment_pareto with use_model true */
 } hone_generator_kind_t;
 
 /* One job: in-fields set by hone_generator_job_new, _new_best or _new_predict,
@@ -55,6 +57,7 @@ typedef struct hone_generator_job {
     uint32_t *stop_trials;          /* in, STOP: [n_stop] the trials to decide on */
     size_t n_stop;                  /* in, STOP: how many */
     hone_stop_decision_t *decisions; /* out, STOP: [n_stop] (rc HONE_OK) */
+    hone_frontier_t frontier;       /* out, PARETO: the frontier (rc HONE_OK; the job owns it) */
     int rc;                         /* out: the core call's code */
     hone_error_t err;               /* out: its message */
     int64_t submitted_ms;           /* monotonic times, for logs */
@@ -69,6 +72,9 @@ hone_generator_job_t *hone_generator_job_new(hone_experiment_t *experiment, uint
                                              void *arg);
 /* A job for experiment's best point on the model path (borrowed, as above). Never NULL. */
 hone_generator_job_t *hone_generator_job_new_best(hone_experiment_t *experiment, void *arg);
+/* A job for experiment's Pareto frontier on the model path (borrowed, as above). Never
+ * NULL. */
+hone_generator_job_t *hone_generator_job_new_pareto(hone_experiment_t *experiment, void *arg);
 /* A job for the objective's predictions at n_points (>= 1) parameterizations of
  * experiment (borrowed, as above): points holds n_points rows of hone_space_size values
  * in the space's order, interned (hone_space_intern), and is copied. Never NULL. */
@@ -82,7 +88,8 @@ hone_generator_job_t *hone_generator_job_new_stop(hone_curves_t **curves_p, cons
 /* Runs the job on the calling thread, for a caller without a generator (or one that
  * must not wait for it): sets the out-fields as the generator thread would. */
 void hone_generator_job_run(hone_generator_job_t *job);
-/* Frees the job (not its experiment, not arg; a STOP job's curves). Safe on NULL. */
+/* Frees the job (not its experiment, not arg; a STOP job's curves, a PARETO job's
+ * frontier). Safe on NULL. */
 void hone_generator_job_destroy(hone_generator_job_t **job_p);
 
 /* Starts the thread. Errors: HONE_EIO (no pipe or no thread; err says why). */

@@ -1,12 +1,12 @@
 /* handlers.c: the handlers' state and dispatch, the fields every request reads, inline
  * generation, and the model fits handed to the generator thread. The requests
- * themselves are handled in worker_role.c and client_role.c, with leases in leasing.c
- * and early stopping in early_stop.c (handlers_internal.h): validate, change through
- * the core, store, then reply. Generations, `best` on the model path and `predict` fit
- * a model, so they go to the generator thread on a snapshot of the experiment
- * (s_submit); while an experiment generates, dispatch parks its `ready` and `next` (and
- * only those), and s_on_collected adopts the new trials, stores them, answers and
- * serves what waited. */
+ * themselves are handled in worker_role.c, client_role.c and client_goals.c, with
+ * leases in leasing.c and early stopping in early_stop.c (handlers_internal.h):
+ * validate, change through the core, store, then reply. Generations, `best` and
+ * `pareto` on the model path and `predict` fit a model, so they go to the generator
+ * thread on a snapshot of the experiment (s_submit); while an experiment generates,
+ * dispatch parks the requests that add trials (`ready`, `next`, `attach_baseline`), and
+ * s_on_collected adopts the new trials, stores them, answers and serves what waited. */
 #include "handlers_internal.h"
 
 #include "alloc.h"
@@ -211,12 +211,13 @@ static hone_msg_t *s_answer(const hone_msg_t *request, int rc, hone_msg_t **repl
 
 /* The experiment a request names when it is a request that must wait while that
  * experiment generates (`ready` and `next`, so that each trial is generated with the
- * ones before it as pending points), else NULL. Everything else is served on the live
+ * ones before it as pending points, and `attach_baseline`, whose new trial would
+ * otherwise be a pending point the generation never saw), else NULL. Everything else is served on the live
  * experiment meanwhile: the generator works on a snapshot. */
 static const char *s_waits_for(const hone_msg_t *request)
 {
     switch (hone_msg_id(request)) {
-    case HONE_MSG_READY: case HONE_MSG_NEXT: {
+    case HONE_MSG_READY: case HONE_MSG_NEXT: case HONE_MSG_ATTACH_BASELINE: {
         const char *name = NULL;
         return hone_msg_get_str(request, "experiment", &name, NULL) == HONE_OK ? name : NULL;
     }
@@ -254,6 +255,7 @@ static void s_submit(hone_handlers_t *self, const hone_handlers_peer_t *peer, ho
     switch (offload->kind) {
     case HONE_GENERATOR_GENERATE: job = hone_generator_job_new(snap, offload->count, d); break;
     case HONE_GENERATOR_BEST: job = hone_generator_job_new_best(snap, d); break;
+    case HONE_GENERATOR_PARETO: job = hone_generator_job_new_pareto(snap, d); break;
     case HONE_GENERATOR_PREDICT:
         job = hone_generator_job_new_predict(snap, offload->n_points, offload->points, d);
         break;
@@ -315,6 +317,8 @@ static hone_msg_t *s_serve(hone_handlers_t *self, const hone_handlers_peer_t *pe
     case HONE_MSG_LIST: rc = hone_client_role_list(self, request, &reply, &err); break;
     case HONE_MSG_PREDICT: rc = hone_client_role_predict(self, request, &reply, &offload, &err); break;
     case HONE_MSG_SHOULD_STOP: rc = hone_early_stop_should_stop(self, request, &reply, &offload, &err); break;
+    case HONE_MSG_PARETO: rc = hone_client_goals_pareto(self, request, &reply, &offload, &err); break;
+    case HONE_MSG_ATTACH_BASELINE: rc = hone_client_goals_attach_baseline(self, request, &reply, &err); break;
     default: {
         const char *type = hone_msg_name(id);
         rc = hone_error_set(&err, HONE_EPROTO, "'%s' is not a request the broker accepts",
@@ -453,6 +457,9 @@ static void s_on_collected(hone_handlers_t *self, hone_generator_job_t *job, int
         break;
     case HONE_GENERATOR_PREDICT:
         rc = hone_client_role_predict_reply(request, job, &reply);
+        break;
+    case HONE_GENERATOR_PARETO:
+        rc = hone_client_goals_pareto_reply(request, job->experiment, job->rc, &job->frontier, &reply);
         break;
     }
     if (request) {

@@ -96,7 +96,7 @@ void hone_handlers_use_generator(hone_handlers_t *self, hone_generator_t *genera
 /* Handles one request from peer and takes it (*request becomes NULL). Returns the
  * reply (the caller owns it: `ok`, `trial`, `no_work`, `heartbeat` or `error`, carrying
  * the request's seq), or NULL when the reply is deferred: the request started a job on
- * the generator thread (a generation, a model-path `best`, a `predict`, a costly
+ * the generator thread (a generation, a model-path `best` or `pareto`, a `predict`, a costly
  * `should_stop`), or it names an experiment that is busy generating and waits behind it
  * (see parking.h). A deferred reply is sent through the reply
  * function later, exactly once (except at shutdown, see hone_handlers_finish). Replies

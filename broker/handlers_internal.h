@@ -9,6 +9,7 @@
  *   worker_role.c  ready, progress, complete, fail and heartbeat, and the readings and
  *                  status changes that attach and mark share with them;
  *   client_role.c  create, next, mark, best, status, list and predict;
+ *   client_goals.c pareto and attach_baseline (several goals);
  *   early_stop.c   early stopping: decisions on readings, the stop repeated until
  *                  acknowledged, should_stop, decision jobs on the generator thread.
  * Functions carry the name of their file. Each is described at its definition; every
@@ -48,7 +49,7 @@ typedef struct {
     size_t trials_before;       /* job: the snapshot's trial count when it was taken */
 } hone_handlers_deferred_t;
 
-/* A model fit that a handler (`ready`, `next`, `best`, `predict`, `should_stop`) wants
+/* A model fit that a handler (`ready`, `next`, `best`, `pareto`, `predict`, `should_stop`) wants
  * off the reactor. */
 typedef struct {
     hone_experiment_t *exp;     /* NULL: none */
@@ -128,6 +129,15 @@ int hone_client_role_list(hone_handlers_t *self, const hone_msg_t *req, hone_msg
 int hone_client_role_predict_reply(const hone_msg_t *req, const hone_generator_job_t *job, hone_msg_t **reply);
 int hone_client_role_predict(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply,
                              hone_handlers_offload_t *offload, hone_error_t *err);
+
+/* ---- client_goals.c ---- */
+
+int hone_client_goals_pareto_reply(const hone_msg_t *req, const hone_experiment_t *exp, int rc,
+                                   const hone_frontier_t *frontier, hone_msg_t **reply);
+int hone_client_goals_pareto(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply,
+                             hone_handlers_offload_t *offload, hone_error_t *err);
+int hone_client_goals_attach_baseline(hone_handlers_t *self, const hone_msg_t *req, hone_msg_t **reply,
+                                      hone_error_t *err);
 
 /* ---- early_stop.c ---- */
 

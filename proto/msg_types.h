@@ -24,6 +24,8 @@
     XX(LIST,         "list",         C2B)         \
     XX(PREDICT,      "predict",      C2B)         \
     XX(SHOULD_STOP,  "should_stop",  C2B)         \
+    XX(PARETO,       "pareto",       C2B)         \
+    XX(ATTACH_BASELINE, "attach_baseline", C2B)   \
     /* replies */                                 \
     XX(OK,           "ok",           B2P)         \
     XX(ERROR,        "error",        B2P)

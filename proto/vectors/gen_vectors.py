@@ -146,6 +146,10 @@ GOLDEN = [
     ("list", "list", 8, {"experiment": "branin"}),
     ("list_curves", "list", 8, {"experiment": "training", "trial": 12, "curves": True}),
     ("should_stop", "should_stop", 10, {"experiment": "training", "trial": 12}),
+    # several goals (PROTOCOL.md 4.7.10, 4.7.11): the Pareto frontier, the baseline
+    ("pareto", "pareto", 11, {"experiment": "tradeoff", "use_model": False}),
+    ("attach_baseline", "attach_baseline", 12, {"experiment": "tradeoff",
+                                                "params": {"x1": 0.5, "x2": 0.25}}),
     ("predict", "predict", 9, {"experiment": "branin", "points": [
         {"x1": 2.5, "x2": 7.5},
         {"x1": -3.0, "x2": 12.25},
@@ -205,6 +209,17 @@ GOLDEN = [
         {"mean": 55.58720124781904, "sem": 0.4971051178123394},
         {"mean": 17.308617391304345, "sem": 9.618720588235295},
     ], "metric": "branin"}),
+    ("ok_pareto", "ok", 11, {"source": "raw", "objectives": ["a", "b"], "minimize": [True, True],
+                             "ref": [10.0, 4.5], "ref_inferred": True, "hypervolume": 22.5,
+                             "points": [
+                                 {"trial": 1, "params": {"x1": 0.125, "x2": 0.75}, "values": [4.0, 1.5],
+                                  "sems": [0.25, None], "contribution": 4.5},
+                                 {"trial": 0, "params": {"x1": 0.5, "x2": 0.5}, "values": [2.0, 3.0],
+                                  "sems": [None, None], "contribution": 3.0},
+                                 {"trial": 3, "params": {"x1": 0.875, "x2": 0.0}, "values": [7.0, 1.0],
+                                  "sems": [None, None], "contribution": 1.5},
+                             ]}),
+    ("ok_attach_baseline", "ok", 12, {"trial": 4}),
     ("error_not_found", "error", 1, {"code": -3, "name": "HONE_ENOTFOUND",
                                      "message": "unknown experiment 'brannin'"}),
     ("error_version", "error", 77, {"code": -7, "name": "HONE_EVERSION",

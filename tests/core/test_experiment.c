@@ -11,34 +11,12 @@
 #include <string.h>
 
 #include "experiment.h"
+#include "experiment_check.h"
 
 static void s_assert_contains(const char *haystack, const char *needle)
 {
     if (!strstr(haystack, needle))
         fail_msg("'%s' does not contain '%s'", haystack, needle);
-}
-
-static hone_experiment_t *s_new(const char *json, uint64_t seed)
-{
-    hone_experiment_t *e = NULL;
-    hone_error_t err;
-    hone_error_clear(&err);
-    if (hone_experiment_from_json(&e, json, strlen(json), seed, &err) != HONE_OK)
-        fail_msg("config refused: %s", err.message);
-    return e;
-}
-
-/* Generates exactly one trial and returns its index. */
-static uint32_t s_one(hone_experiment_t *e)
-{
-    uint32_t idx = UINT32_MAX, n = 0;
-    hone_error_t err;
-    hone_error_clear(&err);
-    int rc = hone_experiment_generate(e, 1, &idx, &n, &err);
-    if (rc != HONE_OK)
-        fail_msg("generate gave %d: %s", rc, err.message);
-    assert_int_equal(n, 1);
-    return idx;
 }
 
 static bool s_same_arm(const hone_experiment_t *e, uint32_t a, uint32_t b)
@@ -60,7 +38,7 @@ static const char s_small[] =
 static void test_center_then_sobol(void **state)
 {
     (void) state;
-    hone_experiment_t *e = s_new(s_branin, 11);
+    hone_experiment_t *e = exp_check_new(s_branin, 11);
     hone_error_t err;
     uint32_t idx[4], n = 0;
     assert_int_equal(hone_experiment_sobol_drawn(e), 0);
@@ -87,7 +65,7 @@ static void test_center_then_sobol(void **state)
     /* no second center, even once every trial is over */
     for (uint32_t i = 0; i < 4; i++)
         assert_int_equal(hone_experiment_mark(e, i, HONE_TRIAL_ABANDONED, NULL, &err), HONE_OK);
-    assert_string_equal(hone_experiment_trial(e, s_one(e))->note, "sobol");
+    assert_string_equal(hone_experiment_trial(e, exp_check_one(e))->note, "sobol");
     hone_experiment_destroy(&e);
 }
 
@@ -97,9 +75,9 @@ static void test_no_duplicates_until_exhausted(void **state)
     char json[512];
     for (int center = 0; center < 2; center++) {
         snprintf(json, sizeof json, s_small, center ? "true" : "false");
-        hone_experiment_t *e = s_new(json, 3);
+        hone_experiment_t *e = exp_check_new(json, 3);
         for (uint32_t i = 0; i < 6; i++)
-            s_one(e);
+            exp_check_one(e);
         for (uint32_t a = 0; a < 6; a++)
             for (uint32_t b = a + 1; b < 6; b++)
                 assert_false(s_same_arm(e, a, b));
@@ -115,7 +93,7 @@ static void test_no_duplicates_until_exhausted(void **state)
     }
     /* a batch stops short at exhaustion and still succeeds */
     snprintf(json, sizeof json, s_small, "true");
-    hone_experiment_t *e = s_new(json, 3);
+    hone_experiment_t *e = exp_check_new(json, 3);
     uint32_t idx[10], n = 0;
     hone_error_t err;
     assert_int_equal(hone_experiment_generate(e, 10, idx, &n, &err), HONE_OK);
@@ -128,13 +106,13 @@ static void test_failed_arm_returns_abandoned_never(void **state)
     (void) state;
     char json[512];
     snprintf(json, sizeof json, s_small, "false");
-    hone_experiment_t *e = s_new(json, 5);
+    hone_experiment_t *e = exp_check_new(json, 5);
     hone_error_t err;
     for (uint32_t i = 0; i < 6; i++)
-        s_one(e);
+        exp_check_one(e);
     assert_int_equal(hone_experiment_mark(e, 2, HONE_TRIAL_FAILED, "oom", &err), HONE_OK);
     assert_string_equal(hone_experiment_trial(e, 2)->reason, "oom");
-    uint32_t again = s_one(e);   /* the only free point is the failed arm */
+    uint32_t again = exp_check_one(e);   /* the only free point is the failed arm */
     assert_int_equal(again, 6);
     assert_true(s_same_arm(e, 2, 6));
     /* abandoned arms are never suggested again */
@@ -145,14 +123,14 @@ static void test_failed_arm_returns_abandoned_never(void **state)
     /* failing several trials with the same arm frees it only once all are failed */
     hone_experiment_destroy(&e);
 
-    e = s_new(json, 5);
+    e = exp_check_new(json, 5);
     for (uint32_t i = 0; i < 6; i++)
-        s_one(e);
+        exp_check_one(e);
     assert_int_equal(hone_experiment_mark(e, 0, HONE_TRIAL_FAILED, NULL, &err), HONE_OK);
-    assert_true(s_same_arm(e, 0, s_one(e)));          /* trial 6 = arm of 0 */
+    assert_true(s_same_arm(e, 0, exp_check_one(e)));          /* trial 6 = arm of 0 */
     assert_int_equal(hone_experiment_generate(e, 1, idx, &n, &err), HONE_EEXHAUSTED);
     assert_int_equal(hone_experiment_mark(e, 6, HONE_TRIAL_FAILED, NULL, &err), HONE_OK);
-    assert_true(s_same_arm(e, 0, s_one(e)));          /* trial 7 = the same arm again */
+    assert_true(s_same_arm(e, 0, exp_check_one(e)));          /* trial 7 = the same arm again */
     hone_experiment_destroy(&e);
 }
 
@@ -161,7 +139,7 @@ static void test_budget(void **state)
     (void) state;
     const char *json = "{\"name\":\"b\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"y\",\"max_trials\":3,"
                        "\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
-    hone_experiment_t *e = s_new(json, 1);
+    hone_experiment_t *e = exp_check_new(json, 1);
     hone_error_t err;
     uint32_t idx[5], n = 0;
     assert_int_equal(hone_experiment_generate(e, 5, idx, &n, &err), HONE_OK);
@@ -184,7 +162,7 @@ static void test_budget(void **state)
     assert_int_equal(idx[0], 3);
     /* so does an abandoned one */
     assert_int_equal(hone_experiment_mark(e, 3, HONE_TRIAL_ABANDONED, NULL, &err), HONE_OK);
-    assert_int_equal(s_one(e), 4);
+    assert_int_equal(exp_check_one(e), 4);
     assert_int_equal(hone_experiment_mark(e, 4, HONE_TRIAL_COMPLETED, NULL, &err), HONE_OK);
     hone_error_clear(&err);
     assert_int_equal(hone_experiment_generate(e, 1, idx, &n, &err), HONE_EDONE);
@@ -198,7 +176,7 @@ static void test_max_failures(void **state)
     (void) state;
     const char *json = "{\"name\":\"f\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"y\",\"max_failures\":2,"
                        "\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
-    hone_experiment_t *e = s_new(json, 1);
+    hone_experiment_t *e = exp_check_new(json, 1);
     hone_error_t err;
     uint32_t idx[3], n = 0;
     assert_int_equal(hone_experiment_generate(e, 3, idx, &n, &err), HONE_OK);
@@ -213,9 +191,9 @@ static void test_max_failures(void **state)
 
     /* the default limit is max_trials: with 2 trials, 2 failures stop it */
     json = "{\"name\":\"f\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"y\",\"max_trials\":2,\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
-    e = s_new(json, 1);
+    e = exp_check_new(json, 1);
     for (uint32_t i = 0; i < 2; i++) {
-        uint32_t t = s_one(e);
+        uint32_t t = exp_check_one(e);
         assert_int_equal(hone_experiment_mark(e, t, HONE_TRIAL_FAILED, NULL, &err), HONE_OK);
     }
     assert_int_equal(hone_experiment_generate(e, 1, idx, &n, &err), HONE_EDONE);
@@ -237,7 +215,7 @@ static void test_best(void **state)
     for (int minimize = 0; minimize < 2; minimize++) {
         const char *json = minimize ? "{\"name\":\"m\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"-loss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}"
                                     : "{\"name\":\"m\",\"generation_strategy\":{\"method\":\"random_search\"},\"objective\":\"loss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}]}";
-        hone_experiment_t *e = s_new(json, 2);
+        hone_experiment_t *e = exp_check_new(json, 2);
         hone_error_t err;
         uint32_t idx[7], n = 0, best = 99;
         double mean = 0, sem = 0;
@@ -280,7 +258,7 @@ static void test_best(void **state)
 static void test_attach_errors_all_or_nothing(void **state)
 {
     (void) state;
-    hone_experiment_t *e = s_new(s_branin, 1);
+    hone_experiment_t *e = exp_check_new(s_branin, 1);
     hone_error_t err;
     uint32_t idx[2], n = 0;
     assert_int_equal(hone_experiment_generate(e, 2, idx, &n, &err), HONE_OK);
@@ -320,7 +298,7 @@ static void test_attach_errors_all_or_nothing(void **state)
 static hone_experiment_t *s_restore_copy(const hone_experiment_t *src)
 {
     const char *canonical = hone_experiment_config_json(src);
-    hone_experiment_t *dst = s_new(canonical, 777);
+    hone_experiment_t *dst = exp_check_new(canonical, 777);
     size_t dim = hone_space_size(hone_experiment_space(src));
     hone_error_t err;
     for (uint32_t i = 0; i < hone_experiment_trial_count(src); i++) {
@@ -379,8 +357,8 @@ static const char s_mixed[] =
 static void test_restore_continues_sequence(void **state)
 {
     (void) state;
-    hone_experiment_t *straight = s_new(s_mixed, 31337);
-    hone_experiment_t *a = s_new(s_mixed, 31337);
+    hone_experiment_t *straight = exp_check_new(s_mixed, 31337);
+    hone_experiment_t *a = exp_check_new(s_mixed, 31337);
     hone_error_t err;
     uint32_t idx[40], n = 0;
     assert_int_equal(hone_experiment_generate(a, 8, idx, &n, &err), HONE_OK);
@@ -449,7 +427,7 @@ static void test_restore_continues_sequence(void **state)
 static void test_reproducible_with_seed(void **state)
 {
     (void) state;
-    hone_experiment_t *a = s_new(s_mixed, 9), *b = s_new(s_mixed, 9), *c = s_new(s_mixed, 10);
+    hone_experiment_t *a = exp_check_new(s_mixed, 9), *b = exp_check_new(s_mixed, 9), *c = exp_check_new(s_mixed, 10);
     hone_error_t err;
     uint32_t idx[50], n = 0;
     assert_int_equal(hone_experiment_generate(a, 50, idx, &n, &err), HONE_OK);
@@ -474,7 +452,7 @@ static void test_many_trials_6d(void **state)
                        "{\"name\":\"x1\",\"bounds\":[0,1]},{\"name\":\"x2\",\"bounds\":[0,1]},"
                        "{\"name\":\"x3\",\"bounds\":[0,1]},{\"name\":\"x4\",\"bounds\":[0,1]},"
                        "{\"name\":\"x5\",\"bounds\":[0,1]},{\"name\":\"x6\",\"bounds\":[0,1]}]}";
-    hone_experiment_t *e = s_new(json, 6);
+    hone_experiment_t *e = exp_check_new(json, 6);
     hone_error_t err;
     uint32_t idx[100], n = 0;
     for (int round = 0; round < 50; round++) {
@@ -514,7 +492,7 @@ static void test_constrained_random_search(void **state)
 {
     (void) state;
     char *json = s_constrained("random_search", 5, S_BRANIN_PARAMS, "\"x1 + x2 <= 5\"", NULL);
-    hone_experiment_t *e = s_new(json, 1);
+    hone_experiment_t *e = exp_check_new(json, 1);
     free(json);
     enum { N = 400 };
     uint32_t idx[N], n = 0;
@@ -556,7 +534,7 @@ static void test_constrained_int(void **state)
                                "{\"name\":\"x\",\"bounds\":[0,1]},"
                                "{\"name\":\"k\",\"values\":[1,2,3]}",
                                "\"n + 10*x <= 12.5\", \"n - k >= 1\"", NULL);
-    hone_experiment_t *e = s_new(json, 1);
+    hone_experiment_t *e = exp_check_new(json, 1);
     free(json);
     uint32_t idx[150], n = 0;
     hone_error_t err;
@@ -576,9 +554,9 @@ static void test_constrained_int(void **state)
 
     /* a feasible midpoint is the plain center */
     json = s_constrained("random_search", 9, S_BRANIN_PARAMS, "\"x1 + x2 <= 20\"", NULL);
-    e = s_new(json, 1);
+    e = exp_check_new(json, 1);
     free(json);
-    uint32_t t = s_one(e);
+    uint32_t t = exp_check_one(e);
     assert_string_equal(hone_experiment_trial(e, t)->note, "center");
     assert_true(hone_experiment_trial(e, t)->params[0].u.f == 2.5);
     hone_experiment_destroy(&e);
@@ -590,7 +568,7 @@ static void test_constrained_exhaustion(void **state)
 {
     (void) state;
     char *json = s_constrained("random_search", 3, S_BRANIN_PARAMS, "\"x1 + x2 >= 24.99\"", NULL);
-    hone_experiment_t *e = s_new(json, 1);
+    hone_experiment_t *e = exp_check_new(json, 1);
     free(json);
     uint32_t idx[5], n = 0;
     hone_error_t err;
@@ -609,7 +587,7 @@ static void test_constrained_exhaustion(void **state)
     json = s_constrained("random_search", 3,
                          "{\"name\":\"n\",\"bounds\":[0,10],\"parameter_type\":\"int\"}",
                          "\"n >= 2.2\", \"n <= 2.8\"", NULL);
-    e = s_new(json, 1);
+    e = exp_check_new(json, 1);
     free(json);
     assert_int_equal(hone_experiment_generate(e, 1, idx, &n, &err), HONE_EEXHAUSTED);
     s_assert_contains(err.message, "leave (almost) no feasible point");
@@ -623,7 +601,7 @@ static void test_constrained_exhaustion(void **state)
                          "{\"name\":\"n\",\"bounds\":[0,10],\"parameter_type\":\"int\"},"
                          "{\"name\":\"m\",\"bounds\":[0,10],\"parameter_type\":\"int\"}",
                          "\"-8*n + m <= -2.6\", \"10*n - m <= 8.1\"", NULL);
-    e = s_new(json, 1);
+    e = exp_check_new(json, 1);
     free(json);
     assert_int_equal(hone_experiment_generate(e, 10, idx, &n, &err), HONE_OK);
     assert_int_equal(n, 4);
@@ -641,7 +619,7 @@ static void test_constrained_exhaustion(void **state)
                          "{\"name\":\"n\",\"bounds\":[0,10],\"parameter_type\":\"int\"},"
                          "{\"name\":\"k\",\"values\":[1,2,3]}",
                          "\"n + k <= 2\"", ",\"initialize_with_center\":false");
-    e = s_new(json, 1);
+    e = exp_check_new(json, 1);
     free(json);
     assert_int_equal(hone_experiment_generate(e, 5, idx, &n, &err), HONE_OK);
     assert_int_equal(n, 3);   /* (0, 1), (1, 1) and (0, 2) */
@@ -658,7 +636,7 @@ static void test_constrained_restore_allows_infeasible(void **state)
 {
     (void) state;
     char *json = s_constrained("random_search", 4, S_BRANIN_PARAMS, "\"x1 + x2 <= 5\"", NULL);
-    hone_experiment_t *e = s_new(json, 1);
+    hone_experiment_t *e = exp_check_new(json, 1);
     free(json);
     hone_value_t params[2] = { hone_value_float(10), hone_value_float(15) };
     hone_error_t err;
@@ -666,7 +644,7 @@ static void test_constrained_restore_allows_infeasible(void **state)
                      HONE_OK);
     /* the experiment has trials, so no center; Sobol points are feasible */
     for (int i = 0; i < 20; i++) {
-        const hone_trial_t *t = hone_experiment_trial(e, s_one(e));
+        const hone_trial_t *t = hone_experiment_trial(e, exp_check_one(e));
         assert_string_equal(t->note, "sobol");
         assert_true(t->params[0].u.f + t->params[1].u.f <= 5 + 1e-8);
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "experiment.h"
+#include "experiment_check.h"
 #include "pareto.h"
 
 #define S_PI 3.14159265358979323846
@@ -23,28 +24,6 @@ static void s_assert_near(double a, double b, double tol, int line)
 {
     if (!(fabs(a - b) <= tol))
         fail_msg("line %d: %.17g and %.17g differ by more than %g", line, a, b, tol);
-}
-
-static hone_experiment_t *s_new(const char *json, uint64_t seed)
-{
-    hone_experiment_t *e = NULL;
-    hone_error_t err;
-    hone_error_clear(&err);
-    if (hone_experiment_from_json(&e, json, strlen(json), seed, &err) != HONE_OK)
-        fail_msg("config refused: %s", err.message);
-    return e;
-}
-
-static uint32_t s_one(hone_experiment_t *e)
-{
-    uint32_t idx = UINT32_MAX, n = 0;
-    hone_error_t err;
-    hone_error_clear(&err);
-    int rc = hone_experiment_generate(e, 1, &idx, &n, &err);
-    if (rc != HONE_OK)
-        fail_msg("generate gave %d: %s", rc, err.message);
-    assert_int_equal(n, 1);
-    return idx;
 }
 
 static double s_param(const hone_experiment_t *e, uint32_t trial, const char *name)
@@ -89,14 +68,14 @@ static double s_disc(double x1, double x2)
 static void test_constrained_best_never_infeasible(void **state)
 {
     (void) state;
-    hone_experiment_t *e = s_new("{\"name\":\"bd\",\"parameters\":[{\"name\":\"x1\",\"bounds\":[-5,10]},"
+    hone_experiment_t *e = exp_check_new("{\"name\":\"bd\",\"parameters\":[{\"name\":\"x1\",\"bounds\":[-5,10]},"
                                  "{\"name\":\"x2\",\"bounds\":[0,15]}],\"objective\":\"-branin\","
                                  "\"outcome_constraints\":[\"disc <= 50\"],\"max_trials\":22}", 3);
     const char *names[] = { "branin", "disc" };
     double best_feasible = INFINITY;
     size_t bo_steps = 0;
     for (int i = 0; i < 22; i++) {
-        uint32_t t = s_one(e);
+        uint32_t t = exp_check_one(e);
         double x1 = s_param(e, t, "x1"), x2 = s_param(e, t, "x2");
         double v[2] = { s_branin(x1, x2), s_disc(x1, x2) };
         const char *note = hone_experiment_trial(e, t)->note;
@@ -136,14 +115,14 @@ static void test_constrained_best_never_infeasible(void **state)
 static void test_probability_of_feasibility_first(void **state)
 {
     (void) state;
-    hone_experiment_t *e = s_new("{\"name\":\"pf\",\"parameters\":[{\"name\":\"x1\",\"bounds\":[0,1]},"
+    hone_experiment_t *e = exp_check_new("{\"name\":\"pf\",\"parameters\":[{\"name\":\"x1\",\"bounds\":[0,1]},"
                                  "{\"name\":\"x2\",\"bounds\":[0,1]}],\"objective\":\"y\","
                                  "\"outcome_constraints\":[\"c >= 1.9\"]}", 11);
     const char *names[] = { "y", "c" };
     bool feasible_seen = false, pf_used = false;
     int found_at = -1;
     for (int i = 0; i < 20 && !(feasible_seen && pf_used); i++) {
-        uint32_t t = s_one(e);
+        uint32_t t = exp_check_one(e);
         double x1 = s_param(e, t, "x1"), x2 = s_param(e, t, "x2");
         double c = x1 * x1 + x2 * x2;
         const char *note = hone_experiment_trial(e, t)->note;
@@ -168,7 +147,7 @@ static void test_probability_of_feasibility_first(void **state)
 static void test_relative_constraint_with_baseline(void **state)
 {
     (void) state;
-    hone_experiment_t *e = s_new("{\"name\":\"rel\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
+    hone_experiment_t *e = exp_check_new("{\"name\":\"rel\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
                                  "\"objective\":\"-loss\",\"outcome_constraints\":[\"qps >= 0.9 * baseline\"],"
                                  "\"generation_strategy\":{\"initialization_budget\":2}}", 5);
     double bounds[1];
@@ -179,7 +158,7 @@ static void test_relative_constraint_with_baseline(void **state)
     const char *names[] = { "loss", "qps" };
     /* loss falls with x, qps too: the constraint caps x */
     for (int i = 0; i < 3; i++) {
-        uint32_t t = s_one(e);
+        uint32_t t = exp_check_one(e);
         double x = s_param(e, t, "x");
         double v[2] = { 1 - x, 100 * (1 - x) };
         s_complete(e, t, 2, names, v);
@@ -204,7 +183,7 @@ static void test_relative_constraint_with_baseline(void **state)
     assert_double_equal(bounds[0], 45.0, 1e-12);
     /* the best point is the lowest loss among trials with qps >= 45, i.e. x <= 0.55 */
     for (int i = 0; i < 6; i++) {
-        uint32_t t = s_one(e);
+        uint32_t t = exp_check_one(e);
         assert_non_null(strstr(hone_experiment_trial(e, t)->note, "bo (qlognei)"));
         double x = s_param(e, t, "x");
         double w[2] = { 1 - x, 100 * (1 - x) };
@@ -225,7 +204,7 @@ static void test_relative_constraint_with_baseline(void **state)
     assert_true(best_x > 0.5);   /* the steps went to the constraint's edge at 0.55 */
 
     /* a negative baseline: −100 and −10% give −110 */
-    hone_experiment_t *n = s_new("{\"name\":\"neg\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
+    hone_experiment_t *n = exp_check_new("{\"name\":\"neg\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
                                  "\"objective\":\"-loss\",\"outcome_constraints\":[\"qps >= 0.9 * baseline\"]}", 5);
     assert_int_equal(hone_experiment_attach_baseline(n, params, &base, &err), HONE_OK);
     double nv[2] = { 1, -100 };
@@ -244,12 +223,12 @@ static void test_relative_constraint_with_baseline(void **state)
 static void test_scalarized_objective(void **state)
 {
     (void) state;
-    hone_experiment_t *e = s_new("{\"name\":\"sc\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
+    hone_experiment_t *e = exp_check_new("{\"name\":\"sc\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
                                  "\"objective\":\"a + 2*b\",\"max_trials\":14}", 2);
     assert_string_equal(hone_experiment_objective_label(e, 0), "a + 2*b");
     const char *names[] = { "a", "b" };
     for (int i = 0; i < 14; i++) {
-        uint32_t t = s_one(e);
+        uint32_t t = exp_check_one(e);
         double x = s_param(e, t, "x");
         double v[2] = { -(x - 0.3) * (x - 0.3), -(x - 0.7) * (x - 0.7) };
         s_complete(e, t, 2, names, v);
@@ -277,13 +256,13 @@ static void test_several_objectives(void **state)
 {
     (void) state;
     /* a = x², b = (x − 1)² + y: the front is y = 0, x in [0, 1] */
-    hone_experiment_t *e = s_new("{\"name\":\"mo\",\"parameters\":[{\"name\":\"x\",\"bounds\":[-1,2]},"
+    hone_experiment_t *e = exp_check_new("{\"name\":\"mo\",\"parameters\":[{\"name\":\"x\",\"bounds\":[-1,2]},"
                                  "{\"name\":\"y\",\"bounds\":[0,1]}],\"objective\":\"-a, -b\","
                                  "\"objective_thresholds\":[\"a <= 4\", \"b <= 4\"]}", 9);
     const char *names[] = { "a", "b" };
     double hv_init = 0;
     for (int i = 0; i < 16; i++) {
-        uint32_t t = s_one(e);
+        uint32_t t = exp_check_one(e);
         if (i >= 5)
             assert_string_equal(hone_experiment_trial(e, t)->note, "bo (qlognehvi)");
         double x = s_param(e, t, "x"), y = s_param(e, t, "y");
@@ -340,11 +319,11 @@ static void test_several_objectives(void **state)
     assert_int_equal(hone_experiment_best_ex(e, false, &b, &err), HONE_EINVAL);
     hone_experiment_destroy(&e);
 
-    e = s_new("{\"name\":\"five\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]},{\"name\":\"y\","
+    e = exp_check_new("{\"name\":\"five\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]},{\"name\":\"y\","
               "\"bounds\":[0,1]}],\"objective\":\"-f1, -f2, -f3, -f4, -f5\"}", 4);
     const char *five[] = { "f1", "f2", "f3", "f4", "f5" };
     for (int i = 0; i < 7; i++) {
-        uint32_t t = s_one(e);
+        uint32_t t = exp_check_one(e);
         if (i >= 5)
             assert_string_equal(hone_experiment_trial(e, t)->note, "bo (qlognparego)");
         double x = s_param(e, t, "x"), yy = s_param(e, t, "y");

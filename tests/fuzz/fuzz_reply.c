@@ -1,7 +1,7 @@
 /* fuzz_reply.c: libFuzzer target for the worker SDK's side of the wire: a frame as a
  * hostile or broken broker could send it, decoded (hone_msg_decode) and then read by the
- * SDK's reply parsers (worker-sdk/c/result.c: trial, trial list, best, prediction,
- * status) and the field reads of worker.c and transport.c (no_work, heartbeat stop,
+ * SDK's reply parsers (worker-sdk/c/result.c: trial, trial list, best, Pareto frontier,
+ * prediction, status) and the field reads of worker.c and transport.c (no_work, heartbeat stop,
  * error code and message).
  *
  * The SDK picks a parser by the request it sent, so a broker can put any body under
@@ -162,6 +162,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void) hone_best_minimize(best);
     }
     hone_best_destroy(&best);
+
+    hone_pareto_t *pareto = NULL;
+    hone_error_clear(&err);
+    rc = hone_result_pareto_parse(body, "exp", &pareto, &err);
+    s_outcome(rc, pareto, &err, "pareto");
+    for (size_t k = 0; pareto && k < hone_pareto_objective_count(pareto); k++) {
+        s_read_string(hone_pareto_objective(pareto, k));
+        (void) hone_pareto_ref(pareto, k);
+    }
+    for (size_t i = 0; pareto && i < hone_pareto_count(pareto); i++) {
+        S_CHECK(hone_pareto_trial_index(pareto, i) == hone_trial_index(hone_pareto_trial(pareto, i)), "pareto index");
+        s_trial(hone_pareto_trial(pareto, i));
+        for (size_t k = 0; k < hone_pareto_objective_count(pareto); k++)
+            (void) (hone_pareto_value(pareto, i, k) + hone_pareto_sem(pareto, i, k));
+    }
+    if (pareto)
+        s_read_string(hone_pareto_source(pareto));
+    hone_pareto_destroy(&pareto);
 
     /* the count the SDK expects is that of the points it sent; try the one that fits
      * and one that does not */

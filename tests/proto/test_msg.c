@@ -662,6 +662,64 @@ static void test_api_builds_the_golden_bytes(void **state)
     s_expect_golden(msg, "ok_should_stop");
     hone_msg_destroy(&msg);
 
+    /* several goals: the Pareto frontier and the baseline */
+    msg = s_new(HONE_MSG_PARETO, 11);
+    hone_msg_set_str(msg, "experiment", "tradeoff");
+    hone_msg_set_bool(msg, "use_model", false);
+    s_expect_golden(msg, "pareto");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_OK, 11);
+    hone_node_t *body = hone_msg_body(msg);
+    hone_msg_set_str(msg, "source", "raw");
+    hone_node_t *labels = hone_node_add_array(body, "objectives");
+    hone_node_add_str(labels, NULL, "a");
+    hone_node_add_str(labels, NULL, "b");
+    hone_node_t *minimize = hone_node_add_array(body, "minimize");
+    hone_node_add_bool(minimize, NULL, true);
+    hone_node_add_bool(minimize, NULL, true);
+    hone_node_t *ref = hone_node_add_array(body, "ref");
+    hone_node_add_float(ref, NULL, 10.0);
+    hone_node_add_float(ref, NULL, 4.5);
+    hone_msg_set_bool(msg, "ref_inferred", true);
+    hone_msg_set_float(msg, "hypervolume", 22.5);
+    hone_node_t *frontier = hone_node_add_array(body, "points");
+    static const struct { int trial; double x1, x2, a, b, sem_a, contribution; } f[] = {
+        { 1, 0.125, 0.75, 4.0, 1.5, 0.25, 4.5 }, { 0, 0.5, 0.5, 2.0, 3.0, NAN, 3.0 },
+        { 3, 0.875, 0.0, 7.0, 1.0, NAN, 1.5 } };
+    for (size_t i = 0; i < HONE_ARRAY_LEN(f); i++) {
+        hone_node_t *point = hone_node_add_map(frontier, NULL);
+        hone_node_add_int(point, "trial", f[i].trial);
+        hone_node_t *p = hone_node_add_map(point, "params");
+        hone_node_add_float(p, "x1", f[i].x1);
+        hone_node_add_float(p, "x2", f[i].x2);
+        hone_node_t *values = hone_node_add_array(point, "values");
+        hone_node_add_float(values, NULL, f[i].a);
+        hone_node_add_float(values, NULL, f[i].b);
+        hone_node_t *sems = hone_node_add_array(point, "sems");
+        if (isnan(f[i].sem_a))
+            hone_node_add_nil(sems, NULL);
+        else
+            hone_node_add_float(sems, NULL, f[i].sem_a);
+        hone_node_add_nil(sems, NULL);
+        hone_node_add_float(point, "contribution", f[i].contribution);
+    }
+    s_expect_golden(msg, "ok_pareto");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_ATTACH_BASELINE, 12);
+    hone_msg_set_str(msg, "experiment", "tradeoff");
+    hone_node_t *baseline = hone_node_add_map(hone_msg_body(msg), "params");
+    hone_node_add_float(baseline, "x1", 0.5);
+    hone_node_add_float(baseline, "x2", 0.25);
+    s_expect_golden(msg, "attach_baseline");
+    hone_msg_destroy(&msg);
+
+    msg = s_new(HONE_MSG_OK, 12);
+    hone_msg_set_int(msg, "trial", 4);
+    s_expect_golden(msg, "ok_attach_baseline");
+    hone_msg_destroy(&msg);
+
     msg = s_new(HONE_MSG_HEARTBEAT, UINT64_MAX);
     s_expect_golden(msg, "edge_seq_max");
     hone_msg_destroy(&msg);

@@ -134,8 +134,8 @@ static void test_help(void **state)
     assert_non_null(strstr(r.out, "usage: hone"));
     assert_string_equal(r.err, "");
     hone_test_output_free(&r);
-    const char *commands[] = { "create", "status", "trials", "best", "predict", "next", "attach",
-                               "complete", "fail", "abandon", "early-stop" };
+    const char *commands[] = { "create", "status", "trials", "best", "pareto", "predict", "baseline", "next",
+                               "attach", "complete", "fail", "abandon", "early-stop" };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         r = S_HONE((char *) commands[i], "--help");
         assert_int_equal(r.status, 0);
@@ -650,6 +650,79 @@ static void test_predict_by_hand(void **state)
     hone_client_destroy(&c);
 }
 
+/* `hone pareto` and `hone baseline` against a multi-objective experiment with a
+ * constraint relative to the baseline. */
+static void test_pareto_and_baseline_by_hand(void **state)
+{
+    (void) state;
+    s_create("cli_mo",
+             "{\"name\": \"cli_mo\", \"parameters\": [{\"name\": \"x\", \"bounds\": [0, 1], "
+             "\"parameter_type\": \"float\"}], \"objective\": \"-a, -b\", \"objective_thresholds\": "
+             "[\"a <= 10\", \"b <= 6\"], \"outcome_constraints\": [\"c <= 1.0 * baseline\"], "
+             "\"generation_strategy\": {\"method\": \"random_search\", \"initialization_random_seed\": 1}}");
+    hone_test_output_t r = S_HONE("baseline", "cli_mo");
+    s_expect_one_error_line(&r, 2, "hone: baseline: give the points with --params");
+    hone_test_output_free(&r);
+    r = S_HONE("baseline", "cli_mo", "--params", "[{\"x\": 0.5}, {\"x\": 0.25}]");
+    s_expect_one_error_line(&r, 2, "hone: baseline: give exactly one point with --params, not 2");
+    hone_test_output_free(&r);
+
+    /* trials 0-2 by hand; c must not exceed the baseline's */
+    hone_client_t *c = NULL;
+    assert_int_equal(hone_client_open(&c, s_group.broker->endpoint, NULL), HONE_OK);
+    hone_trial_list_t *list = NULL;
+    assert_int_equal(hone_client_next_trials(c, "cli_mo", 3, &list), HONE_OK);
+    hone_trial_list_destroy(&list);
+    const char *names[] = { "a", "b", "c" };
+    static const double data[][3] = { { 2, 4, 1 }, { 4, 2, 1 }, { 1, 1, 3 } };   /* trial 2 breaks c */
+    for (uint64_t i = 0; i < 3; i++)
+        assert_int_equal(hone_client_complete(c, "cli_mo", i, 3, names, data[i], NULL), HONE_OK);
+    r = S_HONE("pareto", "cli_mo", "--raw");
+    s_expect_one_error_line(&r, 1, "hone: pareto: ");
+    assert_non_null(strstr(r.err, "baseline"));
+    assert_non_null(strstr(r.err, "(HONE_EDATA)"));
+    hone_test_output_free(&r);
+
+    r = S_HONE("baseline", "cli_mo", "--params", "{\"x\": 0.5}");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    assert_true(strncmp(r.out, "baseline trial 3 (RUNNING)", 26) == 0);
+    hone_test_output_free(&r);
+    r = S_HONE("--json", "baseline", "cli_mo", "--params", "{\"x\": 0.5}");
+    s_expect_one_error_line(&r, 1, "hone: baseline: experiment 'cli_mo' already has a baseline: trial 3");
+    hone_test_output_free(&r);
+    double baseline[] = { 5, 5, 2 };
+    assert_int_equal(hone_client_complete(c, "cli_mo", 3, 3, names, baseline, NULL), HONE_OK);
+    hone_client_destroy(&c);
+
+    /* the frontier: trials 0 and 1 (2 breaks c <= 2; the baseline is dominated), against
+     * the thresholds (10, 6): the staircase 2 × 2 + 6 × 4 = 28, contributions 2 × 2 and
+     * 6 × 2 */
+    r = S_HONE("pareto", "cli_mo", "--raw");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    assert_true(strncmp(r.out, "TRIAL  a (min)  b (min)  CONTRIBUTION\n", 38) == 0);
+    assert_non_null(strstr(r.out, "\n1      4        2        12\n0      2        4        4\n"));
+    assert_non_null(strstr(r.out, "reference point  (10, 6), from the objective thresholds\n"));
+    assert_non_null(strstr(r.out, "hypervolume      28 (observed means)\n"));
+    assert_int_equal(s_count(r.out, "\n"), 5);
+    hone_test_output_free(&r);
+    r = S_HONE("--json", "pareto", "cli_mo");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(s_count(r.out, "\n"), 1);
+    const char *head = "{\"experiment\": \"cli_mo\", \"source\": \"raw\", \"objectives\": [\"a\", \"b\"], "
+                       "\"minimize\": [true, true], \"ref\": [10.0, 6.0], \"ref_inferred\": false, "
+                       "\"hypervolume\": 28.0, ";
+    assert_true(strncmp(r.out, head, strlen(head)) == 0);
+    assert_non_null(strstr(r.out, "\"points\": [{\"trial\": 1, \"params\": {\"x\": "));
+    assert_non_null(strstr(r.out, "\"values\": [4.0, 2.0], \"sems\": [null, null], \"contribution\": 12.0}"));
+    hone_test_output_free(&r);
+    r = S_HONE("best", "cli_mo");
+    s_expect_one_error_line(&r, 1, "hone: best: ");
+    assert_non_null(strstr(r.err, "(HONE_EINVAL)"));
+    hone_test_output_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_parameters_are_never_interpreted_by_a_shell),
         cmocka_unit_test(test_trials_by_hand),
         cmocka_unit_test(test_predict_by_hand),
+        cmocka_unit_test(test_pareto_and_baseline_by_hand),
         cmocka_unit_test(test_interrupted_worker_fails_its_trial),
         cmocka_unit_test(test_worker_stops_a_trial_the_broker_no_longer_runs),
     };

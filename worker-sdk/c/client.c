@@ -1,4 +1,5 @@
-/* client.c: the client role (create, next, attach, mark, best, predict, status, list). */
+/* client.c: the client role (create, next, attach, mark, best, pareto, attach_baseline,
+ * predict, status, list). */
 #include "metrics.h"
 #include "points.h"
 #include "result.h"
@@ -245,6 +246,62 @@ int hone_client_best(hone_client_t *client, const char *experiment, hone_best_t 
     int rc = s_query(client, HONE_MSG_BEST, experiment, best_out, &reply);
     if (rc == HONE_OK)
         rc = hone_result_best_parse(hone_msg_body_const(reply), experiment, best_out, &client->last);
+    hone_msg_destroy(&reply);
+    return rc;
+}
+
+int hone_client_pareto(hone_client_t *client, const char *experiment, bool use_model, hone_pareto_t **pareto_out)
+{
+    if (!client)
+        return HONE_EINVAL;
+    hone_error_clear(&client->last);
+    if (!pareto_out)
+        return hone_error_set(&client->last, HONE_EINVAL, "pareto_out must not be NULL");
+    *pareto_out = NULL;
+    hone_msg_t *req = NULL, *reply = NULL;
+    int rc = s_begin(client, HONE_MSG_PARETO, experiment, &req);
+    if (rc == HONE_OK && hone_msg_set_bool(req, "use_model", use_model) != HONE_OK)
+        rc = hone_error_set(&client->last, HONE_ENOMEM, "out of memory");
+    if (rc == HONE_OK)
+        rc = s_call(client, &req, &reply);
+    hone_msg_destroy(&req);
+    if (rc == HONE_OK)
+        rc = hone_result_pareto_parse(hone_msg_body_const(reply), experiment, pareto_out, &client->last);
+    hone_msg_destroy(&reply);
+    return rc;
+}
+
+int hone_client_attach_baseline(hone_client_t *client, const char *experiment, const hone_points_t *params,
+                                uint64_t *trial_out)
+{
+    if (!client)
+        return HONE_EINVAL;
+    hone_error_clear(&client->last);
+    if (!trial_out)
+        return hone_error_set(&client->last, HONE_EINVAL, "trial_out must not be NULL");
+    *trial_out = 0;
+    if (hone_points_count(params) != 1)
+        return hone_error_set(&client->last, HONE_EINVAL, "params must hold exactly one point (got %zu)",
+                              hone_points_count(params));
+    hone_msg_t *req = NULL, *reply = NULL;
+    int rc = s_begin(client, HONE_MSG_ATTACH_BASELINE, experiment, &req);
+    if (rc == HONE_OK
+        && !hone_node_add_copy(hone_msg_body(req), "params", hone_node_at(hone_points_array(params), 0)))
+        rc = hone_error_set(&client->last, HONE_ENOMEM, "out of memory");
+    if (rc == HONE_OK)
+        rc = s_call(client, &req, &reply);
+    hone_msg_destroy(&req);
+    if (rc != HONE_OK)
+        return rc;
+    int64_t trial = -1;
+    hone_error_t why;
+    if (hone_msg_get_int(reply, "trial", &trial, &why) != HONE_OK)
+        rc = hone_error_set(&client->last, HONE_EPROTO, "reply to 'attach_baseline': %s", why.message);
+    else if (trial < 0)
+        rc = hone_error_set(&client->last, HONE_EPROTO, "reply to 'attach_baseline': field 'trial' must be uint, "
+                            "not %lld", (long long) trial);
+    else
+        *trial_out = (uint64_t) trial;
     hone_msg_destroy(&reply);
     return rc;
 }

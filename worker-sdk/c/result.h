@@ -1,5 +1,5 @@
 /* result.h: the opaque objects the SDK returns (trial, trial list, best point,
- * prediction, status), parsed from the broker's replies. Accessors are public (hone.h);
+ * Pareto frontier, prediction, status), parsed from the broker's replies. Accessors are public (hone.h);
  * the parsers below are internal. Wire data is never trusted: a missing or wrongly
  * typed field gives HONE_EPROTO with err naming the field. */
 #ifndef HONE_SDK_RESULT_H
@@ -24,6 +24,9 @@ int hone_result_best_parse(const hone_node_t *body, const char *experiment, hone
  * sent). */
 int hone_result_prediction_parse(const hone_node_t *body, size_t expected, hone_prediction_t **out,
                                  hone_error_t *err);
+/* The body of a pareto reply. */
+int hone_result_pareto_parse(const hone_node_t *body, const char *experiment, hone_pareto_t **out,
+                             hone_error_t *err);
 /* The body of a status reply. */
 int hone_result_status_parse(const hone_node_t *body, hone_status_t **out, hone_error_t *err);
 

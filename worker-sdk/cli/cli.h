@@ -4,8 +4,9 @@
  * hone_cli.c holds main, the global options, the command table, the help texts and the
  * dispatch; cli_output.c the error lines and the human-readable formatting (tables,
  * curves); cli_experiments.c the commands about a whole experiment (create, status,
- * trials, best, predict); cli_trials.c those about one trial (curve, should-stop, next,
- * attach, complete, fail, abandon, early-stop); cli_keygen.c `hone keygen`. */
+ * trials, best, predict); cli_goals.c those about several goals (pareto, baseline);
+ * cli_trials.c those about one trial (curve, should-stop, next, attach, complete, fail,
+ * abandon, early-stop); cli_keygen.c `hone keygen`. */
 #ifndef HONE_CLI_CLI_H
 #define HONE_CLI_CLI_H
 
@@ -28,6 +29,7 @@ typedef struct {
     const char *keygen_broker;  /* keygen --broker DIR: the broker's key directory */
     bool json;                  /* --json: machine-readable output */
     bool curves;                /* trials --curves: the full learning curves too */
+    bool raw;                   /* pareto --raw: the observed means, no model */
     int32_t timeout_ms;         /* --timeout: wait for the broker's reply */
     const char *count;          /* -n/--count K */
     const char *progression;    /* --progression P */
@@ -85,6 +87,14 @@ int hone_cli_cmd_status(const hone_cli_command_t *cmd, const hone_cli_opts_t *o,
 int hone_cli_cmd_trials(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_client_t *c);
 int hone_cli_cmd_best(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_client_t *c);
 int hone_cli_cmd_predict(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_client_t *c);
+/* The points of every --params (JSON, or @FILE holding JSON), in order, into *points
+ * (zeroed by the caller; clear it in any case). Returns 0, or the exit status after
+ * reporting a usage error or a failure. */
+int hone_cli_parse_points(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_json_points_t *points);
+
+/* cli_goals.c */
+int hone_cli_cmd_pareto(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_client_t *c);
+int hone_cli_cmd_baseline(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_client_t *c);
 
 /* cli_trials.c */
 int hone_cli_cmd_curve(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_client_t *c);

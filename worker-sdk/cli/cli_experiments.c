@@ -186,7 +186,7 @@ int hone_cli_cmd_best(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, h
 }
 
 /* Gathers the points of every --params (JSON, or @FILE holding JSON) in order. */
-static int s_parse_points(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_json_points_t *points)
+int hone_cli_parse_points(const hone_cli_command_t *cmd, const hone_cli_opts_t *o, hone_json_points_t *points)
 {
     if (o->n_params == 0)
         return hone_cli_usage_error(cmd->name, "%s", "give the points with --params '{\"x1\": 0.5, ...}'");
@@ -219,7 +219,7 @@ int hone_cli_cmd_predict(const hone_cli_command_t *cmd, const hone_cli_opts_t *o
 {
     hone_json_points_t points;
     memset(&points, 0, sizeof points);
-    int status = s_parse_points(cmd, o, &points);
+    int status = hone_cli_parse_points(cmd, o, &points);
     hone_prediction_t *prediction = NULL;
     int rc = status == 0 ? hone_client_predict(c, o->pos[0], points.points, &prediction) : HONE_OK;
     if (status == 0 && rc != HONE_OK)

@@ -1,5 +1,6 @@
 /* hone_cli.c: `hone`, the command line client (create, status, trials, curve, best,
- * predict, next, attach, complete, fail, abandon, early-stop, should-stop) and
+ * pareto, predict, baseline, next, attach, complete, fail, abandon, early-stop,
+ * should-stop) and
  * `hone keygen`, which makes
  * CURVE key pairs. Errors are one plain line on stderr: "hone: COMMAND: message
  * (HONE_EXXX)"; exit status 2 for usage errors, 1 for others.
@@ -17,7 +18,8 @@
 
 /* Options a command accepts besides the global ones. */
 enum { S_OPT_COUNT = 1, S_OPT_PROGRESSION = 2, S_OPT_REASON = 4, S_OPT_PARAMS = 8, S_OPT_KEYGEN = 16,
-       S_OPT_OFFLINE = 32 /* runs without a broker: the client argument is NULL */, S_OPT_CURVES = 64 };
+       S_OPT_OFFLINE = 32 /* runs without a broker: the client argument is NULL */, S_OPT_CURVES = 64,
+       S_OPT_RAW = 128 };
 
 static const char s_global_help[] =
     "global options (before or after COMMAND):\n"
@@ -53,6 +55,16 @@ static const hone_cli_command_t s_commands[] = {
       2, 2, 0 },
     { "best", hone_cli_cmd_best, "NAME", "show the best trial so far",
       "With --json: {\"trial\", \"params\", \"metric\", \"value\", \"sem\", \"minimize\"}.\n", 1, 1, 0 },
+    { "pareto", hone_cli_cmd_pareto, "NAME [--raw]",
+      "show the Pareto frontier of a multi-objective experiment",
+      "  --raw              the observed means, without the model (the default fits a GP per\n"
+      "                     objective metric for method 'fast')\n"
+      "The non-dominated completed trials that satisfy the outcome constraints, by decreasing\n"
+      "hypervolume contribution: TRIAL, each objective's value±sem, CONTRIBUTION; then the\n"
+      "reference point (the objective thresholds, or inferred) and the hypervolume. With\n"
+      "--json: {\"experiment\", \"source\", \"objectives\", \"minimize\", \"ref\", \"ref_inferred\",\n"
+      "\"hypervolume\", \"points\": [{\"trial\", \"params\", \"values\", \"sems\", \"contribution\"}]}.\n",
+      1, 1, S_OPT_RAW },
     { "predict", hone_cli_cmd_predict, "NAME --params JSON [--params JSON ...]",
       "predict the objective at given parameters (the model's mean and SEM)",
       "  --params JSON      one point, {\"x1\": 0.5, \"opt\": \"adam\"} (every parameter), or a JSON\n"
@@ -61,6 +73,14 @@ static const hone_cli_command_t s_commands[] = {
       "The model is a GP fitted to every completed trial with data (2 at least). Prints a\n"
       "table: POINT, PARAMS, PREDICTION (metric=mean±sem). With --json: one object per point,\n"
       "{\"point\", \"params\", \"metric\", \"mean\", \"sem\"}.\n",
+      1, 1, S_OPT_PARAMS },
+    { "baseline", hone_cli_cmd_baseline, "NAME --params JSON",
+      "attach the baseline (status quo) trial that relative constraints are measured against",
+      "  --params JSON      its parameters, {\"x1\": 0.5, \"opt\": \"adam\"} (every parameter);\n"
+      "                     @FILE reads that JSON from FILE ('@-': stdin)\n"
+      "Adds a RUNNING trial (note \"baseline\"; one per experiment) and prints its index; report\n"
+      "its readings with attach/complete. Constraints such as \"qps >= 0.9 * baseline\" need\n"
+      "them. With --json: {\"experiment\", \"trial\"}.\n",
       1, 1, S_OPT_PARAMS },
     { "next", hone_cli_cmd_next, "NAME [-n K]", "ask for K new trials (default 1) to run by hand",
       "  -n, --count K      how many trials (1 to 1000)\n"
@@ -201,6 +221,8 @@ static int s_parse(const hone_cli_command_t *cmd, int argc, char **argv, int sta
             o->timeout_ms = (int32_t) ms;
         } else if (cmd && (cmd->options & S_OPT_CURVES) && streq(option, "--curves")) {
             o->curves = true;
+        } else if (cmd && (cmd->options & S_OPT_RAW) && streq(option, "--raw")) {
+            o->raw = true;
         } else if (cmd && (cmd->options & S_OPT_COUNT) && (streq(option, "-n") || streq(option, "--count"))) {
             status = s_option_value(name, argc, argv, &i, value, &o->count);
         } else if (cmd && (cmd->options & S_OPT_PROGRESSION) && streq(option, "--progression")) {

@@ -671,3 +671,74 @@ char *hone_json_line_attached(const char *experiment, uint64_t trial, const hone
     }
     return s_dump(obj);
 }
+
+/* An array of the objectives' or a point's doubles, NAN as null. */
+static json_t *s_numbers(const hone_pareto_t *pareto, size_t i, double (*get)(const hone_pareto_t *, size_t, size_t))
+{
+    json_t *a = json_array();
+    for (size_t k = 0; a && k < hone_pareto_objective_count(pareto); k++) {
+        if (json_array_append_new(a, s_number_or_null(get(pareto, i, k))) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static double s_ref(const hone_pareto_t *pareto, size_t i, size_t k)
+{
+    (void) i;
+    return hone_pareto_ref(pareto, k);
+}
+
+char *hone_json_line_pareto(const char *experiment, const hone_pareto_t *pareto)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "experiment", s_str(experiment), &ok);
+    s_set(obj, "source", s_str(hone_pareto_source(pareto)), &ok);
+    json_t *labels = json_array(), *minimize = json_array();
+    for (size_t k = 0; ok && labels && minimize && k < hone_pareto_objective_count(pareto); k++)
+        ok = json_array_append_new(labels, s_str(hone_pareto_objective(pareto, k))) == 0
+             && json_array_append_new(minimize, json_boolean(hone_pareto_minimize(pareto, k))) == 0;
+    s_set(obj, "objectives", labels, &ok);
+    s_set(obj, "minimize", minimize, &ok);
+    s_set(obj, "ref", s_numbers(pareto, 0, s_ref), &ok);
+    s_set(obj, "ref_inferred", json_boolean(hone_pareto_ref_inferred(pareto)), &ok);
+    s_set(obj, "hypervolume", json_real(hone_pareto_hypervolume(pareto)), &ok);
+    json_t *points = json_array();
+    for (size_t i = 0; ok && points && i < hone_pareto_count(pareto); i++) {
+        json_t *point = json_object();
+        bool point_ok = point != NULL;
+        s_set(point, "trial", s_uint(hone_pareto_trial_index(pareto, i)), &point_ok);
+        s_set(point, "params", s_params(hone_pareto_trial(pareto, i)), &point_ok);
+        s_set(point, "values", s_numbers(pareto, i, hone_pareto_value), &point_ok);
+        s_set(point, "sems", s_numbers(pareto, i, hone_pareto_sem), &point_ok);
+        s_set(point, "contribution", json_real(hone_pareto_contribution(pareto, i)), &point_ok);
+        if (!point_ok) {
+            json_decref(point);
+            ok = false;
+        } else if (json_array_append_new(points, point) != 0) {   /* it releases point */
+            ok = false;
+        }
+    }
+    s_set(obj, "points", points, &ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}
+
+char *hone_json_line_baseline(const char *experiment, uint64_t trial)
+{
+    json_t *obj = json_object();
+    bool ok = obj != NULL;
+    s_set(obj, "experiment", s_str(experiment), &ok);
+    s_set(obj, "trial", s_uint(trial), &ok);
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return s_dump(obj);
+}

@@ -63,6 +63,12 @@ char *hone_json_line_params(const hone_trial_t *trial);
 char *hone_json_line_trial(const hone_trial_t *trial, bool full);
 /* {"trial", "params", "metric", "value", "sem" (number or null), "minimize"}. */
 char *hone_json_line_best(const hone_best_t *best);
+/* {"experiment", "source", "objectives": [name, ...], "minimize": [bool, ...], "ref":
+ *  [number, ...], "ref_inferred", "hypervolume", "points": [{"trial", "params", "values":
+ *  [number, ...], "sems": [number|null, ...], "contribution"}, ...]}: a Pareto frontier. */
+char *hone_json_line_pareto(const char *experiment, const hone_pareto_t *pareto);
+/* {"experiment", "trial"}: the trial attach_baseline made. */
+char *hone_json_line_baseline(const char *experiment, uint64_t trial);
 /* {"experiment", "objective", "method", "max_trials", "total", "counts": {...},
  *  "best": {"trial", "value"} or null}. */
 char *hone_json_line_status(const hone_status_t *status);

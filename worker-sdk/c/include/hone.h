@@ -4,9 +4,10 @@
  * out trials. This library talks to a broker in two roles:
  *   - the worker role (hone_worker_*): pull a trial, evaluate it, stream readings,
  *     complete or fail it, and stop it when the broker stops it early;
- *   - the client role (hone_client_*): create experiments, ask for trials, attach data,
- *     mark trials, read the best point, the model's predictions, the status and the
- *     list of trials.
+ *   - the client role (hone_client_*): create experiments, ask for trials, attach data
+ *     and a baseline, mark trials, read the best point (the Pareto frontier of a
+ *     multi-objective experiment), the model's predictions, the status and the list of
+ *     trials.
  *
  * ABI rules (stable C ABI, see worker-sdk/README.md):
  *   - every type is an opaque handle, except hone_options_t (a POD with reserved[]);
@@ -237,7 +238,8 @@ HONE_EXPORT uint64_t hone_best_trial_index(const hone_best_t *best);
 /* The best trial's parameters, as a trial (index and params only). Borrowed: valid
  * until the best object is destroyed. */
 HONE_EXPORT const hone_trial_t *hone_best_trial(const hone_best_t *best);
-/* The objective metric's name. Borrowed: valid until the best object is destroyed. */
+/* The objective's name: its metric, or its weighted sum ("ne1 + 2*ne2"). Borrowed:
+ * valid until the best object is destroyed. */
 HONE_EXPORT const char *hone_best_metric(const hone_best_t *best);
 /* Its value and standard error (NAN when unknown): the model's posterior mean when
  * hone_best_source says "model", the observed mean when it says "raw". */
@@ -249,6 +251,47 @@ HONE_EXPORT bool hone_best_minimize(const hone_best_t *best);
  * optimization) or "raw" (the best observed mean); "" from a broker that does not say.
  * Static storage or borrowed until the best object is destroyed. */
 HONE_EXPORT const char *hone_best_source(const hone_best_t *best);
+
+/* ---- Pareto frontier (client role results) ---- */
+
+/* The Pareto frontier of a multi-objective experiment (hone_client_pareto): its
+ * objectives, the reference point and hypervolume, and the non-dominated trials that
+ * satisfy the outcome constraints, by decreasing exclusive hypervolume contribution.
+ * Objectives are indexed k = 0 .. hone_pareto_objective_count - 1, points i = 0 ..
+ * hone_pareto_count - 1; values are in each objective's own units and direction. */
+typedef struct _hone_pareto_t hone_pareto_t;
+
+HONE_EXPORT void hone_pareto_destroy(hone_pareto_t **pareto_p);
+/* The number of frontier points; 0 for NULL. */
+HONE_EXPORT size_t hone_pareto_count(const hone_pareto_t *pareto);
+/* The number of objectives; 0 for NULL. */
+HONE_EXPORT size_t hone_pareto_objective_count(const hone_pareto_t *pareto);
+/* Objective k's name: its metric, or its weighted sum ("ne1 + 2*ne2"). NULL out of
+ * range. Borrowed: valid until the frontier is destroyed. */
+HONE_EXPORT const char *hone_pareto_objective(const hone_pareto_t *pareto, size_t k);
+/* True when objective k is minimized (false out of range). */
+HONE_EXPORT bool hone_pareto_minimize(const hone_pareto_t *pareto, size_t k);
+/* The reference point's coordinate k (the objective threshold, or inferred when none was
+ * configured); NAN out of range. */
+HONE_EXPORT double hone_pareto_ref(const hone_pareto_t *pareto, size_t k);
+/* True when some coordinate of the reference point was inferred from the data. */
+HONE_EXPORT bool hone_pareto_ref_inferred(const hone_pareto_t *pareto);
+/* The hypervolume the frontier dominates, bounded by the reference point (NAN for NULL). */
+HONE_EXPORT double hone_pareto_hypervolume(const hone_pareto_t *pareto);
+/* How the values were obtained: "model" (the posterior means of GPs fitted to all data)
+ * or "raw" (the observed means); "" for another answer. Borrowed, as above. */
+HONE_EXPORT const char *hone_pareto_source(const hone_pareto_t *pareto);
+/* Point i's trial index (0 out of range), and its trial (index and params only; NULL
+ * out of range; borrowed, as above). */
+HONE_EXPORT uint64_t hone_pareto_trial_index(const hone_pareto_t *pareto, size_t i);
+HONE_EXPORT const hone_trial_t *hone_pareto_trial(const hone_pareto_t *pareto, size_t i);
+/* Objective k's value at point i and its standard error (NAN when unknown); NAN out of
+ * range. */
+HONE_EXPORT double hone_pareto_value(const hone_pareto_t *pareto, size_t i, size_t k);
+HONE_EXPORT double hone_pareto_sem(const hone_pareto_t *pareto, size_t i, size_t k);
+/* The hypervolume point i alone dominates (0 for a point that does not beat the
+ * reference point); NAN out of range. */
+HONE_EXPORT double hone_pareto_contribution(const hone_pareto_t *pareto, size_t i);
 
 /* ---- predictions (client role) ---- */
 
@@ -428,9 +471,34 @@ HONE_EXPORT int hone_client_complete(hone_client_t *client, const char *experime
 HONE_EXPORT int hone_client_mark(hone_client_t *client, const char *experiment, uint64_t trial,
                                  const char *status_name, const char *reason);
 
-/* The best trial so far (among COMPLETED trials with objective data). *best_out belongs
- * to the caller. Broker errors: HONE_ENOTFOUND, HONE_EDATA (no completed trial has data). */
+/* The best trial so far (among COMPLETED trials with objective data that satisfy the
+ * outcome constraints). *best_out belongs to the caller. Broker errors: HONE_ENOTFOUND,
+ * HONE_EDATA (no completed trial has data, or a relative constraint lacks the baseline's
+ * data), HONE_EINVAL (a multi-objective experiment: use hone_client_pareto). */
 HONE_EXPORT int hone_client_best(hone_client_t *client, const char *experiment, hone_best_t **best_out);
+
+/* The Pareto frontier of a multi-objective experiment (Ax's get_pareto_frontier). With
+ * use_model (and method "fast") the values are the posterior means of GPs fitted to all
+ * current data, at the completed trials that satisfy the outcome constraints; otherwise,
+ * or when no model can be fitted, their observed means (hone_pareto_source says which).
+ * *pareto_out belongs to the caller. Broker errors: HONE_ENOTFOUND (no such
+ * experiment), HONE_EINVAL (the experiment has a single objective: use
+ * hone_client_best), HONE_EDATA (no completed trial has data for every objective and
+ * satisfies the constraints, or a relative bound lacks the baseline's data). */
+HONE_EXPORT int hone_client_pareto(hone_client_t *client, const char *experiment, bool use_model,
+                                   hone_pareto_t **pareto_out);
+
+/* Ax's attach_baseline: adds a RUNNING trial (note "baseline") with the one point of
+ * params (every parameter of the search space; the parameter constraints need not hold)
+ * whose readings become the status quo that relative outcome constraints and thresholds
+ * ("qps >= 0.9 * baseline") are measured against. Report its readings with
+ * hone_client_attach and hone_client_complete. *trial_out is set to its index. params
+ * must hold exactly one point (else HONE_EINVAL before sending). Broker errors:
+ * HONE_ENOTFOUND (no such experiment), HONE_EEXIST (the experiment has a baseline
+ * already), HONE_EINVAL (params not in the search space: last_error starts with
+ * "params: " and names the parameter). */
+HONE_EXPORT int hone_client_attach_baseline(hone_client_t *client, const char *experiment,
+                                            const hone_points_t *params, uint64_t *trial_out);
 
 /* The model's predictions of the objective at 1 to 1000 points (Ax's Client.predict):
  * a GP fitted to all of the experiment's current data, whatever its generation method.
