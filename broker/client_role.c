@@ -236,10 +236,7 @@ int hone_client_role_status(hone_handlers_t *self, const hone_msg_t *req, hone_m
     int rc = hone_handlers_experiment(self, req, &exp, &name, err);
     if (rc != HONE_OK)
         return rc;
-    bool minimize = false;
-    const char *metric = hone_experiment_objective(exp, &minimize);
-    char objective[300];
-    snprintf(objective, sizeof objective, "%s%s", minimize ? "-" : "", metric);
+    const char *objective = hone_experiment_objective_text(exp);
     *reply = hone_request_reply(HONE_MSG_OK, req);
     hone_node_t *body = hone_msg_body(*reply);
     S_ADD(hone_node_add_str(body, "experiment", hone_experiment_name(exp)));
@@ -423,7 +420,7 @@ int hone_client_role_predict_reply(const hone_msg_t *req, const hone_generator_j
         S_ADD(hone_node_add_float(prediction, "mean", job->mean[j]));
         S_ADD(hone_node_add_float(prediction, "sem", job->sem[j]));
     }
-    S_ADD(hone_node_add_str(body, "metric", hone_experiment_objective(job->experiment, NULL)));
+    S_ADD(hone_node_add_str(body, "metric", hone_experiment_objective_label(job->experiment, 0)));
     return HONE_OK;
 }
 

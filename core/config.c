@@ -299,6 +299,7 @@ typedef struct {
     hone_goals_t *goals;             /* owned goals (objective, outcome constraints), until
                                       * the experiment takes them */
     const char *objective_text;      /* the objective string as given (borrowed from JSON) */
+    char *objective_canonical;       /* owned: "-m" for a single metric, else as given */
     json_t *outcome_constraints;     /* the strings as given (borrowed), or NULL */
     json_t *objective_thresholds;    /* the strings as given (borrowed), or NULL */
     char *es_metric;                 /* owned early-stopping metric, or NULL */
@@ -588,6 +589,11 @@ static int s_parse_goals(const json_t *root, s_parsed_t *out, hone_error_t *err)
     out->s.objective_metric = hone_goals_metric(out->goals, 0);
     out->s.minimize = hone_goals_n_objectives(out->goals) == 1 && first->metric >= 0 && first->minimize;
     out->s.single_metric = hone_goals_n_objectives(out->goals) == 1 && first->metric >= 0;
+    /* a single metric in its short form; anything else as given (it parsed) */
+    out->objective_canonical = out->s.single_metric
+                                   ? hone_sprintf("%s%s", out->s.minimize ? "-" : "", out->s.objective_metric)
+                                   : hone_strdup(out->objective_text);
+    out->s.objective_text = out->objective_canonical;
     return HONE_OK;
 }
 
@@ -749,10 +755,7 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
         HONE_ASSERT(text);   /* came from JSON, so it is UTF-8 */
         json_array_append_new(constraints, text);
     }
-    /* A single metric in its short form; anything else as given (it parsed). */
-    char *objective = cfg->s.single_metric
-                          ? hone_sprintf("%s%s", cfg->s.minimize ? "-" : "", cfg->s.objective_metric)
-                          : hone_strdup(cfg->objective_text);
+    const char *objective = cfg->objective_canonical;
     json_t *gs = json_object();
     json_object_set_new(gs, "method", json_string(cfg->s.method));
     json_object_set_new(gs, "initialization_random_seed", json_integer((json_int_t) cfg->s.seed));
@@ -789,7 +792,6 @@ static char *s_canonical(const s_parsed_t *cfg, const hone_space_t *space)
     char *copy = hone_strdup(text);
     free(text);   /* jansson's default allocator */
     json_decref(root);
-    hone_strfree(objective);
     return copy;
 }
 
@@ -817,6 +819,7 @@ int hone_experiment_from_json(hone_experiment_t **out, const char *json, size_t 
     hone_constraint_set_destroy(&cfg.constraints);
     hone_space_destroy(&space);
     hone_goals_destroy(&cfg.goals);
+    hone_strfree(cfg.objective_canonical);
     hone_strfree(cfg.es_metric);
     json_decref(root);
     return rc;

@@ -93,6 +93,7 @@ hone_experiment_t *hone_experiment_new(const hone_experiment_settings_t *setting
     self->goals = *goals_p;
     *goals_p = NULL;
     self->single_metric = settings->single_metric;
+    self->objective_text = hone_strdup(settings->objective_text);
     self->baseline = -1;
     self->n_objective_labels = hone_goals_n_objectives(self->goals);
     self->objective_labels = hone_alloc_array(self->n_objective_labels, sizeof(char *));
@@ -165,6 +166,7 @@ void hone_experiment_destroy(hone_experiment_t **self_p)
     hone_bo_goals_destroy(&self->bo_goals);
     hone_constraint_set_destroy(&self->constraints);
     hone_goals_destroy(&self->goals);
+    hone_strfree(self->objective_text);
     for (size_t k = 0; k < self->n_objective_labels; k++)
         hone_strfree(self->objective_labels[k]);
     hone_free(self->objective_labels);
@@ -194,6 +196,12 @@ const hone_goals_t *hone_experiment_goals(const hone_experiment_t *self)
 {
     HONE_ASSERT(self);
     return self->goals;
+}
+
+const char *hone_experiment_objective_text(const hone_experiment_t *self)
+{
+    HONE_ASSERT(self);
+    return self->objective_text;
 }
 
 bool hone_experiment_is_single_objective(const hone_experiment_t *self)

@@ -93,6 +93,9 @@ const char *hone_experiment_objective(const hone_experiment_t *self, bool *minim
  * valid for the experiment's life. Their metrics are the experiment's first metrics, in
  * the goals' order (hone_goals_metric(g, i) is metric i). */
 const hone_goals_t *hone_experiment_goals(const hone_experiment_t *self);
+/* The objective as the canonical config has it: "-loss" for one metric, otherwise the
+ * string as given ("-latency, qps", "ne1 + 2*ne2"). Borrowed. */
+const char *hone_experiment_objective_text(const hone_experiment_t *self);
 /* True when the objective is one metric (metric 0), without outcome constraints: the
  * single-objective case of every answer (best point, predict). */
 bool hone_experiment_is_single_objective(const hone_experiment_t *self);

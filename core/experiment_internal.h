@@ -38,6 +38,7 @@ struct _hone_experiment_t {
     bool minimize;                  /* objective direction (single-metric objective) */
     hone_goals_t *goals;            /* owned objective, outcome constraints, thresholds */
     bool single_metric;             /* the objective is one metric: metric 0 */
+    char *objective_text;           /* the canonical objective string */
     int64_t baseline;               /* the baseline (status quo) trial, or -1 */
     char **objective_labels;        /* per objective (hone_experiment_objective_label) */
     size_t n_objective_labels;

@@ -15,6 +15,7 @@ typedef struct hone_experiment_settings {
     const char *objective_metric;    /* the objective's (first) metric */
     bool minimize;                   /* its direction, when the objective is that one metric */
     bool single_metric;              /* the objective is one metric (not scalarized, not MOO) */
+    const char *objective_text;      /* its canonical string ("-loss", "-a, b") */
     const char *method;              /* as configured: "random_search" or "fast" */
     uint64_t seed;                   /* initialization_random_seed actually used */
     bool initialize_with_center;     /* first trial is the center point */

@@ -223,6 +223,7 @@ static void test_pareto_raw_is_the_feasible_staircase(void **state)
     assert_int_equal(hone_client_status(c, "mo", &st), HONE_OK);
     assert_int_equal(hone_status_count(st, "COMPLETED"), S_N_DATA);
     assert_int_equal(hone_status_best(st, NULL, NULL), HONE_ENOTFOUND);
+    assert_string_equal(hone_status_objective(st), "-a, -b");   /* the whole objective */
     hone_status_destroy(&st);
     hone_client_destroy(&c);
 }

@@ -102,7 +102,9 @@ int hone_cli_cmd_status(const hone_cli_command_t *cmd, const hone_cli_opts_t *o,
         if (hone_status_best(s, &trial, &value) == HONE_OK)
             printf("best        trial %" PRIu64 ": %.6g\n", trial, value);
         else
-            printf("best        none yet\n");
+            /* several objectives (comma-separated) have a frontier, not a best point */
+            printf(strchr(hone_status_objective(s), ',') ? "best        several objectives: see `hone pareto`\n"
+                                                         : "best        none yet\n");
         hone_cli_print_workers(s);
     }
     hone_status_destroy(&s);
