@@ -5,8 +5,8 @@
 #   ./run.sh test    install what is missing, build, run every test (ctest)
 #   ./run.sh build   install what is missing and build only
 #   ./run.sh asan    build with AddressSanitizer + UBSan in build-asan and run every test
-#   ./run.sh bench   install the benchmark peers (Optuna), build, run the quality and
-#                    speed benchmarks; the tables go to build/bench/*.md
+#   ./run.sh bench   install the benchmark peers (Optuna), build, run the quality,
+#                    several-goals and speed benchmarks; the tables go to build/bench/*.md
 #
 # Works as root on a fresh Debian 12 (minbase + git); as another user it uses sudo.
 set -euo pipefail
@@ -63,6 +63,8 @@ case "${1:-}" in
     install_missing; build "$BUILD_DIR"
     say "quality: hone against random search and Optuna (10 seeds; about 2 minutes)"
     /usr/bin/python3 bench/quality.py --build "$BUILD_DIR" --markdown "$BUILD_DIR/bench/quality.md" "${@:2}"
+    say "several goals: hypervolume and feasible best against random search and Optuna (about 80 s)"
+    /usr/bin/python3 bench/moo.py --build "$BUILD_DIR" --markdown "$BUILD_DIR/bench/moo.md"
     say "speed: milliseconds per candidate and peak memory"
     bench/speed.sh "$BUILD_DIR" | tee "$BUILD_DIR/bench/speed.md" ;;
   *) echo "usage: ./run.sh demo|test|build|asan|bench" >&2; exit 2 ;;
