@@ -28,7 +28,8 @@ struct _hone_bo_goals_t {
     size_t n_metrics;
     hone_bo_t **metric_bo;              /* per metric, made when first needed */
     bool *minimize;                     /* per metric: its model is of −metric */
-    hone_bo_t *scalar_bo;               /* a scalarized single objective's model, or NULL */
+    hone_bo_t **scalar_bo;              /* per objective: a scalarized one's model (else NULL) */
+    size_t n_objectives;
     double *unit;                       /* scratch: weights reading one metric */
     double *excluded, *pending;         /* features of every arm in use / of pending trials */
     size_t cap;                         /* rows of excluded and pending */
@@ -53,6 +54,8 @@ hone_bo_goals_t *hone_bo_goals_new(const hone_space_t *space, const hone_goals_t
     self->n_metrics = hone_goals_n_metrics(goals);
     self->metric_bo = hone_alloc_array(self->n_metrics, sizeof *self->metric_bo);
     self->minimize = hone_alloc_array(self->n_metrics, sizeof *self->minimize);
+    self->n_objectives = hone_goals_n_objectives(goals);
+    self->scalar_bo = hone_alloc_array(self->n_objectives, sizeof *self->scalar_bo);
     self->unit = hone_alloc_array(self->n_metrics, sizeof *self->unit);
     /* Each model is of the metric turned so that its bad side is low, which is the side
      * bo.c's winsorization clips: a minimized objective, a metric bounded from above. */
@@ -79,7 +82,9 @@ void hone_bo_goals_destroy(hone_bo_goals_t **self_p)
     hone_free(self->metric_bo);
     hone_free(self->minimize);
     hone_free(self->unit);
-    hone_bo_destroy(&self->scalar_bo);
+    for (size_t k = 0; k < self->n_objectives; k++)
+        hone_bo_destroy(&self->scalar_bo[k]);
+    hone_free(self->scalar_bo);
     hone_encoding_destroy(&self->enc);
     hone_free(self->excluded);
     hone_free(self->pending);
@@ -95,8 +100,9 @@ void hone_bo_goals_set_constraints(hone_bo_goals_t *self, const hone_constraint_
     for (size_t i = 0; i < self->n_metrics; i++)
         if (self->metric_bo[i])
             hone_bo_set_constraints(self->metric_bo[i], constraints);
-    if (self->scalar_bo)
-        hone_bo_set_constraints(self->scalar_bo, constraints);
+    for (size_t k = 0; k < self->n_objectives; k++)
+        if (self->scalar_bo[k])
+            hone_bo_set_constraints(self->scalar_bo[k], constraints);
 }
 
 /* A model made on first use, bound to this generator's space and constraints. */
@@ -112,14 +118,15 @@ static hone_bo_t *s_model(hone_bo_goals_t *self, hone_bo_t **slot)
 
 void hone_bo_goals_swap_state(hone_bo_goals_t *a, hone_bo_goals_t *b)
 {
-    HONE_ASSERT(a && b && a->n_metrics == b->n_metrics);
+    HONE_ASSERT(a && b && a->n_metrics == b->n_metrics && a->n_objectives == b->n_objectives);
     for (size_t i = 0; i < a->n_metrics; i++) {
         if (!a->metric_bo[i] && !b->metric_bo[i])
             continue;
         hone_bo_swap_state(s_model(a, &a->metric_bo[i]), s_model(b, &b->metric_bo[i]));
     }
-    if (a->scalar_bo || b->scalar_bo)
-        hone_bo_swap_state(s_model(a, &a->scalar_bo), s_model(b, &b->scalar_bo));
+    for (size_t k = 0; k < a->n_objectives; k++)
+        if (a->scalar_bo[k] || b->scalar_bo[k])
+            hone_bo_swap_state(s_model(a, &a->scalar_bo[k]), s_model(b, &b->scalar_bo[k]));
 }
 
 /* ---------------------------------------------------------------------------------
@@ -292,11 +299,6 @@ static int s_fit_all(hone_bo_goals_t *self, const hone_bo_goals_input_t *in, s_o
 {
     const hone_goals_t *g = self->goals;
     size_t m = hone_goals_n_objectives(g);
-    if (m > 1)
-        for (size_t k = 0; k < m; k++)
-            if (hone_goals_objective(g, k)->metric < 0)
-                return hone_error_set(err, HONE_ENUMERIC, "a scalarized objective among several objectives is "
-                                      "not modelled yet: give each objective as one metric");
     out->m = m;
     out->n_out = m;
     for (size_t i = 0; i < self->n_metrics; i++)
@@ -313,7 +315,7 @@ static int s_fit_all(hone_bo_goals_t *self, const hone_bo_goals_input_t *in, s_o
         } else {
             bin.weights = o->weights;   /* maximized: the signs are in the weights */
             bin.n_weights = self->n_metrics;
-            bo = s_model(self, &self->scalar_bo);
+            bo = s_model(self, &self->scalar_bo[k]);
         }
         int rc = s_fit_output(self, in, bo, &bin, out, k, st, err);
         if (rc != HONE_OK)

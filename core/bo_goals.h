@@ -6,13 +6,14 @@
  * chooses the acquisition as Ax's choose_botorch_acqf_class:
  *   - qLogPF while no observed point satisfies every outcome constraint (and, with
  *     several objectives, beats every given threshold);
- *   - feasibility-weighted qLogNEI for one objective (single metric or scalarized: the
- *     weighted sum is modelled as one GP, as bo.h does);
+ *   - feasibility-weighted qLogNEI for one objective;
  *   - qLogNEHVI for 2 to 4 objectives, the reference point being the given thresholds
  *     with the missing coordinates inferred as Ax does (hone_pareto_infer_ref on the
  *     posterior means at the feasible observed points);
  *   - qLogNParEGO for 5 or more.
- * Pending points (running and re-queued trials) join each acquisition's baseline as in
+ * A scalarized objective ("a + 2*b", alone or among several) is modelled as one GP of
+ * its weighted sum, as bo.h does; its metrics get models of their own only when a
+ * constraint reads them. Pending points (running and re-queued trials) join each acquisition's baseline as in
  * the single-objective case.
  *
  * Models are in their own units (acqf_mo.h): metric i's GP is of (s_i·y_i − μ_i)/σ_i,
@@ -69,8 +70,8 @@ typedef struct hone_bo_goals_stats {
 
 /* Writes the suggested parameterization to out. Errors: HONE_EDATA (a metric the goals
  * read has no observation yet), HONE_ENUMERIC (a model could not be fitted, the
- * acquisition not prepared or optimized, the candidate breaks a parameter constraint,
- * or the goals need what the step does not do: a scalarized objective among several),
+ * acquisition not prepared or optimized, or the candidate breaks a parameter
+ * constraint),
  * HONE_EEXHAUSTED (nothing to optimize, no candidate left). Existing arms are excluded. */
 int hone_bo_goals_suggest(hone_bo_goals_t *self, const hone_bo_goals_input_t *input, hone_value_t *out,
                           hone_bo_goals_stats_t *stats, hone_error_t *err);

@@ -319,6 +319,27 @@ static void test_several_objectives(void **state)
     assert_int_equal(hone_experiment_best_ex(e, false, &b, &err), HONE_EINVAL);
     hone_experiment_destroy(&e);
 
+    /* the same front with the second objective scalarized, "-b - c" (b = (x − 1)², c = y):
+     * modelled as one GP of the sum, the steps are qLogNEHVI steps, not fallbacks */
+    e = exp_check_new("{\"name\":\"mos\",\"parameters\":[{\"name\":\"x\",\"bounds\":[-1,2]},"
+                      "{\"name\":\"y\",\"bounds\":[0,1]}],\"objective\":\"-a, -b - c\"}", 9);
+    assert_string_equal(hone_experiment_objective_label(e, 1), "-b - c");
+    const char *three[] = { "a", "b", "c" };
+    for (int i = 0; i < 12; i++) {
+        uint32_t t = exp_check_one(e);
+        if (i >= 5)
+            assert_string_equal(hone_experiment_trial(e, t)->note, "bo (qlognehvi)");
+        double x = s_param(e, t, "x"), yy = s_param(e, t, "y");
+        double v[3] = { x * x, (x - 1) * (x - 1), yy };
+        s_complete(e, t, 3, three, v);
+    }
+    assert_int_equal(hone_experiment_pareto(e, false, &f, &err), HONE_OK);
+    assert_false(hone_goals_objective(hone_experiment_goals(e), 1)->minimize);   /* maximized sum */
+    for (size_t j = 0; j < f.n_points; j++)
+        assert_true(f.values[2 * j + 1] <= 0);   /* −b − c, in its own sign */
+    hone_frontier_clear(&f);
+    hone_experiment_destroy(&e);
+
     e = exp_check_new("{\"name\":\"five\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]},{\"name\":\"y\","
               "\"bounds\":[0,1]}],\"objective\":\"-f1, -f2, -f3, -f4, -f5\"}", 4);
     const char *five[] = { "f1", "f2", "f3", "f4", "f5" };
