@@ -276,8 +276,9 @@ typedef struct hone_frontier {
  * "fast": one GP per objective metric fitted to all current data, its posterior means
  * at the COMPLETED arms that satisfy the outcome constraints; Ax refits likewise) or
  * from the raw latest readings of those trials. The points are the non-dominated ones
- * among them (a frontier point need not beat the reference point; its contribution is
- * then 0), ordered by decreasing exclusive hypervolume contribution against the
+ * among them that strictly beat every threshold given (a point beyond an inferred
+ * coordinate stays, with a contribution of 0), ordered by decreasing exclusive
+ * hypervolume contribution against the
  * reference point: the thresholds, with the missing coordinates inferred as Ax does
  * (hone_pareto_infer_ref on the values of the feasible points). The model path falls
  * back to raw when a model cannot be fitted (fewer than 2 points). Errors: HONE_EINVAL

@@ -304,6 +304,18 @@ int hone_experiment_pareto(const hone_experiment_t *self, bool use_model, hone_f
         rc = hone_pareto_infer_ref(y, n, m, given, ref, err);
         if (rc == HONE_OK) {
             size_t k_front = hone_pareto_front(y, n, m, NULL, false, front);
+            /* A point that does not beat a threshold the user gave is outside the region
+             * they asked about: it leaves the frontier (it would add no volume anyway).
+             * Dropping it cannot promote a point it dominated, which is worse still. */
+            size_t kept = 0;
+            for (size_t j = 0; j < k_front; j++) {
+                bool inside = true;
+                for (size_t k = 0; k < m && inside; k++)
+                    inside = isnan(given[k]) || y[front[j] * m + k] > given[k];
+                if (inside)
+                    front[kept++] = front[j];
+            }
+            k_front = kept;
             /* the front's rows, then their contributions among themselves */
             double *fy = hone_alloc_array(k_front * m + 1, sizeof(double));
             for (size_t j = 0; j < k_front; j++)

@@ -7,7 +7,8 @@
 # the same problem with random search, for comparison. 4 hone-workers evaluate each one
 # with bench's hone-eval (every evaluation made to take 250 ms, like a real job). It
 # shows progress while they run, then prints the best parameterization found by BO and
-# both best values next to the known optimum.
+# both best values next to the known optimum. Then a two-objective experiment
+# (BraninCurrin) and its Pareto frontier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -95,3 +96,21 @@ echo
 echo "best value, Bayesian optimization: $(best_of hartmann6)"
 echo "best value, random search:         $(best_of hartmann6-random)"
 echo "known optimum:                     -3.32237 at x = (0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573)"
+
+# Two objectives at once: BraninCurrin (examples/branincurrin.json, "-branin, -currin"),
+# 25 trials with 2 workers, then the Pareto frontier hone found, ordered by how much of
+# the dominated hypervolume each point alone accounts for.
+echo
+echo "two objectives: BraninCurrin, 25 trials, 2 workers (qLogNEHVI after 5 initial trials)"
+"$HONE" create examples/branincurrin.json
+moo_pids=()
+for w in 1 2; do
+  "$WORKER" --experiment branincurrin --name "branincurrin-worker-$w" -- \
+    "$EVAL" branincurrin {x1} {x2} >/dev/null 2>"$DATA/branincurrin-$w.log" &
+  pids+=($!)
+  moo_pids+=($!)
+done
+for p in "${moo_pids[@]}"; do
+  wait "$p" || { echo "a worker failed; its log:"; cat "$DATA"/branincurrin-*.log; exit 1; }
+done
+"$HONE" pareto branincurrin

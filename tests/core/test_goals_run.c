@@ -319,6 +319,21 @@ static void test_several_objectives(void **state)
     assert_int_equal(hone_experiment_best_ex(e, false, &b, &err), HONE_EINVAL);
     hone_experiment_destroy(&e);
 
+    /* a front point beyond a given threshold leaves the frontier; beyond an inferred one
+     * it stays, with no volume */
+    e = exp_check_new("{\"name\":\"thr\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
+                      "\"objective\":\"-a, -b\",\"objective_thresholds\":[\"a <= 4\"],"
+                      "\"generation_strategy\":{\"method\":\"random_search\"}}", 1);
+    double pts[3][2] = { { 1, 1 }, { 5, 0.5 }, { 0.5, 9 } };
+    for (int i = 0; i < 3; i++)
+        s_complete(e, exp_check_one(e), 2, names, pts[i]);
+    assert_int_equal(hone_experiment_pareto(e, false, &f, &err), HONE_OK);
+    assert_int_equal(f.n_points, 2);   /* trial 1 (a = 5 > 4) is out */
+    assert_true(f.trials[0] != 1 && f.trials[1] != 1);
+    assert_true(f.ref_inferred);
+    hone_frontier_clear(&f);
+    hone_experiment_destroy(&e);
+
     /* the same front with the second objective scalarized, "-b - c" (b = (x − 1)², c = y):
      * modelled as one GP of the sum, the steps are qLogNEHVI steps, not fallbacks */
     e = exp_check_new("{\"name\":\"mos\",\"parameters\":[{\"name\":\"x\",\"bounds\":[-1,2]},"
