@@ -1,4 +1,5 @@
-/* json_line.h: JSON for the command line tools, the one jansson user of worker-sdk/cli.
+/* json_line.h: JSON for the command line tools; json_line.c (parsing, UTF-8, the dump)
+ * and json_render.c (the renderings below) are the only jansson users of worker-sdk/cli.
  *
  * Parses readings ({"loss": 0.3, "acc": [0.9, 0.01], "step": 5}) and points to predict
  * at ({"x1": 0.5, "opt": "adam"} or an array of them), and renders SDK results as
