@@ -2,8 +2,8 @@
  * read with proto/msg.h (hone_msg_new, hone_msg_set_*, hone_msg_encode, hone_msg_decode).
  *
  * A separate translation unit because proto/msg.h brings base/err.h, whose error enum
- * the SDK's public hone.h (used by the rest of bench_load.c) declares again; the
- * interface below therefore uses plain C types only (declared again in bench_load.c). */
+ * the SDK's public hone.h (used by the rest of bench_load) declares again; the
+ * interface below therefore uses plain C types only (declared again in bench_load.h). */
 #include "msg.h"
 
 #include <math.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Request kinds and reply kinds, as in bench_load.c. */
+/* Request kinds and reply kinds, as in bench_load.h. */
 enum { LP_READY = 0, LP_PROGRESS = 1, LP_COMPLETE = 2, LP_HEARTBEAT = 3 };
 enum { LP_R_OTHER = -1, LP_R_TRIAL = 0, LP_R_NO_WORK = 1, LP_R_OK = 2, LP_R_ERROR = 3, LP_R_HEARTBEAT = 4 };
 
