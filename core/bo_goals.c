@@ -146,16 +146,17 @@ typedef struct {
     double *b;                           /* n_con */
 } s_outputs_t;
 
-/* Fits metric i's model (or the scalarized objective's) and makes it output o. */
-static int s_fit_output(hone_bo_goals_t *self, const hone_bo_goals_input_t *in, hone_bo_t *bo,
-                        const hone_bo_input_t *bin, s_outputs_t *out, size_t o, hone_bo_goals_stats_t *st,
-                        hone_error_t *err)
+/* Fits the model of what `name` reads (a metric, or a scalarized objective's sum) and
+ * makes it output o. Errors name it: bo.c's own messages speak of "the objective". */
+static int s_fit_output(hone_bo_t *bo, const hone_bo_input_t *bin, const char *name, s_outputs_t *out, size_t o,
+                        hone_bo_goals_stats_t *st, hone_error_t *err)
 {
     hone_bo_stats_t bst;
-    int rc = hone_bo_fit_step(bo, bin, &bst, err);
+    hone_error_t why;
+    hone_error_clear(&why);
+    int rc = hone_bo_fit_step(bo, bin, &bst, &why);
     if (rc != HONE_OK)
-        return rc;
-    (void) in;
+        return hone_error_set(err, rc, "the model of '%.100s': %.350s", name, why.message);
     hone_bo_state_t state;
     hone_bo_state(bo, &state);
     out->gp[o] = state.gp;
@@ -317,7 +318,8 @@ static int s_fit_all(hone_bo_goals_t *self, const hone_bo_goals_input_t *in, s_o
             bin.n_weights = self->n_metrics;
             bo = s_model(self, &self->scalar_bo[k]);
         }
-        int rc = s_fit_output(self, in, bo, &bin, out, k, st, err);
+        const char *name = o->metric >= 0 ? hone_goals_metric(g, (size_t) o->metric) : "the scalarized objective";
+        int rc = s_fit_output(bo, &bin, name, out, k, st, err);
         if (rc != HONE_OK)
             return rc;
     }
@@ -334,7 +336,8 @@ static int s_fit_all(hone_bo_goals_t *self, const hone_bo_goals_input_t *in, s_o
                                     .minimize = self->minimize[i], .seed = in->seed ^ (i * 0x51edu + 7) };
             size_t o = out->n_out++;
             out->out_of_metric[i] = (int) o;
-            int rc = s_fit_output(self, in, s_model(self, &self->metric_bo[i]), &bin, out, o, st, err);
+            int rc = s_fit_output(s_model(self, &self->metric_bo[i]), &bin, hone_goals_metric(g, i), out, o, st,
+                                  err);
             if (rc != HONE_OK)
                 return rc;
         }

@@ -142,6 +142,24 @@ static void test_probability_of_feasibility_first(void **state)
     hone_experiment_destroy(&e);
 }
 
+/* A constraint metric nobody reports: no trial counts as observed (Ax's rule: data for
+ * every metric of the goals), so BO never starts and the Sobol trials say why. */
+static void test_missing_constraint_metric(void **state)
+{
+    (void) state;
+    hone_experiment_t *e = exp_check_new("{\"name\":\"miss\",\"parameters\":[{\"name\":\"x\",\"bounds\":[0,1]}],"
+                                         "\"objective\":\"y\",\"outcome_constraints\":[\"c <= 1\"]}", 5);
+    const char *names[] = { "y" };
+    for (int i = 0; i < 6; i++) {
+        uint32_t t = exp_check_one(e);
+        double v[1] = { s_param(e, t, "x") };
+        s_complete(e, t, 1, names, v);
+    }
+    const char *note = hone_experiment_trial(e, 5)->note;
+    assert_string_equal(note, "sobol (initialization budget reached, waiting for data)");
+    hone_experiment_destroy(&e);
+}
+
 /* "qps >= 0.9 * baseline": no bound without the baseline's data (steps fall back to Sobol
  * and say why; best says what is missing), then sq + |sq|·(−10)/100 from its reading. */
 static void test_relative_constraint_with_baseline(void **state)
@@ -379,6 +397,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constrained_best_never_infeasible),
         cmocka_unit_test(test_probability_of_feasibility_first),
+        cmocka_unit_test(test_missing_constraint_metric),
         cmocka_unit_test(test_relative_constraint_with_baseline),
         cmocka_unit_test(test_scalarized_objective),
         cmocka_unit_test(test_several_objectives),
