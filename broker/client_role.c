@@ -420,7 +420,8 @@ int hone_client_role_predict_reply(const hone_msg_t *req, const hone_generator_j
         S_ADD(hone_node_add_float(prediction, "mean", job->mean[j]));
         S_ADD(hone_node_add_float(prediction, "sem", job->sem[j]));
     }
-    S_ADD(hone_node_add_str(body, "metric", hone_experiment_objective_label(job->experiment, 0)));
+    S_ADD(hone_node_add_str(body, "metric",
+                            job->metric ? job->metric : hone_experiment_objective_label(job->experiment, 0)));
     return HONE_OK;
 }
 
@@ -431,7 +432,14 @@ int hone_client_role_predict(hone_handlers_t *self, const hone_msg_t *req, hone_
     const char *name;
     hone_value_t *points = NULL;
     size_t n = 0;
+    const char *metric = NULL;
     int rc = hone_handlers_experiment(self, req, &exp, &name, err);
+    if (rc == HONE_OK)
+        rc = hone_request_opt_str(req, "metric", &metric, err);
+    /* an unknown metric is refused here, before a snapshot is taken for nothing */
+    if (rc == HONE_OK && metric && hone_experiment_metric_find(exp, metric) < 0)
+        rc = hone_error_set(err, HONE_EINVAL, "metric: '%.100s' is not a metric of experiment '%s' (none of its "
+                            "goals, no reading of it)", metric, name);
     if (rc == HONE_OK)
         rc = s_points(req, hone_experiment_space(exp), &points, &n, err);
     if (rc != HONE_OK)
@@ -443,9 +451,10 @@ int hone_client_role_predict(hone_handlers_t *self, const hone_msg_t *req, hone_
         offload->kind = HONE_GENERATOR_PREDICT;
         offload->n_points = n;
         offload->points = points;
+        offload->metric = metric;
         return HONE_OK;
     }
-    hone_generator_job_t *job = hone_generator_job_new_predict(exp, n, points, NULL);
+    hone_generator_job_t *job = hone_generator_job_new_predict(exp, n, points, metric, NULL);
     hone_free(points);
     hone_generator_job_run(job);
     *err = job->err;

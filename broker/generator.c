@@ -82,8 +82,8 @@ void hone_generator_job_run(hone_generator_job_t *job)
         job->rc = hone_experiment_best_ex(job->experiment, true, &job->best, &job->err);
         break;
     case HONE_GENERATOR_PREDICT:
-        job->rc = hone_experiment_predict(job->experiment, job->n_points, job->rows, job->mean, job->sem,
-                                          &job->err);
+        job->rc = hone_experiment_predict_metric(job->experiment, job->metric, job->n_points, job->rows,
+                                                 job->mean, job->sem, &job->err);
         break;
     case HONE_GENERATOR_PARETO:
         hone_frontier_clear(&job->frontier);
@@ -155,7 +155,7 @@ hone_generator_job_t *hone_generator_job_new_pareto(hone_experiment_t *experimen
 }
 
 hone_generator_job_t *hone_generator_job_new_predict(hone_experiment_t *experiment, size_t n_points,
-                                                     const hone_value_t *points, void *arg)
+                                                     const hone_value_t *points, const char *metric, void *arg)
 {
     HONE_ASSERT(experiment && n_points >= 1 && points);
     size_t dim = hone_space_size(hone_experiment_space(experiment));
@@ -164,6 +164,7 @@ hone_generator_job_t *hone_generator_job_new_predict(hone_experiment_t *experime
     job->experiment = experiment;
     job->arg = arg;
     job->n_points = n_points;
+    job->metric = metric ? hone_strdup(metric) : NULL;
     job->points = hone_alloc_array(n_points * dim, sizeof *job->points);
     memcpy(job->points, points, n_points * dim * sizeof *points);
     job->rows = hone_alloc_array(n_points, sizeof *job->rows);
@@ -203,6 +204,7 @@ void hone_generator_job_destroy(hone_generator_job_t **job_p)
     hone_free(job->indices);
     hone_free(job->points);
     hone_free(job->rows);
+    hone_strfree(job->metric);
     hone_free(job->mean);
     hone_free(job->sem);
     hone_curves_destroy(&job->curves);

@@ -46,6 +46,7 @@ typedef struct hone_generator_job {
     size_t n_points;                /* in, PREDICT: parameterizations to predict at (>= 1) */
     hone_value_t *points;           /* in, PREDICT: [n_points × space size], row after row */
     const hone_value_t **rows;      /* in, PREDICT: [n_points], row j of points */
+    char *metric;                   /* in, PREDICT: the metric predicted (owned), NULL: the objective */
     uint32_t *indices;              /* out, GENERATE: [max_trials], the new trials' indices */
     uint32_t n;                     /* out, GENERATE: trials made */
     hone_best_point_t best;         /* out, BEST: the best point (when rc is HONE_OK) */
@@ -75,11 +76,12 @@ hone_generator_job_t *hone_generator_job_new_best(hone_experiment_t *experiment,
 /* A job for experiment's Pareto frontier on the model path (borrowed, as above). Never
  * NULL. */
 hone_generator_job_t *hone_generator_job_new_pareto(hone_experiment_t *experiment, void *arg);
-/* A job for the objective's predictions at n_points (>= 1) parameterizations of
- * experiment (borrowed, as above): points holds n_points rows of hone_space_size values
- * in the space's order, interned (hone_space_intern), and is copied. Never NULL. */
+/* A job for the predictions of metric (NULL: the objective) at n_points (>= 1)
+ * parameterizations of experiment (borrowed, as above): points holds n_points rows of
+ * hone_space_size values in the space's order, interned (hone_space_intern); points and
+ * metric are copied. Never NULL. */
 hone_generator_job_t *hone_generator_job_new_predict(hone_experiment_t *experiment, size_t n_points,
-                                                     const hone_value_t *points, void *arg);
+                                                     const hone_value_t *points, const char *metric, void *arg);
 /* A job deciding early stopping for trials[0..n) (n >= 1) on curves, which the job takes
  * over (*curves_p becomes NULL): a copy the reactor no longer touches (hone_curves_dup).
  * cfg and trials are copied. The job has no experiment. Never NULL. */

@@ -257,7 +257,7 @@ static void s_submit(hone_handlers_t *self, const hone_handlers_peer_t *peer, ho
     case HONE_GENERATOR_BEST: job = hone_generator_job_new_best(snap, d); break;
     case HONE_GENERATOR_PARETO: job = hone_generator_job_new_pareto(snap, d); break;
     case HONE_GENERATOR_PREDICT:
-        job = hone_generator_job_new_predict(snap, offload->n_points, offload->points, d);
+        job = hone_generator_job_new_predict(snap, offload->n_points, offload->points, offload->metric, d);
         break;
     case HONE_GENERATOR_STOP:
         HONE_ASSERT(false);     /* handled above */

@@ -58,6 +58,7 @@ typedef struct {
     bool refill;                /* GENERATE: for the prefetch queue (CANDIDATE trials) */
     size_t n_points;            /* PREDICT: points */
     hone_value_t *points;       /* PREDICT: [n_points × space size], interned; owned */
+    const char *metric;         /* PREDICT: the metric asked for (borrowed from the request), or NULL */
     uint32_t trial;             /* STOP: the trial a `should_stop` asks about */
 } hone_handlers_offload_t;
 

@@ -300,6 +300,13 @@ void hone_frontier_clear(hone_frontier_t *frontier);
  * HONE_ENUMERIC the model could not be fitted (or no free parameter). */
 int hone_experiment_predict(hone_experiment_t *self, size_t n, const hone_value_t *const *params,
                             double *mean, double *sem, hone_error_t *err);
+/* hone_experiment_predict for any metric of the experiment (of its goals, or one it has
+ * readings of), named by metric; NULL is the objective (the first objective with
+ * several; a scalarized objective's weighted sum). As Ax's predict, which lists every
+ * modelled metric. Errors as hone_experiment_predict, and HONE_EINVAL "metric: ..." for
+ * a name the experiment does not know; HONE_EDATA counts that metric's data. */
+int hone_experiment_predict_metric(hone_experiment_t *self, const char *metric, size_t n,
+                                   const hone_value_t *const *params, double *mean, double *sem, hone_error_t *err);
 
 /* Records which worker (by the name it gave) evaluates a trial; NULL or "" clears it. */
 void hone_experiment_set_worker(hone_experiment_t *self, uint32_t trial, const char *worker);

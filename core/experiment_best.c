@@ -11,6 +11,7 @@
 #include "alloc.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Model-path constants (hone_experiment_best_ex): minimum observations and minimum
@@ -71,8 +72,10 @@ static int s_best_raw(const hone_experiment_t *self, const double *bounds, hone_
 }
 
 /* A generator of its own for the model of all current data, so that predictions leave
- * the BO step's warm start and refit schedule alone. */
-static int s_model_fit(const hone_experiment_t *self, hone_bo_t **out, hone_error_t *err)
+ * the BO step's warm start and refit schedule alone: of the objective (metric < 0; the
+ * first one, a scalarized one as its weighted sum, as in the BO step) or of one metric,
+ * winsorized on its bad side (a minimized objective, a metric bounded from above). */
+static int s_model_fit(const hone_experiment_t *self, int metric, hone_bo_t **out, hone_error_t *err)
 {
     hone_bo_t *bo = hone_bo_new(self->space, self->kernel);
     hone_bo_set_constraints(bo, self->constraints);
@@ -80,10 +83,21 @@ static int s_model_fit(const hone_experiment_t *self, hone_bo_t **out, hone_erro
     hone_bo_input_t in = {
         .trials = self->trials, .n_trials = self->n_trials, .metric = 0,
         .minimize = o->metric >= 0 && o->minimize, .seed = self->seed,
-        /* a scalarized objective is modelled as its weighted sum, as in the BO step */
         .weights = o->metric >= 0 ? NULL : o->weights,
         .n_weights = o->metric >= 0 ? 0 : hone_goals_n_metrics(self->goals),
     };
+    if (metric >= 0) {
+        in = (hone_bo_input_t) { .trials = self->trials, .n_trials = self->n_trials,
+                                 .metric = (uint32_t) metric, .seed = self->seed };
+        for (size_t i = 0; i < hone_goals_n_constraints(self->goals); i++) {
+            const hone_goals_bound_t *c = hone_goals_constraint(self->goals, i);
+            if (c->metric == metric)
+                in.minimize = c->op == HONE_GOALS_LEQ;
+        }
+        for (size_t k = 0; k < hone_goals_n_objectives(self->goals); k++)
+            if (hone_goals_objective(self->goals, k)->metric == metric)
+                in.minimize = hone_goals_objective(self->goals, k)->minimize;
+    }
     int rc = hone_bo_fit_model(bo, &in, err);
     if (rc != HONE_OK)
         hone_bo_destroy(&bo);
@@ -143,7 +157,7 @@ static double s_spearman(size_t n, const double *a, const double *b)
 static bool s_best_model(const hone_experiment_t *self, const double *bounds, hone_best_point_t *out)
 {
     hone_bo_t *bo = NULL;
-    if (s_model_fit(self, &bo, NULL) != HONE_OK)
+    if (s_model_fit(self, -1, &bo, NULL) != HONE_OK)
         return false;
     const uint32_t *trials = NULL;
     size_t n = hone_bo_model_size(bo, &trials);
@@ -244,7 +258,17 @@ int hone_experiment_best(const hone_experiment_t *self, uint32_t *trial_out,
 int hone_experiment_predict(hone_experiment_t *self, size_t n, const hone_value_t *const *params,
                             double *mean, double *sem, hone_error_t *err)
 {
+    return hone_experiment_predict_metric(self, NULL, n, params, mean, sem, err);
+}
+
+int hone_experiment_predict_metric(hone_experiment_t *self, const char *metric, size_t n,
+                                   const hone_value_t *const *params, double *mean, double *sem, hone_error_t *err)
+{
     HONE_ASSERT(self && (n == 0 || (params && mean && sem)));
+    int index = metric ? hone_experiment_metric_find(self, metric) : -1;
+    if (metric && index < 0)
+        return hone_error_set(err, HONE_EINVAL, "metric: '%.100s' is not a metric of experiment '%s' (none of "
+                              "its goals, no reading of it)", metric, self->name);
     size_t dim = hone_space_size(self->space);
     hone_value_t *points = hone_alloc_array(n * dim + 1, sizeof(hone_value_t));
     const hone_value_t **rows = hone_alloc_array(n + 1, sizeof(hone_value_t *));
@@ -267,7 +291,12 @@ int hone_experiment_predict(hone_experiment_t *self, size_t n, const hone_value_
     }
     hone_bo_t *bo = NULL;
     if (rc == HONE_OK)
-        rc = s_model_fit(self, &bo, err);
+        rc = s_model_fit(self, index, &bo, err);
+    if (rc != HONE_OK && metric && err) {   /* bo.c's messages speak of "the objective" */
+        char why[HONE_ERROR_MESSAGE_MAX];
+        snprintf(why, sizeof why, "%s", err->message);
+        rc = hone_error_set(err, rc, "metric '%.100s': %.380s", metric, why);
+    }
     if (rc == HONE_OK) {
         rc = hone_bo_predict(bo, n, rows, mean, sem);
         if (rc != HONE_OK)

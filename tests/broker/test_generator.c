@@ -155,7 +155,7 @@ static void test_jobs_come_back_in_order(void **state)
     for (int round = 0; round < 2; round++) {
         if (round == 1)
             s_complete(b, 0, 0.75);
-        job = hone_generator_job_new_predict(b, 2, points, &tag_b);
+        job = hone_generator_job_new_predict(b, 2, points, NULL, &tag_b);
         assert_int_equal(job->kind, HONE_GENERATOR_PREDICT);
         assert_int_equal(job->n_points, 2);
         memset(points + 3, 0, 3 * sizeof *points);

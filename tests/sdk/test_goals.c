@@ -372,6 +372,30 @@ static void test_relative_constraint_and_baseline(void **state)
     assert_int_equal(best_trial, 2);
     hone_status_destroy(&st);
 
+    /* predict a constraint metric by name (Ax's predict covers every modelled metric): at
+     * observed arms the noise-free GP gives back the readings; an unknown name is refused */
+    hone_points_t *at = NULL;
+    assert_int_equal(hone_points_new(&at), HONE_OK);
+    for (uint32_t i = 0; i < 4; i++) {
+        assert_int_equal(hone_client_trial(c, "rel", i, false, &t), HONE_OK);
+        assert_int_equal(hone_points_add_trial(at, t), HONE_OK);
+        hone_trial_destroy(&t);
+    }
+    hone_prediction_t *pred = NULL;
+    assert_int_equal(hone_client_predict_metric(c, "rel", "qps", at, &pred), HONE_OK);
+    assert_string_equal(hone_prediction_metric(pred), "qps");
+    static const double qps[] = { 100.0, 80.0, 95.0, 100.0 };
+    for (size_t i = 0; i < 4; i++)
+        assert_true(fabs(hone_prediction_mean(pred, i) - qps[i]) < 2.0);
+    hone_prediction_destroy(&pred);
+    assert_int_equal(hone_client_predict_metric(c, "rel", NULL, at, &pred), HONE_OK);
+    assert_string_equal(hone_prediction_metric(pred), "loss");   /* NULL: the objective */
+    hone_prediction_destroy(&pred);
+    assert_int_equal(hone_client_predict_metric(c, "rel", "nope", at, &pred), HONE_EINVAL);
+    assert_true(strncmp(hone_client_last_error(c), "metric: 'nope'", 14) == 0);
+    assert_null(pred);
+    hone_points_destroy(&at);
+
     /* another restart: the completed baseline is known again by its note */
     s_restart(&c);
     s_expect_best(c, 2, 0.8);

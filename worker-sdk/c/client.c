@@ -309,6 +309,12 @@ int hone_client_attach_baseline(hone_client_t *client, const char *experiment, c
 int hone_client_predict(hone_client_t *client, const char *experiment, const hone_points_t *points,
                         hone_prediction_t **prediction_out)
 {
+    return hone_client_predict_metric(client, experiment, NULL, points, prediction_out);
+}
+
+int hone_client_predict_metric(hone_client_t *client, const char *experiment, const char *metric,
+                               const hone_points_t *points, hone_prediction_t **prediction_out)
+{
     if (!client)
         return HONE_EINVAL;
     hone_error_clear(&client->last);
@@ -322,6 +328,8 @@ int hone_client_predict(hone_client_t *client, const char *experiment, const hon
     hone_msg_t *req = NULL, *reply = NULL;
     int rc = s_begin(client, HONE_MSG_PREDICT, experiment, &req);
     if (rc == HONE_OK && !hone_node_add_copy(hone_msg_body(req), "points", hone_points_array(points)))
+        rc = hone_error_set(&client->last, HONE_ENOMEM, "out of memory");
+    if (rc == HONE_OK && metric && !hone_node_add_str(hone_msg_body(req), "metric", metric))
         rc = hone_error_set(&client->last, HONE_ENOMEM, "out of memory");
     if (rc == HONE_OK)
         rc = s_call(client, &req, &reply);

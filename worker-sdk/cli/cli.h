@@ -34,6 +34,7 @@ typedef struct {
     const char *count;          /* -n/--count K */
     const char *progression;    /* --progression P */
     const char *reason;         /* --reason TEXT */
+    const char *metric;         /* predict --metric NAME (NULL: the objective) */
     const char **params;        /* --params JSON|@FILE, in command-line order (room for argc) */
     int n_params;               /* number of --params */
     const char *pos[HONE_CLI_MAX_POSITIONALS];  /* positional arguments */

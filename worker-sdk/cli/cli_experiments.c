@@ -223,7 +223,7 @@ int hone_cli_cmd_predict(const hone_cli_command_t *cmd, const hone_cli_opts_t *o
     memset(&points, 0, sizeof points);
     int status = hone_cli_parse_points(cmd, o, &points);
     hone_prediction_t *prediction = NULL;
-    int rc = status == 0 ? hone_client_predict(c, o->pos[0], points.points, &prediction) : HONE_OK;
+    int rc = status == 0 ? hone_client_predict_metric(c, o->pos[0], o->metric, points.points, &prediction) : HONE_OK;
     if (status == 0 && rc != HONE_OK)
         status = hone_cli_client_error(cmd->name, rc, c);
     size_t n = hone_prediction_count(prediction);

@@ -19,7 +19,7 @@
 /* Options a command accepts besides the global ones. */
 enum { S_OPT_COUNT = 1, S_OPT_PROGRESSION = 2, S_OPT_REASON = 4, S_OPT_PARAMS = 8, S_OPT_KEYGEN = 16,
        S_OPT_OFFLINE = 32 /* runs without a broker: the client argument is NULL */, S_OPT_CURVES = 64,
-       S_OPT_RAW = 128 };
+       S_OPT_RAW = 128, S_OPT_METRIC = 256 };
 
 static const char s_global_help[] =
     "global options (before or after COMMAND):\n"
@@ -65,15 +65,17 @@ static const hone_cli_command_t s_commands[] = {
       "--json: {\"experiment\", \"source\", \"objectives\", \"minimize\", \"ref\", \"ref_inferred\",\n"
       "\"hypervolume\", \"points\": [{\"trial\", \"params\", \"values\", \"sems\", \"contribution\"}]}.\n",
       1, 1, S_OPT_RAW },
-    { "predict", hone_cli_cmd_predict, "NAME --params JSON [--params JSON ...]",
-      "predict the objective at given parameters (the model's mean and SEM)",
+    { "predict", hone_cli_cmd_predict, "NAME --params JSON [--params JSON ...] [--metric M]",
+      "predict the objective (or a metric) at given parameters (the model's mean and SEM)",
       "  --params JSON      one point, {\"x1\": 0.5, \"opt\": \"adam\"} (every parameter), or a JSON\n"
       "                     array of such points; @FILE reads that JSON from FILE ('@-': stdin).\n"
       "                     Repeat it for more points (1 to 1000 in all).\n"
+      "  --metric M         predict metric M (an outcome constraint's, another objective's, or any\n"
+      "                     metric with readings) instead of the objective\n"
       "The model is a GP fitted to every completed trial with data (2 at least). Prints a\n"
       "table: POINT, PARAMS, PREDICTION (metric=mean±sem). With --json: one object per point,\n"
       "{\"point\", \"params\", \"metric\", \"mean\", \"sem\"}.\n",
-      1, 1, S_OPT_PARAMS },
+      1, 1, S_OPT_PARAMS | S_OPT_METRIC },
     { "baseline", hone_cli_cmd_baseline, "NAME --params JSON",
       "attach the baseline (status quo) trial that relative constraints are measured against",
       "  --params JSON      its parameters, {\"x1\": 0.5, \"opt\": \"adam\"} (every parameter);\n"
@@ -227,6 +229,8 @@ static int s_parse(const hone_cli_command_t *cmd, int argc, char **argv, int sta
             status = s_option_value(name, argc, argv, &i, value, &o->count);
         } else if (cmd && (cmd->options & S_OPT_PROGRESSION) && streq(option, "--progression")) {
             status = s_option_value(name, argc, argv, &i, value, &o->progression);
+        } else if (cmd && (cmd->options & S_OPT_METRIC) && streq(option, "--metric")) {
+            status = s_option_value(name, argc, argv, &i, value, &o->metric);
         } else if (cmd && (cmd->options & S_OPT_REASON) && streq(option, "--reason")) {
             status = s_option_value(name, argc, argv, &i, value, &o->reason);
         } else if (cmd && (cmd->options & S_OPT_PARAMS) && streq(option, "--params")) {

@@ -511,6 +511,12 @@ HONE_EXPORT int hone_client_attach_baseline(hone_client_t *client, const char *e
  * with objective data), HONE_ENUMERIC (no model could be fitted). */
 HONE_EXPORT int hone_client_predict(hone_client_t *client, const char *experiment, const hone_points_t *points,
                                     hone_prediction_t **prediction_out);
+/* hone_client_predict for one metric of the experiment, by name: an objective or outcome
+ * constraint metric, or any metric it has readings of (Ax's predict lists every
+ * modelled metric); NULL is the objective. An unknown name is HONE_EINVAL ("metric:
+ * ..."); HONE_EDATA counts that metric's data. hone_prediction_metric names it. */
+HONE_EXPORT int hone_client_predict_metric(hone_client_t *client, const char *experiment, const char *metric,
+                                           const hone_points_t *points, hone_prediction_t **prediction_out);
 
 /* The experiment's status summary. *status_out belongs to the caller.
  * Broker errors: HONE_ENOTFOUND. */
