@@ -5,7 +5,7 @@
  * The observations are Ax's training data (reference/ax-client-behaviour.md §3.3): the
  * latest reading of the objective (largest progression, hone_trial_latest) of every
  * COMPLETED or EARLY_STOPPED trial. Unlike Ax, RUNNING trials' partial readings are not
- * trained on: a running trial is a pending point (bo.c, s_observation, says why).
+ * trained on: a running trial is a pending point (bo_data.c, hone_bo_observation, says why).
  *
  * Pending points (trials still running) enter as "kriging believer" fantasies: each is
  * appended to the fitted model with its own posterior mean as observation, which

@@ -84,7 +84,7 @@ static bool s_is_initialization_note(const char *note)
  * (b) MinTrials(min_observed, only_in_statuses=[COMPLETED], count_only_trials_with_data):
  *     only COMPLETED trials with data for the objective are "observed" (reference §3.1 (b)
  *     and §4.2). An EARLY_STOPPED trial does not count there, although its latest reading
- *     trains the model once BO runs (bo.c, s_observation): that is Ax's rule, and it
+ *     trains the model once BO runs (bo_data.c, hone_bo_observation): that is Ax's rule, and it
  *     keeps BO from starting on partial curves alone. */
 static s_phase_t s_phase(const hone_experiment_t *self)
 {
