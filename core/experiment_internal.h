@@ -3,8 +3,8 @@
  * data; experiment_arms.c, experiment_generation.c, experiment_best.c,
  * experiment_leases.c), and they all reach the same fields; this header is their only
  * seam. Not installed and not part of the experiment.h contract; nothing here is
- * exported. experiment_stopping.c and config.c do not include it: they need only
- * experiment.h (and experiment_settings.h). */
+ * exported. experiment_stopping.c and the config*.c files do not include it: they need
+ * only experiment.h (and experiment_settings.h). */
 #ifndef HONE_EXPERIMENT_INTERNAL_H
 #define HONE_EXPERIMENT_INTERNAL_H
 
@@ -30,7 +30,7 @@ typedef struct {
 
 struct _hone_experiment_t {
     char *name;                     /* experiment name */
-    char *config_json;              /* canonical configuration (config.c) */
+    char *config_json;              /* canonical configuration (config_canonical.c) */
     hone_space_t *space;            /* owned search space */
     hone_constraint_set_t *constraints; /* owned parameter constraints (possibly empty) */
     char *method;                   /* method as configured ("random_search" or "fast") */

@@ -1,6 +1,6 @@
-/* experiment_settings.h: the internal seam between config.c (the JSON configuration: parsing,
- * validation, canonical form; the sole jansson user of the experiment model) and
- * experiment.c (the state). Not installed; nothing here is exported. */
+/* experiment_settings.h: the internal seam between the config*.c files (the JSON
+ * configuration: parsing, validation, canonical form; the sole jansson users of the
+ * experiment model) and experiment.c (the state). Not installed; nothing here is exported. */
 #ifndef HONE_EXPERIMENT_SETTINGS_H
 #define HONE_EXPERIMENT_SETTINGS_H
 
