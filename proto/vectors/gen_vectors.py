@@ -154,6 +154,8 @@ GOLDEN = [
         {"x1": 2.5, "x2": 7.5},
         {"x1": -3.0, "x2": 12.25},
     ]}),
+    ("predict_metric", "predict", 13, {"experiment": "tradeoff", "points": [{"x1": 0.5, "x2": 0.25}],
+                                       "metric": "c"}),
     # replies
     ("ok_empty", "ok", 7, {}),
     ("ok_status_change", "ok", 9, {"status": "COMPLETED"}),
@@ -209,6 +211,7 @@ GOLDEN = [
         {"mean": 55.58720124781904, "sem": 0.4971051178123394},
         {"mean": 17.308617391304345, "sem": 9.618720588235295},
     ], "metric": "branin"}),
+    ("ok_predict_metric", "ok", 13, {"predictions": [{"mean": 3.25, "sem": 0.5}], "metric": "c"}),
     ("ok_pareto", "ok", 11, {"source": "raw", "objectives": ["a", "b"], "minimize": [True, True],
                              "ref": [10.0, 4.5], "ref_inferred": True, "hypervolume": 22.5,
                              "points": [
